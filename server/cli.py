@@ -1,0 +1,49 @@
+"""The `sluice` command: `sluice serve [--host H] [--port P] [--data-dir D]`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import msgspec
+import uvicorn
+
+from server.app import create_app
+from server.settings import Settings
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="sluice", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the API server")
+    serve.add_argument("--host", help="bind address (SLUICE_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (SLUICE_PORT, default 8000)")
+    serve.add_argument("--data-dir", help="data directory (SLUICE_DATA_DIR, default ./sluice-data)")
+    commands.add_parser("settings", help="print every setting with its default and help")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.command == "settings":
+        for name, default, text in Settings.describe():
+            print(f"{name:32} {default:24} {text}")
+        return 0
+    try:
+        settings = Settings.from_env(host=args.host, port=args.port, data_dir=args.data_dir)
+    except msgspec.ValidationError as exc:
+        print(f"sluice: invalid setting: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+    return 0

@@ -1,0 +1,21 @@
+"""The request context: what a handler may use. Nothing else is global."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from server.settings import Settings
+from server.store.db import Store
+
+
+@dataclass
+class Context:
+    settings: Settings
+    store: Store
+    # Wall clock in epoch seconds; tests replace it to move time without sleeping.
+    clock: Callable[[], float] = field(default=time.time)
+
+    def now(self) -> int:
+        return int(self.clock())

@@ -1,0 +1,32 @@
+"""The base of every API model: camelCase on the wire, keyword-only, None and defaults omitted."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import msgspec
+
+M = TypeVar("M", bound=msgspec.Struct)
+
+
+class Model(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    """API model. Fields a client relies on seeing are required (no default), so they are always
+    sent; optional fields are left out of replies when unset, as Airbyte's server does."""
+
+
+class Empty(Model):
+    """A request with no fields: `{}` or an empty body."""
+
+
+def merge(current: M, update: msgspec.Struct) -> M:
+    """`current` with every field that `update` sets (not None) and `current` also has.
+
+    Airbyte's updates send the whole object, but clients often send only what changes; a field
+    left out (None) keeps its stored value.
+    """
+    changes = {
+        name: value
+        for name in update.__struct_fields__
+        if name in current.__struct_fields__ and (value := getattr(update, name)) is not None
+    }
+    return msgspec.structs.replace(current, **changes)

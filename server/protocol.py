@@ -1,0 +1,155 @@
+"""Airbyte protocol messages, as far as the control plane needs to look inside them.
+
+Connector output is one JSON message per line. The relay decodes each line with `Envelope`:
+the record's `data`, and the state, log and trace payloads stay `msgspec.Raw` (undecoded
+bytes), so a record costs one shallow parse and is forwarded as its original bytes. The
+typed payloads below are decoded only where the control plane acts on them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+
+class RecordEnvelope(msgspec.Struct):
+    stream: str
+    data: msgspec.Raw
+    namespace: str | None = None
+
+
+class Envelope(msgspec.Struct):
+    """Any message; only the field named by `type` is set. Unknown fields are ignored."""
+
+    type: str
+    record: RecordEnvelope | None = None
+    state: msgspec.Raw | None = None
+    log: msgspec.Raw | None = None
+    trace: msgspec.Raw | None = None
+    spec: msgspec.Raw | None = None
+    connectionStatus: msgspec.Raw | None = None  # noqa: N815 - the protocol's own spelling
+    catalog: msgspec.Raw | None = None
+    control: msgspec.Raw | None = None
+
+
+envelope_decoder = msgspec.json.Decoder(Envelope)
+
+
+# --- Typed payloads -------------------------------------------------------------------------
+
+
+class StreamDescriptor(msgspec.Struct, omit_defaults=True):
+    name: str
+    namespace: str | None = None
+
+
+class AirbyteStreamState(msgspec.Struct, omit_defaults=True):
+    stream_descriptor: StreamDescriptor
+    stream_state: Any = None
+
+
+class AirbyteGlobalState(msgspec.Struct, omit_defaults=True):
+    stream_states: list[AirbyteStreamState]
+    shared_state: Any = None
+
+
+class AirbyteStateMessage(msgspec.Struct, omit_defaults=True):
+    """`type` absent means LEGACY (the whole state in `data`)."""
+
+    type: Literal["STREAM", "GLOBAL", "LEGACY"] | None = None
+    stream: AirbyteStreamState | None = None
+    data: Any = None
+    sourceStats: dict[str, Any] | None = None  # noqa: N815
+    destinationStats: dict[str, Any] | None = None  # noqa: N815
+    # `global` is a Python keyword: rename on the wire.
+    global_: AirbyteGlobalState | None = msgspec.field(default=None, name="global")
+
+
+class AirbyteLogMessage(msgspec.Struct):
+    level: str
+    message: str
+    stack_trace: str | None = None
+
+
+class AirbyteErrorTraceMessage(msgspec.Struct, omit_defaults=True):
+    message: str
+    internal_message: str | None = None
+    stack_trace: str | None = None
+    failure_type: str | None = None
+    stream_descriptor: StreamDescriptor | None = None
+
+
+class AirbyteStreamStatus(msgspec.Struct, omit_defaults=True):
+    stream_descriptor: StreamDescriptor
+    status: str
+
+
+class AirbyteEstimate(msgspec.Struct, omit_defaults=True):
+    name: str
+    type: str
+    namespace: str | None = None
+    row_estimate: int | None = None
+    byte_estimate: int | None = None
+
+
+class AirbyteTraceMessage(msgspec.Struct, omit_defaults=True):
+    type: str
+    emitted_at: float = 0
+    error: AirbyteErrorTraceMessage | None = None
+    stream_status: AirbyteStreamStatus | None = None
+    estimate: AirbyteEstimate | None = None
+
+
+class ConnectorSpecification(msgspec.Struct, omit_defaults=True):
+    connectionSpecification: dict[str, Any]  # noqa: N815
+    documentationUrl: str | None = None  # noqa: N815
+    changelogUrl: str | None = None  # noqa: N815
+    supportsIncremental: bool | None = None  # noqa: N815
+    supportsNormalization: bool | None = None  # noqa: N815
+    supportsDBT: bool | None = None  # noqa: N815
+    supported_destination_sync_modes: list[str] | None = None
+    advanced_auth: dict[str, Any] | None = None
+    protocol_version: str | None = None
+
+
+class AirbyteConnectionStatus(msgspec.Struct, omit_defaults=True):
+    status: Literal["SUCCEEDED", "FAILED"]
+    message: str | None = None
+
+
+class AirbyteStream(msgspec.Struct, omit_defaults=True):
+    name: str
+    json_schema: dict[str, Any]
+    supported_sync_modes: list[str] = msgspec.field(default_factory=lambda: ["full_refresh"])
+    source_defined_cursor: bool | None = None
+    default_cursor_field: list[str] | None = None
+    source_defined_primary_key: list[list[str]] | None = None
+    namespace: str | None = None
+    is_resumable: bool | None = None
+
+
+class AirbyteCatalog(msgspec.Struct):
+    streams: list[AirbyteStream]
+
+
+class ConfiguredAirbyteStream(msgspec.Struct, omit_defaults=True):
+    stream: AirbyteStream
+    sync_mode: Literal["full_refresh", "incremental"]
+    destination_sync_mode: Literal["append", "overwrite", "append_dedup", "update", "soft_delete"]
+    cursor_field: list[str] | None = None
+    primary_key: list[list[str]] | None = None
+    generation_id: int | None = None
+    minimum_generation_id: int | None = None
+    sync_id: int | None = None
+
+
+class ConfiguredAirbyteCatalog(msgspec.Struct):
+    streams: list[ConfiguredAirbyteStream]
+
+
+def decode_payload(raw: msgspec.Raw | None, model: type[Any]) -> Any:
+    """Decode one Raw payload of an Envelope into its typed model."""
+    if raw is None:
+        return None
+    return msgspec.json.decode(raw, type=model)

@@ -1,0 +1,103 @@
+"""The SQLite database: opening it, migrating it, and the one path every access takes.
+
+Store functions elsewhere in this package are plain sync functions taking the sqlite-utils
+`Database` first. Handlers reach them through `Store.read` / `Store.write`, which run them in
+a worker thread under one lock; every write is one `BEGIN IMMEDIATE` transaction, so a failed
+write leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import anyio.to_thread
+from sqlite_utils import Database
+
+from server.store.migrations import MIGRATIONS
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def open_db(path: Path | str | None) -> Database:
+    """Open (creating if needed) and migrate the database; `None` means in-memory."""
+    if path is None:
+        conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    else:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None, timeout=5.0
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    db = Database(conn)
+    migrate(db)
+    return db
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply, in order, every named migration not yet recorded; return the names applied."""
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at INTEGER)")
+    done = {row[0] for row in db.execute("SELECT name FROM _migrations").fetchall()}
+    applied = []
+    for migration in MIGRATIONS:
+        name = migration.__name__
+        if name in done:
+            continue
+        with transaction(db):
+            migration(db)
+            db.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                [name, int(time.time())],
+            )
+        applied.append(name)
+    return applied
+
+
+class transaction:
+    """`with transaction(db):` one BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+
+    def __init__(self, db: Database) -> None:
+        self.conn = db.conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+
+
+class Store:
+    """Serialises access to one connection. Async callers use `read`/`write`; code already in
+    a worker thread (the sync relay) uses `read_sync`/`write_sync`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._lock = threading.Lock()
+
+    def read_sync(self, fn: Callable[..., T], *args: object) -> T:
+        with self._lock:
+            return fn(self.db, *args)
+
+    def write_sync(self, fn: Callable[..., T], *args: object) -> T:
+        with self._lock, transaction(self.db):
+            return fn(self.db, *args)
+
+    async def read(self, fn: Callable[..., T], *args: object) -> T:
+        return await anyio.to_thread.run_sync(self.read_sync, fn, *args)
+
+    async def write(self, fn: Callable[..., T], *args: object) -> T:
+        return await anyio.to_thread.run_sync(self.write_sync, fn, *args)
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()

@@ -1,0 +1,89 @@
+"""Shared access to resource tables: key columns for lookups, the model as JSON in `data`.
+
+Resource modules (`store/workspaces.py`, `store/sources.py` ...) are thin wrappers over these,
+so that every table is read and written the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+import msgspec
+from sqlite_utils import Database
+
+from server.errors import NotFound
+
+M = TypeVar("M", bound=msgspec.Struct)
+
+_encoder = msgspec.json.Encoder()
+_decoders: dict[type, msgspec.json.Decoder[Any]] = {}
+
+
+def encode(model: msgspec.Struct) -> str:
+    return _encoder.encode(model).decode()
+
+
+def decode(data: str | bytes, model: type[M]) -> M:
+    decoder = _decoders.get(model)
+    if decoder is None:
+        decoder = _decoders[model] = msgspec.json.Decoder(model)
+    return decoder.decode(data)  # type: ignore[no-any-return]
+
+
+def insert_doc(db: Database, table: str, id: str, model: msgspec.Struct, **columns: Any) -> None:
+    db.execute(
+        f"INSERT INTO {table} (id, data, {', '.join(columns)}) "
+        f"VALUES (?, ?, {', '.join('?' for _ in columns)})",
+        [id, encode(model), *columns.values()],
+    )
+
+
+def get_doc(db: Database, table: str, id: str, model: type[M], kind: str) -> M:
+    """The object with this id, or NotFound naming its kind (e.g. 'source')."""
+    row = db.execute(f"SELECT data FROM {table} WHERE id = ?", [id]).fetchone()
+    if row is None:
+        raise NotFound(f"Could not find {kind} with id: {id}", id=id)
+    return decode(row[0], model)
+
+
+def exists(db: Database, table: str, id: str) -> bool:
+    return db.execute(f"SELECT 1 FROM {table} WHERE id = ?", [id]).fetchone() is not None
+
+
+def list_docs(
+    db: Database,
+    table: str,
+    model: type[M],
+    where: str = "1",
+    params: Sequence[Any] = (),
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[M]:
+    """Objects in creation order (oldest first), optionally paged."""
+    sql = f"SELECT data FROM {table} WHERE {where} ORDER BY rowid"
+    args = list(params)
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        args += [limit, offset]
+    return [decode(row[0], model) for row in db.execute(sql, args).fetchall()]
+
+
+def update_doc(
+    db: Database, table: str, id: str, model: msgspec.Struct, kind: str, **columns: Any
+) -> None:
+    sets = ", ".join(["data = ?", *(f"{name} = ?" for name in columns)])
+    cursor = db.execute(
+        f"UPDATE {table} SET {sets} WHERE id = ?", [encode(model), *columns.values(), id]
+    )
+    if cursor.rowcount == 0:
+        raise NotFound(f"Could not find {kind} with id: {id}", id=id)
+
+
+def delete_doc(db: Database, table: str, id: str, kind: str) -> None:
+    if db.execute(f"DELETE FROM {table} WHERE id = ?", [id]).rowcount == 0:
+        raise NotFound(f"Could not find {kind} with id: {id}", id=id)
+
+
+def ids(db: Database, table: str, where: str, params: Iterable[Any]) -> list[str]:
+    return [row[0] for row in db.execute(f"SELECT id FROM {table} WHERE {where}", list(params))]

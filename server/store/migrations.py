@@ -1,0 +1,106 @@
+"""Numbered schema migrations, applied in list order at start-up (see `db.migrate`).
+
+Each resource table keeps the columns that are looked up or joined on, and the rest of the
+object as one JSON document in `data`, decoded straight into its msgspec model. Append new
+migrations at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+
+def run_script(db: Database, script: str) -> None:
+    """Run `;`-separated DDL inside the caller's transaction (`executescript` would commit)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def m001_configuration(db: Database) -> None:
+    run_script(
+        db,
+        """
+        CREATE TABLE workspaces (
+            id TEXT PRIMARY KEY,
+            slug TEXT NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE TABLE source_definitions (
+            id TEXT PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE TABLE destination_definitions (
+            id TEXT PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY,
+            workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+            definition_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE INDEX sources_workspace ON sources(workspace_id, created_at);
+        CREATE TABLE destinations (
+            id TEXT PRIMARY KEY,
+            workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+            definition_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE INDEX destinations_workspace ON destinations(workspace_id, created_at);
+        CREATE TABLE connections (
+            id TEXT PRIMARY KEY,
+            workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+            source_id TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+            destination_id TEXT NOT NULL REFERENCES destinations(id) ON DELETE CASCADE,
+            status TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE INDEX connections_workspace ON connections(workspace_id, created_at);
+        CREATE INDEX connections_source ON connections(source_id);
+        CREATE INDEX connections_destination ON connections(destination_id);
+        CREATE TABLE operations (
+            id TEXT PRIMARY KEY,
+            workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+            created_at INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+        """,
+    )
+
+
+def m002_default_workspace(db: Database) -> None:
+    """A fresh install has exactly one workspace, as Airbyte's has (clients look it up)."""
+    from server.models.workspaces import WorkspaceRead
+    from server.store.workspaces import insert_workspace
+
+    insert_workspace(
+        db,
+        WorkspaceRead(
+            workspace_id=uuid.uuid4(),
+            customer_id=uuid.uuid4(),
+            name="Default Workspace",
+            slug="default",
+            initial_setup_complete=True,
+            display_setup_wizard=False,
+            anonymous_data_collection=False,
+            news=False,
+            security_updates=False,
+            notifications=[],
+        ),
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    m001_configuration,
+    m002_default_workspace,
+]

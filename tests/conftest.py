@@ -1,0 +1,57 @@
+"""Shared fixtures: settings under tmp_path, a migrated in-memory db, the app and its client."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlite_utils import Database
+from starlette.applications import Starlette
+
+from server.app import create_app
+from server.settings import Settings
+from server.store.db import open_db
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@contextlib.asynccontextmanager
+async def running(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan and give an in-process client for it."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sluice") as c:
+            yield c
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=str(tmp_path / "data"))
+
+
+@pytest.fixture
+def db() -> Database:
+    return open_db(None)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Starlette:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client; the app's lifespan (start-up and shut-down) runs around it."""
+    async with running(app) as c:
+        yield c
+
+
+async def post(client: httpx.AsyncClient, path: str, body: object = None) -> httpx.Response:
+    """POST an API call the way clients do: JSON body, path under /api/v1/."""
+    return await client.post(f"/api/v1/{path}", json=body if body is not None else {})
