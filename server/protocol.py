@@ -28,7 +28,7 @@ class Envelope(msgspec.Struct):
     log: msgspec.Raw | None = None
     trace: msgspec.Raw | None = None
     spec: msgspec.Raw | None = None
-    connectionStatus: msgspec.Raw | None = None  # noqa: N815 - the protocol's own spelling
+    connectionStatus: msgspec.Raw | None = None
     catalog: msgspec.Raw | None = None
     control: msgspec.Raw | None = None
 
@@ -60,8 +60,8 @@ class AirbyteStateMessage(msgspec.Struct, omit_defaults=True):
     type: Literal["STREAM", "GLOBAL", "LEGACY"] | None = None
     stream: AirbyteStreamState | None = None
     data: Any = None
-    sourceStats: dict[str, Any] | None = None  # noqa: N815
-    destinationStats: dict[str, Any] | None = None  # noqa: N815
+    sourceStats: dict[str, Any] | None = None
+    destinationStats: dict[str, Any] | None = None
     # `global` is a Python keyword: rename on the wire.
     global_: AirbyteGlobalState | None = msgspec.field(default=None, name="global")
 
@@ -102,12 +102,12 @@ class AirbyteTraceMessage(msgspec.Struct, omit_defaults=True):
 
 
 class ConnectorSpecification(msgspec.Struct, omit_defaults=True):
-    connectionSpecification: dict[str, Any]  # noqa: N815
-    documentationUrl: str | None = None  # noqa: N815
-    changelogUrl: str | None = None  # noqa: N815
-    supportsIncremental: bool | None = None  # noqa: N815
-    supportsNormalization: bool | None = None  # noqa: N815
-    supportsDBT: bool | None = None  # noqa: N815
+    connectionSpecification: dict[str, Any]
+    documentationUrl: str | None = None
+    changelogUrl: str | None = None
+    supportsIncremental: bool | None = None
+    supportsNormalization: bool | None = None
+    supportsDBT: bool | None = None
     supported_destination_sync_modes: list[str] | None = None
     advanced_auth: dict[str, Any] | None = None
     protocol_version: str | None = None
