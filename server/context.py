@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from server.runner import Runners
+from server.runner.process import ProcessRunner
 from server.settings import Settings
 from server.store.db import Store
 
@@ -16,6 +18,7 @@ class Context:
     store: Store
     # Wall clock in epoch seconds; tests replace it to move time without sleeping.
     clock: Callable[[], float] = field(default=time.time)
+    runners: Runners = field(default_factory=lambda: Runners(ProcessRunner()))
 
     def now(self) -> int:
         return int(self.clock())

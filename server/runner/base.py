@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Literal, Protocol
+from typing import IO, Literal, Protocol
 
 Command = Literal["spec", "check", "discover", "read", "write"]
 
@@ -48,8 +48,8 @@ class ConnectorError(Exception):
 class RunningConnector(Protocol):
     """A started connector. `stdout` yields its raw output bytes (one message per line)."""
 
-    stdout: BinaryIO
-    stdin: BinaryIO | None
+    stdout: IO[bytes]
+    stdin: IO[bytes] | None
 
     def wait(self, timeout: float | None = None) -> int:
         """Exit code; raises TimeoutError if it has not exited within `timeout` seconds."""

@@ -1,0 +1,115 @@
+"""ProcessRunner: a connector installed as a local program (no Docker needed).
+
+For example the `source-faker` that `pip install airbyte-source-faker` provides, or one of
+Sluice's own connectors. The program runs in its own process group (so a connector's worker
+processes die with it), in the run's job directory, with stderr appended to the run's log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, BinaryIO
+
+from server.runner.base import ConnectorError, RunRequest, arguments
+
+PIPE_BUFFER = 1 << 20  # 1 MiB reads: measured ~2x the relay throughput of small buffers
+KILL_GRACE_SECONDS = 3.0
+
+
+def write_job_files(request: RunRequest) -> None:
+    request.job_dir.mkdir(parents=True, exist_ok=True)
+    for name, content in request.files.items():
+        path = request.job_dir / name
+        path.write_bytes(content)
+        path.chmod(0o600)  # configurations hold secrets
+
+
+class LocalProcess:
+    def __init__(self, proc: subprocess.Popen[bytes], log: BinaryIO | None) -> None:
+        self._proc = proc
+        self._log = log
+        assert proc.stdout is not None
+        self.stdout: IO[bytes] = proc.stdout
+        self.stdin: IO[bytes] | None = proc.stdin
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def wait(self, timeout: float | None = None) -> int:
+        try:
+            code = self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise TimeoutError(f"connector still running after {timeout} s") from None
+        self._close_log()
+        return code
+
+    def kill(self) -> None:
+        """SIGTERM to the process group, then SIGKILL after a short grace period."""
+        if self._proc.poll() is None:
+            self._signal(signal.SIGTERM)
+            try:
+                self._proc.wait(KILL_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                self._signal(signal.SIGKILL)
+                self._proc.wait()
+        self._close_log()
+
+    def _signal(self, sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._proc.pid, sig)
+
+    def _close_log(self) -> None:
+        if self._log is not None and not self._log.closed:
+            self._log.close()
+
+
+class ProcessRunner:
+    def __init__(self, search_path: Sequence[str] = ()) -> None:
+        # Directories searched before $PATH, e.g. a virtualenv's bin holding `source-faker`.
+        self.search_path = [str(Path(p).resolve()) for p in search_path if p]
+
+    def resolve(self, program: str) -> str | None:
+        path = os.pathsep.join([*self.search_path, os.environ.get("PATH", "")])
+        return shutil.which(program, path=path)
+
+    def start(self, request: RunRequest) -> LocalProcess:
+        command = list(request.connector.command)
+        if not command:
+            raise ConnectorError(
+                f"Connector '{request.connector.name}' has no local command to run; set the "
+                f"definition's `command`, or use the docker runner"
+            )
+        program = self.resolve(command[0])
+        if program is None:
+            raise ConnectorError(
+                f"Connector '{request.connector.name}': program '{command[0]}' was not found on "
+                f"the connector search path or $PATH (is it installed?)"
+            )
+        write_job_files(request)
+        log = None
+        if request.log_path is not None:
+            request.log_path.parent.mkdir(parents=True, exist_ok=True)
+            log = request.log_path.open("ab")
+        argv = [program, *command[1:], *arguments(request, str(request.job_dir))]
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE if request.stdin else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=log if log is not None else subprocess.DEVNULL,
+                cwd=request.job_dir,
+                bufsize=PIPE_BUFFER,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            if log is not None:
+                log.close()
+            raise ConnectorError(f"Could not start '{program}': {exc}") from exc
+        return LocalProcess(proc, log)
