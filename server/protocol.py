@@ -19,18 +19,23 @@ class RecordEnvelope(msgspec.Struct):
     namespace: str | None = None
 
 
+# msgspec cannot decode `Raw | None` (it rejects any non-null value), so an absent payload is
+# the empty Raw, which is falsy: test payloads with `if env.state:`.
+ABSENT = msgspec.Raw()
+
+
 class Envelope(msgspec.Struct):
     """Any message; only the field named by `type` is set. Unknown fields are ignored."""
 
     type: str
     record: RecordEnvelope | None = None
-    state: msgspec.Raw | None = None
-    log: msgspec.Raw | None = None
-    trace: msgspec.Raw | None = None
-    spec: msgspec.Raw | None = None
-    connectionStatus: msgspec.Raw | None = None
-    catalog: msgspec.Raw | None = None
-    control: msgspec.Raw | None = None
+    state: msgspec.Raw = ABSENT
+    log: msgspec.Raw = ABSENT
+    trace: msgspec.Raw = ABSENT
+    spec: msgspec.Raw = ABSENT
+    connectionStatus: msgspec.Raw = ABSENT
+    catalog: msgspec.Raw = ABSENT
+    control: msgspec.Raw = ABSENT
 
 
 envelope_decoder = msgspec.json.Decoder(Envelope)
@@ -149,7 +154,7 @@ class ConfiguredAirbyteCatalog(msgspec.Struct):
 
 
 def decode_payload(raw: msgspec.Raw | None, model: type[Any]) -> Any:
-    """Decode one Raw payload of an Envelope into its typed model."""
-    if raw is None:
+    """Decode one Raw payload of an Envelope into its typed model (None when absent)."""
+    if not raw:
         return None
     return msgspec.json.decode(raw, type=model)

@@ -27,6 +27,40 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         int, _help("Largest accepted request body in bytes; larger bodies get 413.")
     ] = 16 * 1024 * 1024
     log_level: Annotated[str, _help("Server log level (debug, info, warning, error).")] = "info"
+    max_concurrent_syncs: Annotated[
+        int, _help("Sync and reset jobs that run at the same time; more wait as pending.")
+    ] = 2
+    sync_max_attempts: Annotated[
+        int, _help("Attempts a job gets before it fails (the first run plus retries).")
+    ] = 3
+    sync_retry_backoff_seconds: Annotated[
+        float,
+        _help(
+            "Wait before the first retry of a failed attempt; each further failure in a row "
+            "triples it (10 s, 30 s, 90 s as Airbyte). An attempt that committed data resets it."
+        ),
+    ] = 10.0
+    job_log_lines: Annotated[
+        int, _help("Last lines of an attempt's log that jobs/get returns (full logs stay on disk).")
+    ] = 1000
+    worker_poll_seconds: Annotated[
+        float, _help("How often the job worker looks for due jobs when nothing wakes it.")
+    ] = 5.0
+    max_line_bytes: Annotated[
+        int,
+        _help("Longest message line a connector may print; a longer one fails the run."),
+    ] = 64 * 1024 * 1024
+    heartbeat_seconds: Annotated[
+        float,
+        _help(
+            "A sync attempt fails ('The source is unresponsive') when the source sends no "
+            "record or state for this long (Airbyte's default: 3 h)."
+        ),
+    ] = 3 * 3600.0
+    destination_timeout_seconds: Annotated[
+        float,
+        _help("Longest wait for the destination to finish once the source has ended."),
+    ] = 3600.0
 
     @property
     def data_path(self) -> Path:
@@ -57,4 +91,4 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         for field in msgspec.structs.fields(cls):
             meta = getattr(hints[field.name], "__metadata__", ())
             text = next((m.description for m in meta if isinstance(m, msgspec.Meta)), "")
-            yield (f"SLUICE_{field.name.upper()}", repr(getattr(defaults, field.name)), text or "")
+            yield (f"SLUICE_{field.name.upper()}", str(getattr(defaults, field.name)), text)

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
-from server.api import health, workspaces
+from server.api import (
+    connections,
+    debug,
+    destination_definitions,
+    destinations,
+    health,
+    operations,
+    source_definitions,
+    sources,
+    web_backend,
+    workspaces,
+)
 from server.rpc import Handler
 
-MODULES = [health, workspaces]
+MODULES = [
+    health,
+    workspaces,
+    source_definitions,
+    destination_definitions,
+    sources,
+    destinations,
+    connections,
+    operations,
+    web_backend,
+    debug,
+]
 
 
 def all_handlers() -> list[Handler]:

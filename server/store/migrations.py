@@ -100,7 +100,73 @@ def m002_default_workspace(db: Database) -> None:
     )
 
 
+def m003_seed_definitions(db: Database) -> None:
+    """The connector definitions a fresh install offers (see `store.definitions`)."""
+    from server.store.definitions import seed_definitions
+
+    seed_definitions(db)
+
+
+def m004_jobs(db: Database) -> None:
+    """Sync jobs, their attempts, and each connection's committed state.
+
+    Jobs belong to a connection (`config_id`) and go with it. At most one job per connection is
+    pending, running or incomplete; the partial unique index makes that a database rule, so two
+    requests racing to start a sync cannot both win.
+    """
+    run_script(
+        db,
+        """
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            config_type TEXT NOT NULL,
+            config_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+            status TEXT NOT NULL CHECK (status IN
+                ('pending', 'running', 'incomplete', 'failed', 'succeeded', 'cancelled')),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            started_at INTEGER,
+            next_attempt_at INTEGER NOT NULL DEFAULT 0,
+            streams TEXT,
+            enabled_streams TEXT
+        );
+        CREATE INDEX jobs_config ON jobs(config_id, id);
+        CREATE INDEX jobs_due ON jobs(status, next_attempt_at);
+        CREATE UNIQUE INDEX jobs_one_active ON jobs(config_id)
+            WHERE status IN ('pending', 'running', 'incomplete');
+        CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            attempt_number INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('running', 'failed', 'succeeded')),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            ended_at INTEGER,
+            records_emitted INTEGER NOT NULL DEFAULT 0,
+            bytes_emitted INTEGER NOT NULL DEFAULT 0,
+            records_committed INTEGER NOT NULL DEFAULT 0,
+            bytes_committed INTEGER NOT NULL DEFAULT 0,
+            state_messages_emitted INTEGER NOT NULL DEFAULT 0,
+            estimated_records INTEGER,
+            estimated_bytes INTEGER,
+            stream_stats TEXT NOT NULL DEFAULT '[]',
+            failure_summary TEXT,
+            log_path TEXT NOT NULL,
+            processes TEXT NOT NULL DEFAULT '[]',
+            UNIQUE (job_id, attempt_number)
+        );
+        CREATE TABLE connection_state (
+            connection_id TEXT PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+            state TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_configuration,
     m002_default_workspace,
+    m003_seed_definitions,
+    m004_jobs,
 ]

@@ -1,0 +1,488 @@
+"""source-e2e-test: a fast synthetic source for tests and benchmarks.
+
+It takes the configuration of Airbyte's "E2E Testing" source (`type`, `max_messages`, `seed`,
+`message_interval_ms`, `mock_catalog` with SINGLE_STREAM or MULTI_STREAM schemas) plus Sluice's
+additions: `record_size_bytes`, `state_checkpoint_interval` and a `fault` to inject.
+
+Records are `{"id": n, "updated_at": n, ...}` for n = 1..max_messages per stream: `id` is the
+primary key and `updated_at` the source-defined cursor, so an incremental read that starts
+from a saved state emits only the records after it, and a later run with a larger
+`max_messages` emits only the new ones. The other fields follow the stream's JSON Schema and
+are drawn, with the seed, from a pool of pre-rendered values, so the same seed gives the same
+data. Each record line is one bytes %-format of a prebuilt template: the source is not what a
+benchmark should measure.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import string
+import sys
+import time
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from sluice_connectors.entrypoint import ConfigError, Source, main
+from sluice_connectors.protocol import Output, now_ms
+from sluice_connectors.streams import (
+    ConfiguredStream,
+    configured_streams,
+    state_for,
+    stream_state_message,
+    stream_states,
+)
+
+CURSOR = "updated_at"
+PRIMARY_KEY = "id"
+POOL_SIZE = 1024  # pre-rendered value sets per stream, at most; a power of two
+CHUNK = 4096  # records formatted per write
+HUGE_DEFAULT = 70 * 1024 * 1024
+
+NonNegative = Annotated[int, msgspec.Meta(ge=0)]
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+
+DEFAULT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "updated_at": {"type": "integer"},
+        "name": {"type": "string"},
+        "amount": {"type": "number"},
+        "active": {"type": "boolean"},
+        "payload": {"type": "string"},
+    },
+}
+
+
+class SingleStream(msgspec.Struct, tag="SINGLE_STREAM", tag_field="type", kw_only=True):
+    stream_name: str = "data_stream"
+    stream_schema: str | dict[str, Any] | None = None
+    stream_duplication: Positive = 1
+
+
+class MultiStream(msgspec.Struct, tag="MULTI_STREAM", tag_field="type", kw_only=True):
+    stream_schemas: str | dict[str, Any]
+
+
+class Fault(msgspec.Struct, kw_only=True):
+    mode: Literal["fail", "crash", "garbage", "hang", "huge_line"]
+    after_records: NonNegative = 0
+    line_bytes: Positive = HUGE_DEFAULT
+
+
+class Config(msgspec.Struct, kw_only=True):
+    type: Literal["CONTINUOUS_FEED", "EXCEPTION_AFTER_N", "INFINITE_FEED"] = "CONTINUOUS_FEED"
+    max_messages: NonNegative | None = None
+    max_records: NonNegative | None = None  # the legacy modes' name for the same count
+    seed: int = 0
+    message_interval_ms: Annotated[int, msgspec.Meta(ge=0, le=60000)] = 0
+    mock_catalog: SingleStream | MultiStream | None = None
+    record_size_bytes: NonNegative = 200
+    state_checkpoint_interval: Positive = 1000
+    fault: Fault | None = None
+    throw_after_n_records: NonNegative | None = None  # EXCEPTION_AFTER_N
+
+    def count(self) -> int:
+        if self.max_messages is not None:
+            return self.max_messages
+        if self.max_records is not None:
+            return self.max_records
+        return sys.maxsize if self.type == "INFINITE_FEED" else 100
+
+    def active_fault(self) -> Fault | None:
+        if self.type == "EXCEPTION_AFTER_N":
+            return Fault(mode="fail", after_records=self.throw_after_n_records or 0)
+        return self.fault
+
+
+def parse_config(raw: Any) -> Config:
+    try:
+        config = msgspec.convert(raw, Config)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"invalid configuration: {exc}") from None
+    if config.type == "EXCEPTION_AFTER_N" and config.throw_after_n_records is None:
+        raise ConfigError("type EXCEPTION_AFTER_N needs `throw_after_n_records`")
+    return config
+
+
+def _json_object(value: str | dict[str, Any], what: str) -> dict[str, Any]:
+    if isinstance(value, str):
+        try:
+            value = msgspec.json.decode(value)
+        except msgspec.DecodeError as exc:
+            raise ConfigError(f"{what} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{what} must be a JSON object")
+    return value
+
+
+def _stream_schema(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    """The stream's schema with the `id` key and `updated_at` cursor every stream has."""
+    properties = schema.get("properties", {})
+    if not isinstance(properties, dict):
+        raise ConfigError(f"stream {name!r}: `properties` must be an object")
+    merged = {"id": {"type": "integer"}, "updated_at": {"type": "integer"}}
+    merged.update({k: v for k, v in properties.items() if k not in merged})
+    return {**schema, "type": "object", "properties": merged}
+
+
+def stream_schemas(config: Config) -> dict[str, dict[str, Any]]:
+    """Stream name -> JSON Schema, from `mock_catalog` (default: one stream `data_stream`)."""
+    catalog = config.mock_catalog or SingleStream()
+    if isinstance(catalog, MultiStream):
+        schemas = _json_object(catalog.stream_schemas, "mock_catalog.stream_schemas")
+        if not schemas:
+            raise ConfigError("mock_catalog.stream_schemas names no stream")
+        return {
+            name: _stream_schema(_json_object(s, f"the schema of {name!r}"), name)
+            for name, s in schemas.items()
+        }
+    schema = DEFAULT_SCHEMA
+    if catalog.stream_schema is not None:
+        schema = _json_object(catalog.stream_schema, "mock_catalog.stream_schema")
+    if catalog.stream_duplication == 1:
+        names = [catalog.stream_name]
+    else:  # Airbyte's naming for duplicated streams: ds_0, ds_1, ...
+        names = [f"{catalog.stream_name}_{i}" for i in range(catalog.stream_duplication)]
+    return {name: _stream_schema(schema, name) for name in names}
+
+
+def _field_type(spec: Any) -> str:
+    kind = spec.get("type", "string") if isinstance(spec, dict) else "string"
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    return kind if isinstance(kind, str) else "string"
+
+
+_WORDS = (
+    "amber basalt cedar delta ember fjord granite harbor indigo juniper kestrel lagoon "
+    "meadow nimbus orchid prairie quartz river sierra tundra umber valley willow zephyr"
+).split()
+_LETTERS = string.ascii_letters + string.digits
+
+
+def _value(kind: str, fmt: str | None, rng: random.Random) -> Any:
+    if kind == "integer":
+        return rng.randrange(1_000_000)
+    if kind == "number":
+        return round(rng.uniform(0, 10_000), 2)
+    if kind == "boolean":
+        return rng.random() < 0.5
+    if kind == "object":
+        return {}
+    if kind == "array":
+        return []
+    if kind == "null":
+        return None
+    if fmt == "date-time":
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(rng.randrange(1_600_000_000)))
+    return f"{rng.choice(_WORDS)} {rng.choice(_WORDS)}"
+
+
+def value_pool(schema: dict[str, Any], seed: int, index: int, size: int, digits: int) -> list[bytes]:
+    """Pre-rendered non-key fields (`,"f":v,...`), each padded so the record's `data` is about
+    `size` bytes (`payload`, or else the first plain string field, takes the padding). The pool length is a power
+    of two, smaller for large records so the pool stays within about 64 MiB."""
+    rng = random.Random(seed * 1_000_003 + index)
+    fields = [
+        (name, _field_type(spec), spec.get("format") if isinstance(spec, dict) else None)
+        for name, spec in schema["properties"].items()
+        if name not in ("id", "updated_at")
+    ]
+    strings = [name for name, kind, fmt in fields if kind == "string" and not fmt]
+    padded = "payload" if "payload" in strings else next(iter(strings), None)
+    key_part = len('{"id":,"updated_at":}') + 2 * digits
+    length = POOL_SIZE
+    while length > 1 and length * size > 64 * 1024 * 1024:
+        length //= 2
+    filler = "".join(rng.choices(_LETTERS, k=min(size, 4096))) if padded else ""
+    pool = []
+    for _ in range(length):
+        values = {name: _value(kind, fmt, rng) for name, kind, fmt in fields}
+        rendered = msgspec.json.encode(values)[1:-1]
+        missing = size - key_part - len(rendered) - (1 if rendered else 0)
+        if padded is not None and missing > 1:
+            start = rng.randrange(len(filler))
+            pad = (filler[start:] + filler * (1 + missing // len(filler)))[: missing - 1]
+            values[padded] += " " + pad
+            rendered = msgspec.json.encode(values)[1:-1]
+        pool.append(b"," + rendered if rendered else b"")
+    return pool
+
+
+class FaultInjected(RuntimeError):
+    """The configured fault: a failure the platform must report."""
+
+
+class SourceE2ETest(Source):
+    def __init__(self, output: Output | None = None) -> None:
+        # One large buffer on stdout: record chunks and messages go out in few system calls.
+        stdout = io.BufferedWriter(io.FileIO(sys.stdout.fileno(), "wb", closefd=False), 1 << 20)
+        super().__init__(output or Output(stdout))
+
+    def spec(self) -> dict[str, Any]:
+        return SPEC
+
+    def check(self, config: dict[str, Any]) -> None:
+        stream_schemas(parse_config(config))
+
+    def discover(self, config: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": name,
+                "json_schema": schema,
+                "supported_sync_modes": ["full_refresh", "incremental"],
+                "source_defined_cursor": True,
+                "default_cursor_field": [CURSOR],
+                "source_defined_primary_key": [[PRIMARY_KEY]],
+                "is_resumable": True,
+            }
+            for name, schema in stream_schemas(parse_config(config)).items()
+        ]
+
+    def read(
+        self, config: dict[str, Any], catalog: dict[str, Any], state: list[dict[str, Any]]
+    ) -> None:
+        cfg = parse_config(config)
+        schemas = stream_schemas(cfg)
+        streams = configured_streams(catalog)
+        unknown = [s.name for s in streams if s.name not in schemas]
+        if unknown:
+            raise ConfigError(f"the catalog names streams this source does not have: {unknown}")
+        saved = stream_states(state)
+        Reader(self.out, cfg).run(
+            [(s, schemas[s.name], _start(s, state_for(saved, s))) for s in streams],
+            list(schemas),
+        )
+
+
+def _start(stream: ConfiguredStream, saved: Any) -> int:
+    """The cursor value already read: records with a larger `updated_at` are emitted."""
+    if not stream.incremental or saved is None:
+        return 0
+    cursor = saved.get(CURSOR) if isinstance(saved, dict) else None
+    if not isinstance(cursor, int) or isinstance(cursor, bool) or cursor < 0:
+        raise ConfigError(f"stream {stream.name!r}: state has no integer {CURSOR!r}: {saved!r}")
+    return cursor
+
+
+class Reader:
+    """One `read`: the record loop and the fault it may inject."""
+
+    def __init__(self, out: Output, config: Config) -> None:
+        self.out = out
+        self.config = config
+        self.fault = config.active_fault()
+        self.emitted = 0  # records in this run, all streams: what `after_records` counts
+
+    def run(self, plan: list[tuple[ConfiguredStream, dict[str, Any], int]], names: list[str]) -> None:
+        if self.fault is not None and self.fault.after_records == 0:
+            self.trigger(plan[0][0] if plan else None, 0)
+        for stream, schema, start in plan:
+            self.stream(stream, schema, start, names.index(stream.name))
+
+    def stream(self, stream: ConfiguredStream, schema: dict[str, Any], start: int, index: int) -> None:
+        cfg, out, write = self.config, self.out, self.out.stream.write
+        end = cfg.count()
+        # A fixed id width keeps a record's data independent of `max_messages`.
+        pool = value_pool(schema, cfg.seed, index, cfg.record_size_bytes, 6)
+        mask = len(pool) - 1
+        head = b'{"type":"RECORD","record":{"stream":' + msgspec.json.encode(stream.name)
+        if stream.namespace:
+            head += b',"namespace":' + msgspec.json.encode(stream.namespace)
+        head = head.replace(b"%", b"%%") + b',"emitted_at":'
+        tail = b',"data":{"id":%d,"updated_at":%d%s}}}\n'
+        interval = cfg.state_checkpoint_interval
+        pause = cfg.message_interval_ms / 1000
+        out.stream_status(stream.name, "STARTED", stream.namespace)
+        cursor, since_state = start, 0
+        while cursor < end:
+            n = 1 if pause else min(CHUNK, interval - since_state, end - cursor)
+            if self.fault is not None and self.emitted < self.fault.after_records:
+                n = min(n, self.fault.after_records - self.emitted)
+            fmt = head + str(now_ms()).encode() + tail
+            first = cursor + 1
+            write(b"".join([fmt % (i, i, pool[(i * 40503) & mask]) for i in range(first, first + n)]))
+            cursor += n
+            since_state += n
+            self.emitted += n
+            if self.fault is not None and self.emitted == self.fault.after_records:
+                since_state += self.trigger(stream, cursor)
+            if since_state >= interval:
+                out.state(stream_state_message(stream, {CURSOR: cursor}, since_state))
+                since_state = 0
+            if pause:
+                out.flush()
+                time.sleep(pause)
+        if since_state or cursor == start:  # always end a stream with its state
+            out.state(stream_state_message(stream, {CURSOR: cursor}, since_state))
+        out.stream_status(stream.name, "COMPLETE", stream.namespace)
+
+    def trigger(self, stream: ConfiguredStream | None, cursor: int) -> int:
+        """Inject the configured fault; returns the records it emitted (for sourceStats)."""
+        fault, out = self.fault, self.out
+        assert fault is not None
+        self.fault = None  # once per run
+        out.flush()
+        after = fault.after_records
+        if fault.mode == "fail":
+            raise FaultInjected(f"fault injection: failing after {after} records")
+        if fault.mode == "crash":
+            print(f"fault injection: crashing after {after} records", file=sys.stderr)
+            sys.stderr.flush()
+            os._exit(1)
+        if fault.mode == "hang":
+            print(f"fault injection: hanging after {after} records", file=sys.stderr)
+            sys.stderr.flush()
+            while True:
+                time.sleep(3600)
+        if fault.mode == "garbage":
+            out.stream.write(f"fault injection: this line is not JSON (after {after})\n".encode())
+            out.flush()
+            return 0
+        # huge_line: one valid RECORD line of exactly `line_bytes` bytes before its newline.
+        if stream is None:
+            return 0
+        head = msgspec.json.encode(
+            {"type": "RECORD", "record": {"stream": stream.name, "emitted_at": now_ms()}}
+        )[:-2]
+        head += b',"data":{"id":%d,"updated_at":%d,"payload":"' % (cursor, cursor)
+        pad = max(fault.line_bytes - len(head) - len(b'"}}}'), 0)
+        out.stream.write(head + b"x" * pad + b'"}}}\n')
+        out.flush()
+        return 1
+
+
+SPEC: dict[str, Any] = {
+    "documentationUrl": "https://docs.airbyte.com/integrations/sources/e2e-test",
+    "protocol_version": "0.2.1",
+    "connectionSpecification": {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "E2E Test Source Spec",
+        "type": "object",
+        "additionalProperties": True,
+        "properties": {
+            "type": {
+                "type": "string",
+                "enum": ["CONTINUOUS_FEED", "EXCEPTION_AFTER_N", "INFINITE_FEED"],
+                "default": "CONTINUOUS_FEED",
+                "order": 10,
+            },
+            "max_messages": {
+                "title": "Max Records",
+                "description": "Number of records to emit per stream (ids 1..max_messages).",
+                "type": "integer",
+                "default": 100,
+                "minimum": 0,
+                "order": 20,
+            },
+            "seed": {
+                "title": "Random Seed",
+                "description": "The same seed gives the same data.",
+                "type": "integer",
+                "default": 0,
+                "examples": [42],
+                "order": 30,
+            },
+            "message_interval_ms": {
+                "title": "Message Interval (ms)",
+                "description": "Interval between records in ms (0-60000).",
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 60000,
+                "default": 0,
+                "order": 40,
+            },
+            "mock_catalog": {
+                "title": "Mock Catalog",
+                "type": "object",
+                "order": 50,
+                "oneOf": [
+                    {
+                        "title": "Single Schema",
+                        "description": "One stream, or N streams sharing one schema.",
+                        "type": "object",
+                        "required": ["type", "stream_name"],
+                        "properties": {
+                            "type": {"type": "string", "const": "SINGLE_STREAM"},
+                            "stream_name": {"type": "string", "default": "data_stream"},
+                            "stream_schema": {
+                                "description": "JSON Schema of the stream, as a JSON string.",
+                                "type": "string",
+                            },
+                            "stream_duplication": {
+                                "description": "Duplicate the stream N times (name_0, name_1...).",
+                                "type": "integer",
+                                "default": 1,
+                                "minimum": 1,
+                            },
+                        },
+                    },
+                    {
+                        "title": "Multi Schema",
+                        "description": "Several streams, each with its own schema.",
+                        "type": "object",
+                        "required": ["type", "stream_schemas"],
+                        "properties": {
+                            "type": {"type": "string", "const": "MULTI_STREAM"},
+                            "stream_schemas": {
+                                "description": "A JSON object (as a string): stream name -> schema.",
+                                "type": "string",
+                            },
+                        },
+                    },
+                ],
+            },
+            "record_size_bytes": {
+                "title": "Record Size (bytes)",
+                "description": "Approximate size of each record's data; the first string field "
+                "is padded to reach it.",
+                "type": "integer",
+                "minimum": 0,
+                "default": 200,
+                "order": 60,
+            },
+            "state_checkpoint_interval": {
+                "title": "State Checkpoint Interval",
+                "description": "Emit a STREAM state every N records (and at the end of a stream).",
+                "type": "integer",
+                "minimum": 1,
+                "default": 1000,
+                "order": 70,
+            },
+            "throw_after_n_records": {
+                "description": "With type EXCEPTION_AFTER_N: fail after this many records.",
+                "type": "integer",
+                "minimum": 0,
+            },
+            "fault": {
+                "title": "Fault Injection",
+                "description": "Misbehave once after `after_records` records (all streams): "
+                "fail (TRACE ERROR, exit 1), crash (exit 1, no trace), garbage (one non-JSON "
+                "line), hang (sleep forever), huge_line (one RECORD line of `line_bytes`).",
+                "type": "object",
+                "required": ["mode"],
+                "order": 80,
+                "properties": {
+                    "mode": {
+                        "type": "string",
+                        "enum": ["fail", "crash", "garbage", "hang", "huge_line"],
+                    },
+                    "after_records": {"type": "integer", "minimum": 0, "default": 0},
+                    "line_bytes": {"type": "integer", "minimum": 1, "default": HUGE_DEFAULT},
+                },
+            },
+        },
+    },
+}
+
+
+def run() -> None:
+    main(SourceE2ETest)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Build the image of every built-in connector (connectors/*/Dockerfile), FROM the local base
+# image, with build context connectors/ so each Dockerfile can COPY the package. Then build
+# Airbyte's source-faker image. Each image is tagged with its Dockerfile's labels
+# (io.airbyte.name:io.airbyte.version, e.g. sluice/source-e2e-test:0.1.0).
+#
+# Cached: an image whose label io.sluice.source-hash matches the hash of its Dockerfile, the
+# package sources and the base image is kept. --force rebuilds everything.
+#
+# Dockerfiles may COPY .docker-build/host-ca.crt: the host's CA bundle, staged here so pip
+# inside a build reaches PyPI (builds run with --network host; the engine has no bridge).
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+context="$root/connectors"
+force="${1:-}"
+
+"$root/scripts/build-base-image.sh"
+base_image="${SLUICE_BASE_IMAGE:-sluice/python-base:bookworm}"
+base_id="$(docker image inspect --format '{{.Id}}' "$base_image")"
+
+# Stage the CA bundle inside the build context; the directory ignores itself in git.
+stage="$context/.docker-build"
+mkdir -p "$stage"
+printf '*\n' >"$stage/.gitignore"
+ca_bundle="${PIP_CERT:-${REQUESTS_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}}"
+cp "$ca_bundle" "$stage/host-ca.crt"
+
+# Everything a connector image is built from, apart from its Dockerfile.
+package_hash="$(
+    cd "$context" &&
+        find pyproject.toml sluice_connectors -type f \( -name '*.py' -o -name '*.toml' \
+            -o -name '*.json' -o -name '*.typed' \) -print0 | sort -z | xargs -0 sha256sum |
+        sha256sum | cut -d' ' -f1
+)"
+
+label() { # label <dockerfile> <name>: the value of LABEL <name>=... in a Dockerfile
+    sed -n "s/^LABEL .*$2=\\([^ ]*\\).*/\\1/p" "$1" | head -n 1 | tr -d '"'
+}
+
+built=0
+for dockerfile in "$context"/*/Dockerfile; do
+    [ -e "$dockerfile" ] || continue
+    connector="$(basename "$(dirname "$dockerfile")")"
+    name="$(label "$dockerfile" io.airbyte.name)"
+    version="$(label "$dockerfile" io.airbyte.version)"
+    image="${name:-sluice/$connector}:${version:-0.1.0}"
+    hash="$(printf '%s %s %s' "$package_hash" "$(sha256sum <"$dockerfile")" "$base_id" |
+        sha256sum | cut -d' ' -f1)"
+    current="$(docker image inspect --format '{{index .Config.Labels "io.sluice.source-hash"}}' \
+        "$image" 2>/dev/null || true)"
+    if [ "$force" != "--force" ] && [ "$current" = "$hash" ]; then
+        echo "build-connector-images: $image is up to date"
+        continue
+    fi
+    echo "build-connector-images: building $image"
+    start=$SECONDS
+    if ! log="$(docker build --network host --label "io.sluice.source-hash=$hash" \
+        -f "$dockerfile" -t "$image" "$context" 2>&1)"; then
+        printf '%s\n' "$log" | tail -n 30 >&2
+        echo "build-connector-images: building $image failed" >&2
+        exit 1
+    fi
+    echo "build-connector-images: $image built in $((SECONDS - start)) s"
+    built=$((built + 1))
+done
+echo "build-connector-images: $built connector image(s) built"
+
+"$root/scripts/build-faker-image.sh" ${force:+"$force"}

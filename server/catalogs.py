@@ -1,0 +1,231 @@
+"""A connection's catalog: the 2020 `syncSchema` <-> the modern `syncCatalog`, and the rules a
+stream selection must follow before it is stored.
+
+The 2020 API described a stream as a flat list of typed fields, each `selected`, with one
+`syncMode` for the whole connection. The modern API splits each stream into what the source
+says (`stream`: name, JSON schema, supported modes, cursor and key hints) and what the user
+chose (`config`). Sluice stores the modern form and derives the 2020 one for replies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from server.errors import InvalidInput
+from server.models.connections import (
+    AirbyteCatalog,
+    AirbyteStream,
+    AirbyteStreamAndConfiguration,
+    AirbyteStreamConfiguration,
+    DataType,
+    DestinationSyncMode,
+    SelectedFieldInfo,
+    SourceSchema,
+    SourceSchemaField,
+    SourceSchemaStream,
+    SyncMode,
+)
+from server.models.errors import InvalidInputProperty
+
+# Where a rule about stream `i` points in the request: `path(i, "config.syncMode")`.
+PathOf = Callable[[int, str], str]
+
+_DEDUP: set[DestinationSyncMode] = {"append_dedup", "overwrite_dedup"}
+_DATA_TYPES: dict[str, DataType] = {
+    "string": "string",
+    "number": "number",
+    "integer": "number",
+    "boolean": "boolean",
+    "object": "object",
+    "array": "array",
+}
+# In the 2020 form the destination mode followed from the sync mode.
+_DESTINATION_MODE: dict[SyncMode, DestinationSyncMode] = {
+    "full_refresh": "overwrite",
+    "incremental": "append",
+}
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def modern_path(i: int, field: str) -> str:
+    return f"syncCatalog.streams[{i}].{field}"
+
+
+def early_path(i: int, field: str) -> str:
+    # `config.syncMode` -> `syncMode`: the 2020 stream is flat.
+    return f"syncSchema.streams[{i}].{field.split('.')[-1]}"
+
+
+def catalog_from_schema(schema: SourceSchema, sync_mode: SyncMode | None) -> AirbyteCatalog:
+    """The modern catalog for a 2020 `syncSchema` (and connection-level `syncMode`)."""
+    streams = []
+    for s in schema.streams:
+        mode: SyncMode = s.sync_mode or sync_mode or "full_refresh"
+        chosen = [f for f in s.fields if f.selected is not False]
+        selected = bool(chosen) or not s.fields
+        partial = selected and len(chosen) < len(s.fields)
+        supported = s.supported_sync_modes or (
+            ["full_refresh", "incremental"] if mode == "incremental" else ["full_refresh"]
+        )
+        stream = AirbyteStream(
+            name=s.name,
+            json_schema={
+                "type": "object",
+                "properties": {f.name: {"type": f.data_type} for f in s.fields},
+            },
+            supported_sync_modes=list(supported),
+            source_defined_cursor=s.source_defined_cursor,
+            default_cursor_field=s.default_cursor_field,
+        )
+        config = AirbyteStreamConfiguration(
+            sync_mode=mode,
+            destination_sync_mode=_DESTINATION_MODE[mode],
+            cursor_field=s.cursor_field,
+            alias_name=s.cleaned_name or s.name,
+            selected=selected,
+            field_selection_enabled=True if partial else None,
+            selected_fields=[SelectedFieldInfo(field_path=[f.name]) for f in chosen]
+            if partial
+            else None,
+        )
+        streams.append(AirbyteStreamAndConfiguration(stream=stream, config=config))
+    return AirbyteCatalog(streams=streams)
+
+
+def _data_type(prop: Any) -> DataType:
+    kind = prop.get("type") if isinstance(prop, dict) else None
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    return _DATA_TYPES.get(kind, "string") if isinstance(kind, str) else "string"
+
+
+def schema_from_catalog(catalog: AirbyteCatalog) -> SourceSchema:
+    """The 2020 `syncSchema` view of a stored (normalized) catalog."""
+    streams = []
+    for item in catalog.streams:
+        stream, config = item.stream, item.config
+        assert config is not None  # normalize_catalog fills it
+        properties = (stream.json_schema or {}).get("properties")
+        if not isinstance(properties, dict):
+            properties = {}
+        picked: set[str] | None = None
+        if config.field_selection_enabled and config.selected_fields is not None:
+            picked = {f.field_path[0] for f in config.selected_fields if f.field_path}
+        fields = [
+            SourceSchemaField(
+                name=name,
+                cleaned_name=name,
+                data_type=_data_type(prop),
+                selected=bool(config.selected) and (picked is None or name in picked),
+            )
+            for name, prop in properties.items()
+        ]
+        streams.append(
+            SourceSchemaStream(
+                name=stream.name,
+                cleaned_name=config.alias_name or stream.name,
+                fields=fields,
+                supported_sync_modes=stream.supported_sync_modes,
+                source_defined_cursor=stream.source_defined_cursor,
+                default_cursor_field=stream.default_cursor_field,
+                cursor_field=config.cursor_field,
+                sync_mode=config.sync_mode,
+            )
+        )
+    return SourceSchema(streams=streams)
+
+
+def connection_sync_mode(catalog: AirbyteCatalog) -> SyncMode | None:
+    """The 2020 connection-level `syncMode`: the mode all selected streams share, if any."""
+    modes = {i.config.sync_mode for i in catalog.streams if i.config and i.config.selected}
+    return modes.pop() if len(modes) == 1 else None
+
+
+def _default_config(stream: AirbyteStream) -> AirbyteStreamConfiguration:
+    supported = stream.supported_sync_modes or ["full_refresh"]
+    mode: SyncMode = "full_refresh" if "full_refresh" in supported else supported[0]
+    return AirbyteStreamConfiguration(
+        sync_mode=mode, destination_sync_mode=_DESTINATION_MODE[mode], selected=True
+    )
+
+
+def normalize_catalog(catalog: AirbyteCatalog, path: PathOf = modern_path) -> AirbyteCatalog:
+    """Check every selected stream and fill what follows from the source's hints (default
+    cursor, source-defined primary key). Raises InvalidInput naming each offending property."""
+    errors: list[InvalidInputProperty] = []
+
+    def fail(i: int, field: str, value: Any, message: str) -> None:
+        shown = value if value is None or isinstance(value, str) else _json(value)
+        errors.append(
+            InvalidInputProperty(property_path=path(i, field), invalid_value=shown, message=message)
+        )
+
+    seen: set[tuple[str | None, str]] = set()
+    streams = []
+    for i, item in enumerate(catalog.streams):
+        stream = item.stream
+        if stream.json_schema is None and stream.json_schema_snake is not None:
+            stream = msgspec.structs.replace(
+                stream, json_schema=stream.json_schema_snake, json_schema_snake=None
+            )
+        config = item.config or _default_config(stream)
+        if config.selected is None:
+            # A stream sent without `selected` is meant to sync; say so explicitly, since
+            # clients decide "enabled" by `selected == true`.
+            config = msgspec.structs.replace(config, selected=True)
+        key = (stream.namespace, stream.name)
+        if key in seen:
+            fail(i, "stream.name", stream.name, f"Stream '{stream.name}' appears twice")
+        seen.add(key)
+        if config.selected:
+            config = _check_stream(i, stream, config, fail)
+        streams.append(AirbyteStreamAndConfiguration(stream=stream, config=config))
+    if errors:
+        raise InvalidInput(errors[0].message, errors=errors)
+    return AirbyteCatalog(streams=streams)
+
+
+def _check_stream(
+    i: int,
+    stream: AirbyteStream,
+    config: AirbyteStreamConfiguration,
+    fail: Callable[[int, str, Any, str], None],
+) -> AirbyteStreamConfiguration:
+    name = stream.name
+    if stream.supported_sync_modes and config.sync_mode not in stream.supported_sync_modes:
+        fail(
+            i,
+            "config.syncMode",
+            config.sync_mode,
+            f"Stream '{name}' does not support sync mode '{config.sync_mode}' "
+            f"(supported: {', '.join(stream.supported_sync_modes)})",
+        )
+    if config.sync_mode == "incremental" and not stream.source_defined_cursor:
+        cursor = config.cursor_field or stream.default_cursor_field
+        if not cursor or not all(cursor):
+            fail(
+                i,
+                "config.cursorField",
+                config.cursor_field,
+                f"Stream '{name}' is incremental and needs a cursor field",
+            )
+        else:
+            config = msgspec.structs.replace(config, cursor_field=cursor)
+    if config.destination_sync_mode in _DEDUP:
+        key = config.primary_key or stream.source_defined_primary_key
+        if not key or not all(key) or not all(all(part) for part in key):
+            fail(
+                i,
+                "config.primaryKey",
+                config.primary_key,
+                f"Stream '{name}' uses {config.destination_sync_mode} and needs a primary key",
+            )
+        else:
+            config = msgspec.structs.replace(config, primary_key=key)
+    return config

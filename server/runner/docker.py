@@ -1,0 +1,384 @@
+"""DockerRunner: a connector image run as a container, the way Airbyte's Docker mode runs it.
+
+`docker run --rm -i --init --log-driver none -v <job dir>:/data/job:ro -v <local root>:/local
+[--network <mode>] [--memory ..] [--cpus ..] <image> <command> --config /data/job/config.json`,
+done with the Docker SDK. The image's own ENTRYPOINT runs (or `AIRBYTE_ENTRYPOINT` when an
+image sets only that). Images are never pulled: a missing image is a clear error.
+
+Output is streamed from one attach connection opened before the container starts (so no
+line is lost): Docker multiplexes stdout and stderr on it in frames with an 8-byte header.
+A pump thread copies stdout frames into an os.pipe() the caller reads as `.stdout`, and
+appends stderr frames to the run's log file. `.stdin` writes to the same connection;
+closing it half-closes the socket, and Docker then closes the container's stdin
+(`StdinOnce`), so the connector sees EOF.
+
+Every container carries labels (`io.sluice.managed`, the server's instance, the caller's
+labels such as job id and attempt) so that containers left by a crashed server are found
+and removed at the next start-up (`remove_leftover_containers`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import io
+import logging
+import os
+import re
+import shlex
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
+
+from server.runner.base import ConnectorError, ConnectorImage, RunRequest, arguments
+from server.runner.images import memory_bytes, nano_cpus
+
+if TYPE_CHECKING:  # the SDK is imported on first use: a server without Docker never loads it
+    from docker import DockerClient
+
+log = logging.getLogger("sluice.runner.docker")
+
+JOB_MOUNT = "/data/job"  # where the job directory (config.json, catalog.json ...) is seen
+LOCAL_MOUNT = "/local"  # Airbyte's convention for files a connector reads or writes
+MANAGED_LABEL = "io.sluice.managed"
+INSTANCE_LABEL = "io.sluice.instance"
+PIPE_BUFFER = 1 << 20
+STDOUT_FRAME, STDERR_FRAME = 1, 2
+F_SETPIPE_SZ = 1031  # Linux: a 1 MiB pipe lets the pump run ahead of a slow reader
+STDIN_EOF_GRACE_SECONDS = 10.0
+
+
+def instance_label(data_dir: Path) -> str:
+    """Names one server's containers, so two servers sharing an engine never remove each
+    other's runs: a short hash of the data directory's absolute path."""
+    return hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+
+
+def docker_client() -> DockerClient:
+    import docker
+    import docker.errors
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise ConnectorError(
+            f"Cannot reach the Docker engine ({exc}); start one with scripts/docker-engine.sh, "
+            f"or run connectors as local programs (definition runner 'process')"
+        ) from exc
+    return client
+
+
+def remove_leftover_containers(instance: str, client: DockerClient | None = None) -> int:
+    """Remove this server's containers left behind by a crash; the number removed.
+
+    A machine without a Docker engine has none: that is not an error.
+    """
+    import docker.errors
+
+    try:
+        api = (client or docker_client()).api
+        found = api.containers(
+            all=True, filters={"label": [f"{MANAGED_LABEL}=true", f"{INSTANCE_LABEL}={instance}"]}
+        )
+    except (ConnectorError, docker.errors.DockerException) as exc:
+        log.debug("no leftover containers removed: %s", exc)
+        return 0
+    for container in found:
+        with contextlib.suppress(docker.errors.NotFound):
+            api.remove_container(container["Id"], force=True)
+        log.warning("removed leftover connector container %s", container.get("Names"))
+    return len(found)
+
+
+class _SocketWriter(io.RawIOBase):
+    """The container's stdin: writes go to the attach socket; close() half-closes it."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._sock.sendall(data)
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_WR)
+        super().close()
+
+
+class DockerContainer:
+    """A started container (see RunningConnector)."""
+
+    def __init__(
+        self,
+        client: DockerClient,
+        container_id: str,
+        attach: Any,
+        log_file: BinaryIO | None,
+        stdin: bool,
+    ) -> None:
+        self._api = client.api
+        self.id = container_id
+        self._attach = attach  # docker's socket.SocketIO over the hijacked connection
+        self._sock: socket.socket = getattr(attach, "_sock", attach)
+        self._log = log_file
+        self._killed = False
+        self._exit_code: int | None = None
+        read_fd, self._write_fd = os.pipe()
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(self._write_fd, F_SETPIPE_SZ, PIPE_BUFFER)
+        self.stdout: IO[bytes] = os.fdopen(read_fd, "rb", buffering=PIPE_BUFFER)
+        self.stdin: IO[bytes] | None = (
+            io.BufferedWriter(_SocketWriter(self._sock), PIPE_BUFFER) if stdin else None
+        )
+        self._pump = threading.Thread(target=self._demultiplex, name=f"docker-{container_id[:12]}")
+        self._pump.daemon = True
+        self._pump.start()
+
+    def _demultiplex(self) -> None:
+        """Copy stdout frames into the pipe and stderr frames into the log, until EOF."""
+        reader = io.BufferedReader(self._attach, PIPE_BUFFER)
+        discard_stdout = False  # the caller closed .stdout: keep draining, drop the bytes
+        try:
+            while True:
+                header = reader.read(8)
+                if len(header) < 8:
+                    return
+                kind, remaining = header[0], int.from_bytes(header[4:8], "big")
+                while remaining:
+                    data = reader.read(min(remaining, PIPE_BUFFER))
+                    if not data:
+                        return
+                    remaining -= len(data)
+                    if kind == STDOUT_FRAME and not discard_stdout:
+                        discard_stdout = not self._write_stdout(data)
+                    elif kind == STDERR_FRAME and self._log is not None:
+                        self._log.write(data)
+        except (OSError, ValueError):
+            return  # the connection was closed by kill()
+        finally:
+            os.close(self._write_fd)
+            if self._log is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    self._log.flush()
+
+    def _write_stdout(self, data: bytes) -> bool:
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self._write_fd, view) :]
+        except BrokenPipeError:
+            return False
+        return True
+
+    def wait(self, timeout: float | None = None) -> int:
+        import docker.errors
+        import requests.exceptions
+
+        if self._exit_code is not None:
+            return self._exit_code
+        try:
+            result = self._api.wait(self.id, timeout=timeout)
+        except requests.exceptions.ReadTimeout:
+            raise TimeoutError(f"connector still running after {timeout} s") from None
+        except requests.exceptions.ConnectionError as exc:
+            if "timed out" in str(exc).lower():
+                raise TimeoutError(f"connector still running after {timeout} s") from None
+            raise ConnectorError(f"Lost the Docker engine while waiting: {exc}") from exc
+        except docker.errors.NotFound:
+            if not self._killed:
+                raise ConnectorError(f"Container {self.id[:12]} disappeared") from None
+            result = {"StatusCode": 137}
+        # The attach stream ends once the container has exited and its output is flushed.
+        self._pump.join(STDIN_EOF_GRACE_SECONDS)
+        self._close()
+        self._exit_code = int(result.get("StatusCode", -1))
+        return self._exit_code
+
+    def kill(self) -> None:
+        """Kill and remove the container at once; the pump then sees EOF."""
+        self._killed = True
+        self._close()
+
+    def _close(self) -> None:
+        import docker.errors
+
+        with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+            self._api.remove_container(self.id, force=True)
+        if self._pump.is_alive():
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+            self._pump.join(STDIN_EOF_GRACE_SECONDS)
+        with contextlib.suppress(OSError):
+            self._sock.close()
+        if self._log is not None and not self._log.closed:
+            self._log.close()
+
+
+class DockerRunner:
+    """Starts connector containers. The engine is reached on first use (docker.from_env)."""
+
+    def __init__(
+        self,
+        network: str = "host",
+        local_root: Path | None = None,
+        instance: str = "",
+        local_program: Callable[[str], str | None] | None = None,
+        client: DockerClient | None = None,
+    ) -> None:
+        self.network = network
+        self.local_root = local_root
+        self.instance = instance
+        # Finds a connector's local program, to suggest the process runner for a missing image.
+        self._local_program = local_program
+        self._client = client
+        self._lock = threading.Lock()
+
+    def client(self) -> DockerClient:
+        with self._lock:
+            if self._client is None:
+                self._client = docker_client()
+            return self._client
+
+    def start(self, request: RunRequest) -> DockerContainer:
+        import docker.errors
+
+        client = self.client()
+        connector = request.connector
+        entrypoint = self._entrypoint(client, connector)
+        _write_job_files(request)
+        log_file = _open_log(request.log_path)
+        try:
+            container_id = client.api.create_container(
+                connector.docker_image,
+                command=arguments(request, JOB_MOUNT),
+                entrypoint=entrypoint,
+                stdin_open=request.stdin,
+                name=_container_name(connector, request),
+                labels=self._labels(request.labels),
+                environment={
+                    "WORKER_CONNECTOR_IMAGE": connector.docker_image,
+                    "DEPLOYMENT_MODE": "OSS",
+                },
+                host_config=client.api.create_host_config(**self._host_config(request)),
+            )["Id"]
+        except (docker.errors.DockerException, ConnectorError) as exc:
+            if log_file is not None:
+                log_file.close()
+            raise ConnectorError(f"Could not create a container for {connector.name}: {exc}") from exc
+        try:
+            attach = client.api.attach_socket(
+                container_id,
+                params={"stdin": int(request.stdin), "stdout": 1, "stderr": 1, "stream": 1},
+            )
+            client.api.start(container_id)
+        except docker.errors.DockerException as exc:
+            with contextlib.suppress(docker.errors.DockerException):
+                client.api.remove_container(container_id, force=True)
+            if log_file is not None:
+                log_file.close()
+            raise ConnectorError(f"Could not start {connector.docker_image}: {exc}") from exc
+        return DockerContainer(client, container_id, attach, log_file, request.stdin)
+
+    def _entrypoint(self, client: DockerClient, connector: ConnectorImage) -> list[str] | None:
+        """None keeps the image's ENTRYPOINT; images that only set AIRBYTE_ENTRYPOINT get it."""
+        import docker.errors
+
+        try:
+            config = client.api.inspect_image(connector.docker_image).get("Config") or {}
+        except docker.errors.ImageNotFound:
+            raise ConnectorError(self._missing_image(connector)) from None
+        except docker.errors.DockerException as exc:
+            raise ConnectorError(f"Docker engine error: {exc}") from exc
+        if config.get("Entrypoint"):
+            return None
+        env = dict(item.split("=", 1) for item in config.get("Env") or [] if "=" in item)
+        if env.get("AIRBYTE_ENTRYPOINT"):
+            return shlex.split(env["AIRBYTE_ENTRYPOINT"])
+        raise ConnectorError(
+            f"Image {connector.docker_image} has neither an ENTRYPOINT nor AIRBYTE_ENTRYPOINT; "
+            f"it is not a connector image"
+        )
+
+    def _missing_image(self, connector: ConnectorImage) -> str:
+        message = (
+            f"Image {connector.docker_image} is not present locally (Sluice never pulls images); "
+            f"build it first (scripts/build-connector-images.sh; for Airbyte's source-faker, "
+            f"scripts/build-faker-image.sh)"
+        )
+        program = (
+            self._local_program(connector.command[0])
+            if self._local_program and connector.command
+            else None
+        )
+        if program:
+            message += (
+                f". Connector '{connector.name}' is installed as a local program ({program}): "
+                f"set the definition's runner to 'process' to run it without Docker"
+            )
+        return message
+
+    def _labels(self, extra: Mapping[str, str]) -> dict[str, str]:
+        labels = {MANAGED_LABEL: "true", INSTANCE_LABEL: self.instance}
+        for key, value in extra.items():
+            labels[key if "." in key else f"io.sluice.{key}"] = str(value)
+        return labels
+
+    def _host_config(self, request: RunRequest) -> dict[str, Any]:
+        binds = {str(request.job_dir.resolve()): {"bind": JOB_MOUNT, "mode": "ro"}}
+        if self.local_root is not None:
+            binds[str(_local_root(self.local_root))] = {"bind": LOCAL_MOUNT, "mode": "rw"}
+        config: dict[str, Any] = {
+            "binds": binds,
+            "network_mode": self.network,
+            "init": True,  # reaps a connector's children and forwards signals, as Airbyte's runs
+            "log_config": {"type": "none"},  # output is read from the attach stream only
+        }
+        if request.connector.memory_limit:
+            config["mem_limit"] = memory_bytes(request.connector.memory_limit)
+        if request.connector.cpu_limit:
+            config["nano_cpus"] = nano_cpus(request.connector.cpu_limit)
+        return config
+
+
+def _write_job_files(request: RunRequest) -> None:
+    """The container runs as the image's user (often uid 1000 `airbyte`), not the server's,
+    so the job directory is world-readable: keep its parent directory private."""
+    request.job_dir.mkdir(parents=True, exist_ok=True)
+    request.job_dir.chmod(0o755)
+    for name, content in request.files.items():
+        path = request.job_dir / name
+        path.write_bytes(content)
+        path.chmod(0o644)
+
+
+def _local_root(path: Path) -> Path:
+    if not path.exists():
+        path.mkdir(parents=True)
+        # Connector images run as their own user; /local must be writable for it.
+        path.chmod(0o1777)
+    return path.resolve()
+
+
+def _open_log(path: Path | None) -> BinaryIO | None:
+    if path is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open("ab")
+
+
+_UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]+")
+
+
+def _container_name(connector: ConnectorImage, request: RunRequest) -> str:
+    image = _UNSAFE.sub("-", connector.docker_image.rsplit("/", 1)[-1])
+    return f"sluice-{image}-{request.command}-{uuid.uuid4().hex[:8]}"[:128]

@@ -1,0 +1,84 @@
+"""What connectors told us, kept so they need not run again: each connector version's spec,
+and discovered catalogs with the source configurations they were discovered for."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from typing import Any
+
+import msgspec
+from sqlite_utils import Database
+
+from server.errors import NotFound
+from server.protocol import AirbyteCatalog, ConnectorSpecification
+
+_encoder = msgspec.json.Encoder(order="sorted")
+
+
+def digest(value: Any) -> str:
+    """A stable hash of a JSON value (keys sorted)."""
+    return hashlib.sha256(_encoder.encode(value)).hexdigest()
+
+
+def get_spec(db: Database, key: str) -> ConnectorSpecification | None:
+    row = db.execute("SELECT data FROM connector_specs WHERE key = ?", [key]).fetchone()
+    return None if row is None else msgspec.json.decode(row[0], type=ConnectorSpecification)
+
+
+def put_spec(db: Database, key: str, spec: ConnectorSpecification) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO connector_specs (key, created_at, data) VALUES (?, ?, ?)",
+        [key, int(time.time()), msgspec.json.encode(spec).decode()],
+    )
+
+
+def delete_spec(db: Database, key: str) -> None:
+    db.execute("DELETE FROM connector_specs WHERE key = ?", [key])
+
+
+def put_discovered_catalog(db: Database, config_hash: str, catalog: AirbyteCatalog) -> str:
+    """Store a discovered catalog (an identical one keeps its id) and remember it as the
+    catalog of this configuration; the catalog's id."""
+    data = msgspec.json.encode(catalog)
+    catalog_hash = hashlib.sha256(data).hexdigest()
+    row = db.execute(
+        "SELECT id FROM discovered_catalogs WHERE catalog_hash = ?", [catalog_hash]
+    ).fetchone()
+    now = int(time.time())
+    if row is None:
+        catalog_id = str(uuid.uuid4())
+        db.execute(
+            "INSERT INTO discovered_catalogs (id, catalog_hash, created_at, data) "
+            "VALUES (?, ?, ?, ?)",
+            [catalog_id, catalog_hash, now, data.decode()],
+        )
+    else:
+        catalog_id = row[0]
+    db.execute(
+        "INSERT OR REPLACE INTO discover_cache (config_hash, catalog_id, created_at) "
+        "VALUES (?, ?, ?)",
+        [config_hash, catalog_id, now],
+    )
+    return catalog_id
+
+
+def find_discovered_catalog(db: Database, config_hash: str) -> tuple[str, AirbyteCatalog] | None:
+    """The catalog last discovered for this configuration, with its id."""
+    row = db.execute(
+        "SELECT c.id, c.data FROM discover_cache d JOIN discovered_catalogs c "
+        "ON c.id = d.catalog_id WHERE d.config_hash = ?",
+        [config_hash],
+    ).fetchone()
+    if row is None:
+        return None
+    return row[0], msgspec.json.decode(row[1], type=AirbyteCatalog)
+
+
+def get_discovered_catalog(db: Database, catalog_id: str) -> AirbyteCatalog:
+    """A stored catalog (protocol shape) by id, e.g. a connection's `sourceCatalogId`."""
+    row = db.execute("SELECT data FROM discovered_catalogs WHERE id = ?", [catalog_id]).fetchone()
+    if row is None:
+        raise NotFound(f"Could not find discovered catalog with id: {catalog_id}", id=catalog_id)
+    return msgspec.json.decode(row[0], type=AirbyteCatalog)

@@ -1,0 +1,46 @@
+"""Destinations in SQLite."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from server.models.destinations import DestinationRead
+from server.store import documents
+
+TABLE = "destinations"
+KIND = "destination"
+
+
+def insert_destination(db: Database, destination: DestinationRead) -> DestinationRead:
+    documents.insert_doc(
+        db,
+        TABLE,
+        str(destination.destination_id),
+        destination,
+        workspace_id=str(destination.workspace_id),
+        definition_id=str(destination.destination_definition_id),
+        created_at=destination.created_at,
+    )
+    return destination
+
+
+def get_destination(db: Database, destination_id: str) -> DestinationRead:
+    return documents.get_doc(db, TABLE, destination_id, DestinationRead, KIND)
+
+
+def list_destinations(
+    db: Database, workspace_id: str, limit: int | None = None
+) -> list[DestinationRead]:
+    return documents.list_docs(
+        db, TABLE, DestinationRead, "workspace_id = ?", [workspace_id], limit
+    )
+
+
+def update_destination(db: Database, destination: DestinationRead) -> DestinationRead:
+    documents.update_doc(db, TABLE, str(destination.destination_id), destination, KIND)
+    return destination
+
+
+def delete_destination(db: Database, destination_id: str) -> None:
+    """Delete the destination and (by foreign-key cascade) the connections that write to it."""
+    documents.delete_doc(db, TABLE, destination_id, KIND)
