@@ -6,6 +6,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.routing import Route
 
@@ -14,6 +16,8 @@ from server.api import all_handlers
 from server.context import Context
 from server.errors import exception_handlers
 from server.rpc import Handler, rpc
+from server.runner.setup import remove_leftovers, runners_for
+from server.scheduler import Scheduler
 from server.settings import Settings
 from server.store.db import Store, open_db
 
@@ -50,11 +54,28 @@ def create_app(settings: Settings, ctx: Context | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        context = ctx or Context(settings=settings, store=Store(open_db(settings.db_path)))
+        context = ctx or Context(
+            settings=settings,
+            store=Store(open_db(settings.db_path)),
+            runners=runners_for(settings),
+        )
         app.state.ctx = context
+        # Containers a crashed run of this server left behind (none without a Docker engine).
+        await anyio.to_thread.run_sync(remove_leftovers, context.settings)
         log.info("Sluice ready; data in %s", settings.data_path.resolve())
         try:
-            yield
+            async with anyio.create_task_group() as tasks:
+                # The job worker: recovers interrupted jobs, then runs pending ones.
+                await tasks.start(context.worker.run)
+                # The scheduler: starts the syncs of basic and cron schedules when due.
+                app.state.scheduler = Scheduler(context)
+                await tasks.start(app.state.scheduler.run)
+                try:
+                    yield
+                finally:
+                    # Running attempts stop and are retried at the next start.
+                    context.worker.stop_all()
+                    tasks.cancel_scope.cancel()
         finally:
             if ctx is None:
                 context.store.close()

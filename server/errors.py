@@ -137,6 +137,7 @@ def _show(value: Any) -> str | None:
 
 
 _PATH_AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_MISSING = re.compile(r"Object missing required field `([^`]+)`")
 
 
 def from_decode_error(exc: msgspec.DecodeError, raw: bytes) -> InvalidInput:
@@ -144,9 +145,19 @@ def from_decode_error(exc: msgspec.DecodeError, raw: bytes) -> InvalidInput:
     text = str(exc)
     match = _PATH_AT.search(text)
     if match is None:
+        if _MISSING.match(text):
+            return _invalid_at("", text, raw)
         return InvalidInput(f"Invalid request body: {text}", property_path="", invalid_value=None)
     path = match.group("path").lstrip(".")
     message = text[: match.start()]
+    return _invalid_at(path, message, raw)
+
+
+def _invalid_at(path: str, message: str, raw: bytes) -> InvalidInput:
+    # A missing field is reported at its parent object; name the field itself.
+    missing = _MISSING.match(message)
+    if missing is not None:
+        path = f"{path}.{missing.group(1)}" if path else missing.group(1)
     return InvalidInput(
         f"Invalid value for '{path}': {message}",
         property_path=path,

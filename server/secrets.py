@@ -9,6 +9,7 @@ if any variant that describes it says so.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -25,7 +26,11 @@ def _resolve(schema: Any, root: dict[str, Any], depth: int) -> Any:
             return schema
         node: Any = root
         for part in ref[2:].split("/"):
-            node = node.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(node, dict) else None
+            node = (
+                node.get(part.replace("~1", "/").replace("~0", "~"))
+                if isinstance(node, dict)
+                else None
+            )
         schema, depth = node, depth + 1
     return schema
 
@@ -65,7 +70,8 @@ def _walk(value: Any, schema_list: list[Any], root: dict[str, Any], depth: int) 
         return MASK if value is not None else None
     if isinstance(value, dict):
         return {
-            key: _walk(item, _children(schemas, key), root, depth + 1) for key, item in value.items()
+            key: _walk(item, _children(schemas, key), root, depth + 1)
+            for key, item in value.items()
         }
     if isinstance(value, list):
         items = [s["items"] for s in schemas if isinstance(s.get("items"), dict)]
@@ -131,3 +137,24 @@ def mask_text(text: str, secrets: Iterable[str]) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+_SECRET_NAME = re.compile(
+    r"pass(word|phrase)?|secret|token|api_?key|private_?key|access_?key|credential",
+    re.IGNORECASE,
+)
+
+
+def mask_by_name(configuration: Any) -> Any:
+    """Without a spec (the connector cannot run), mask every field whose name looks secret:
+    better a value hidden needlessly than a secret shown."""
+    if isinstance(configuration, dict):
+        return {
+            key: MASK
+            if _SECRET_NAME.search(key) and value is not None and not isinstance(value, bool)
+            else mask_by_name(value)
+            for key, value in configuration.items()
+        }
+    if isinstance(configuration, list):
+        return [mask_by_name(item) for item in configuration]
+    return configuration

@@ -28,7 +28,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ] = 16 * 1024 * 1024
     log_level: Annotated[str, _help("Server log level (debug, info, warning, error).")] = "info"
     max_concurrent_syncs: Annotated[
-        int, _help("Sync and reset jobs that run at the same time; more wait as pending.")
+        int,
+        _help("Sync and reset jobs that run at the same time; more wait as pending (0: none run)."),
     ] = 2
     sync_max_attempts: Annotated[
         int, _help("Attempts a job gets before it fails (the first run plus retries).")
@@ -61,6 +62,44 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         float,
         _help("Longest wait for the destination to finish once the source has ended."),
     ] = 3600.0
+    connector_path: Annotated[
+        str,
+        _help(
+            "Directories (separated by ':') searched before $PATH for the programs of "
+            "connectors whose definition runner is 'process'; relative to the working directory."
+        ),
+    ] = ".venvs/source-faker/bin"
+    docker_network: Annotated[
+        str,
+        _help(
+            "Docker network mode of connector containers: 'host' gives them the machine's "
+            "network (needed on engines started with --bridge=none); 'none' isolates them; "
+            "'bridge' or a named network where the engine has one."
+        ),
+    ] = "host"
+    local_root: Annotated[
+        str,
+        _help(
+            "Host directory mounted at /local in connector containers (Airbyte's convention "
+            "for local files); empty means <data_dir>/local."
+        ),
+    ] = ""
+    spec_timeout_seconds: Annotated[
+        float, _help("Longest a connector's `spec` may run; it is stopped after that.")
+    ] = 120.0
+    check_timeout_seconds: Annotated[
+        float, _help("Longest a connector's `check` may run; the check then fails.")
+    ] = 300.0
+    discover_timeout_seconds: Annotated[
+        float, _help("Longest a source's `discover` may run; the discover then fails.")
+    ] = 600.0
+    scheduler_tick_seconds: Annotated[
+        float,
+        _help(
+            "How often the scheduler checks basic and cron schedules for due syncs (cron "
+            "slots finer than this run late by up to this much); 0 turns it off."
+        ),
+    ] = 1.0
 
     @property
     def data_path(self) -> Path:
@@ -69,6 +108,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def db_path(self) -> Path:
         return self.data_path / "sluice.db"
+
+    @property
+    def local_path(self) -> Path:
+        return Path(self.local_root) if self.local_root else self.data_path / "local"
+
+    @property
+    def connector_dirs(self) -> list[str]:
+        return [p for p in self.connector_path.split(os.pathsep) if p]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

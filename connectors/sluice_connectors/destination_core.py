@@ -24,13 +24,15 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, BinaryIO, Protocol
 
 import msgspec
 
 from sluice_connectors.entrypoint import ConfigError, Destination
 
-BATCH_RECORDS = 10_000
+# Records per commit; SLUICE_BATCH_RECORDS overrides it (tests use tiny batches).
+BATCH_RECORDS = int(os.environ.get("SLUICE_BATCH_RECORDS") or 10_000)
 BATCH_BYTES = 32 * 1024 * 1024
 # A STATE that arrives while records are buffered waits at most this long for its commit, and
 # an idle input commits at once: the platform sees states promptly even from a slow source.
@@ -60,7 +62,7 @@ class RecordHead(msgspec.Struct):
     data: msgspec.Raw
     emitted_at: int = 0
     namespace: str | None = None
-    meta: msgspec.Raw | None = None
+    meta: msgspec.Raw = msgspec.Raw()  # empty when the record has none
 
 
 class StreamDescriptor(msgspec.Struct):
@@ -112,15 +114,17 @@ class StreamConfig:
     def label(self) -> str:
         return f"{self.namespace}.{self.name}" if self.namespace else self.name
 
-    @property
+    @cached_property
     def default_meta(self) -> str:
         """The `_airbyte_meta` of a record without changes (shared by most rows)."""
         return json_encoder.encode({"changes": [], "sync_id": self.sync_id}).decode()
 
-    def meta_for(self, meta: msgspec.Raw | None) -> str:
-        if meta is None:
+    def meta_for(self, meta: msgspec.Raw) -> str:
+        """`_airbyte_meta` text for a record's `meta` (empty Raw: the record has none)."""
+        decoded = msgspec.json.decode(meta) if meta else None
+        changes = decoded.get("changes") if isinstance(decoded, dict) else None
+        if not changes:
             return self.default_meta
-        changes = msgspec.json.decode(meta).get("changes") or []
         return json_encoder.encode({"changes": changes, "sync_id": self.sync_id}).decode()
 
 
@@ -394,11 +398,16 @@ class Sync:
         batch.heads.append(record)
         self.buffered += 1
         self.buffered_bytes += len(line)
-        if self.buffered >= BATCH_RECORDS or self.buffered_bytes >= BATCH_BYTES:
+        if (
+            self.buffered >= BATCH_RECORDS
+            or self.buffered_bytes >= BATCH_BYTES
+            or (
+                self.pending_states
+                and not self.buffered % 1000
+                and time.monotonic() - self.last_commit >= STATE_WAIT_SECONDS
+            )
+        ):
             self.commit()
-        elif self.pending_states and not self.buffered % 1000:
-            if time.monotonic() - self.last_commit >= STATE_WAIT_SECONDS:
-                self.commit()
 
     def commit(self) -> None:
         for key, batch in self.batches.items():

@@ -21,9 +21,9 @@ from sluice_connectors.destination_core import (
     Batch,
     BatchingDestination,
     StreamConfig,
+    json_encoder,
     quote,
     sanitize,
-    json_encoder,
     uuid4_strings,
 )
 from sluice_connectors.entrypoint import ConfigError, main

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 import time
 from typing import Any, BinaryIO
@@ -13,6 +14,12 @@ _encoder = msgspec.json.Encoder()
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def buffered_stdout(size: int = 1 << 20) -> BinaryIO:
+    """Standard output behind one large buffer, for sources that write many records: few
+    system calls. The connector must flush it (Output.flush) before exiting."""
+    return io.BufferedWriter(io.FileIO(sys.stdout.fileno(), "wb", closefd=False), size)
 
 
 class Output:

@@ -31,16 +31,22 @@ class RowBuilder:
             (f"f{i}", msgspec.Raw if c.kind == "json" else Any, None)
             for i, c in enumerate(stream.columns)
         ]
-        data_type = msgspec.defstruct(
-            "Data",
-            fields,
-            rename={f"f{i}": name for i, name in enumerate(self.names)},
-            forbid_unknown_fields=True,
-        )
-        self.decoder = msgspec.json.Decoder(data_type)
+        self.decoder: msgspec.json.Decoder[Any] | None = None
+        try:
+            data_type = msgspec.defstruct(
+                "Data",
+                fields,
+                rename={f"f{i}": name for i, name in enumerate(self.names)},
+                forbid_unknown_fields=True,
+            )
+            self.decoder = msgspec.json.Decoder(data_type)
+        except ValueError:  # a property name msgspec cannot map (quotes, control characters)
+            self.decoder = None
         self.times = times or IsoTimes()
 
     def build(self, heads: list[RecordHead], ids: list[str]) -> list[tuple[Any, ...]]:
+        if self.decoder is None:
+            return self.build_slowly(heads, ids)
         decode = self.decoder.decode
         json_positions = self.json_positions
         times = self.times
@@ -62,8 +68,19 @@ class RowBuilder:
                         if raw is not None:
                             text = str(raw, "utf-8")
                             values[i] = None if text == "null" else text
-            meta = default_meta if head.meta is None else self.stream.meta_for(head.meta)
+            meta = self.stream.meta_for(head.meta) if head.meta else default_meta
             rows.append((raw_id, times(head.emitted_at or now), meta, generation, *values, extra))
+        return rows
+
+    def build_slowly(self, heads: list[RecordHead], ids: list[str]) -> list[tuple[Any, ...]]:
+        generation = self.stream.generation_id
+        now = int(time.time() * 1000)
+        rows = []
+        for raw_id, head in zip(ids, heads, strict=True):
+            values, extra = self.slow_values(head.data)
+            meta = self.stream.meta_for(head.meta)
+            extracted_at = self.times(head.emitted_at or now)
+            rows.append((raw_id, extracted_at, meta, generation, *values, extra))
         return rows
 
     def slow_values(self, raw: msgspec.Raw) -> tuple[list[Any], str | None]:

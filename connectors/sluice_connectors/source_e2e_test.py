@@ -15,7 +15,6 @@ benchmark should measure.
 
 from __future__ import annotations
 
-import io
 import os
 import random
 import string
@@ -26,7 +25,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from sluice_connectors.entrypoint import ConfigError, Source, main
-from sluice_connectors.protocol import Output, now_ms
+from sluice_connectors.protocol import Output, buffered_stdout, now_ms
 from sluice_connectors.streams import (
     ConfiguredStream,
     configured_streams,
@@ -157,10 +156,11 @@ def _field_type(spec: Any) -> str:
     return kind if isinstance(kind, str) else "string"
 
 
-_WORDS = (
-    "amber basalt cedar delta ember fjord granite harbor indigo juniper kestrel lagoon "
-    "meadow nimbus orchid prairie quartz river sierra tundra umber valley willow zephyr"
-).split()
+_WORDS = [
+    *("amber", "basalt", "cedar", "delta", "ember", "fjord", "granite", "harbor"),
+    *("indigo", "juniper", "kestrel", "lagoon", "meadow", "nimbus", "orchid", "prairie"),
+    *("quartz", "river", "sierra", "tundra", "umber", "valley", "willow", "zephyr"),
+]
 _LETTERS = string.ascii_letters + string.digits
 
 
@@ -182,10 +182,12 @@ def _value(kind: str, fmt: str | None, rng: random.Random) -> Any:
     return f"{rng.choice(_WORDS)} {rng.choice(_WORDS)}"
 
 
-def value_pool(schema: dict[str, Any], seed: int, index: int, size: int, digits: int) -> list[bytes]:
+def value_pool(
+    schema: dict[str, Any], seed: int, index: int, size: int, digits: int
+) -> list[bytes]:
     """Pre-rendered non-key fields (`,"f":v,...`), each padded so the record's `data` is about
-    `size` bytes (`payload`, or else the first plain string field, takes the padding). The pool length is a power
-    of two, smaller for large records so the pool stays within about 64 MiB."""
+    `size` bytes (`payload`, or else the first plain string field, takes the padding). The pool
+    length is a power of two, smaller for large records so it stays within about 64 MiB."""
     rng = random.Random(seed * 1_000_003 + index)
     fields = [
         (name, _field_type(spec), spec.get("format") if isinstance(spec, dict) else None)
@@ -219,9 +221,7 @@ class FaultInjected(RuntimeError):
 
 class SourceE2ETest(Source):
     def __init__(self, output: Output | None = None) -> None:
-        # One large buffer on stdout: record chunks and messages go out in few system calls.
-        stdout = io.BufferedWriter(io.FileIO(sys.stdout.fileno(), "wb", closefd=False), 1 << 20)
-        super().__init__(output or Output(stdout))
+        super().__init__(output or Output(buffered_stdout()))
 
     def spec(self) -> dict[str, Any]:
         return SPEC
@@ -278,13 +278,17 @@ class Reader:
         self.fault = config.active_fault()
         self.emitted = 0  # records in this run, all streams: what `after_records` counts
 
-    def run(self, plan: list[tuple[ConfiguredStream, dict[str, Any], int]], names: list[str]) -> None:
+    def run(
+        self, plan: list[tuple[ConfiguredStream, dict[str, Any], int]], names: list[str]
+    ) -> None:
         if self.fault is not None and self.fault.after_records == 0:
             self.trigger(plan[0][0] if plan else None, 0)
         for stream, schema, start in plan:
             self.stream(stream, schema, start, names.index(stream.name))
 
-    def stream(self, stream: ConfiguredStream, schema: dict[str, Any], start: int, index: int) -> None:
+    def stream(
+        self, stream: ConfiguredStream, schema: dict[str, Any], start: int, index: int
+    ) -> None:
         cfg, out, write = self.config, self.out, self.out.stream.write
         end = cfg.count()
         # A fixed id width keeps a record's data independent of `max_messages`.
@@ -305,7 +309,9 @@ class Reader:
                 n = min(n, self.fault.after_records - self.emitted)
             fmt = head + str(now_ms()).encode() + tail
             first = cursor + 1
-            write(b"".join([fmt % (i, i, pool[(i * 40503) & mask]) for i in range(first, first + n)]))
+            write(
+                b"".join([fmt % (i, i, pool[(i * 40503) & mask]) for i in range(first, first + n)])
+            )
             cursor += n
             since_state += n
             self.emitted += n
@@ -429,7 +435,7 @@ SPEC: dict[str, Any] = {
                         "properties": {
                             "type": {"type": "string", "const": "MULTI_STREAM"},
                             "stream_schemas": {
-                                "description": "A JSON object (as a string): stream name -> schema.",
+                                "description": "A JSON object (as a string): name -> schema.",
                                 "type": "string",
                             },
                         },

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from server.api import (
+    checks,
     connections,
     debug,
     destination_definitions,
     destinations,
+    discover,
     health,
+    jobs,
     operations,
+    schedules,
     source_definitions,
     sources,
+    specifications,
+    state,
+    syncs,
     web_backend,
     workspaces,
 )
@@ -26,7 +33,14 @@ MODULES = [
     connections,
     operations,
     web_backend,
+    schedules,
     debug,
+    specifications,
+    checks,
+    discover,
+    syncs,
+    jobs,
+    state,
 ]
 
 

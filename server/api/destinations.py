@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 from sqlite_utils import Database
 
+from server import specs
 from server.context import Context
 from server.models.definitions import DestinationDefinitionRead
 from server.models.destinations import (
@@ -36,12 +37,18 @@ async def prepare_configuration(
 ) -> dict[str, Any]:
     """The configuration to store for a destination of `definition`, given what the client sent
     and, on update, what is stored (`previous`). Raise InvalidInput (422) to refuse it."""
-    return configuration
+    return await specs.prepare_configuration(ctx, definition, configuration, previous)
 
 
 async def present_destination(ctx: Context, destination: DestinationRead) -> DestinationRead:
     """The DestinationRead a client sees for a stored destination."""
-    return destination
+    definition = await ctx.store.read(
+        definitions.get_destination_definition, str(destination.destination_definition_id)
+    )
+    configuration = await specs.masked_configuration(
+        ctx, definition, destination.connection_configuration
+    )
+    return msgspec.structs.replace(destination, connection_configuration=configuration)
 
 
 def _definition_in_workspace(

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 from sqlite_utils import Database
 
+from server import specs
 from server.context import Context
 from server.models.definitions import SourceDefinitionRead
 from server.models.sources import (
@@ -36,12 +37,18 @@ async def prepare_configuration(
 ) -> dict[str, Any]:
     """The configuration to store for a source of `definition`, given what the client sent
     and, on update, what is stored (`previous`). Raise InvalidInput (422) to refuse it."""
-    return configuration
+    return await specs.prepare_configuration(ctx, definition, configuration, previous)
 
 
 async def present_source(ctx: Context, source: SourceRead) -> SourceRead:
     """The SourceRead a client sees for a stored source."""
-    return source
+    definition = await ctx.store.read(
+        definitions.get_source_definition, str(source.source_definition_id)
+    )
+    configuration = await specs.masked_configuration(
+        ctx, definition, source.connection_configuration
+    )
+    return msgspec.structs.replace(source, connection_configuration=configuration)
 
 
 def _definition_in_workspace(

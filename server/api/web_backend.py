@@ -26,6 +26,7 @@ from server.models.web_backend import (
 )
 from server.store import connections, operations, workspaces
 from server.store import destinations as destination_store
+from server.store import jobs as job_store
 from server.store import sources as source_store
 
 
@@ -39,8 +40,17 @@ class SyncSummary:
 
 async def sync_summaries(ctx: Context, connection_ids: list[str]) -> dict[str, SyncSummary]:
     """What the job queue knows of each connection (running now? last job?); connections
-    without jobs are left out. Jobs do not exist yet, so nothing is known."""
-    return {}
+    without jobs are left out."""
+    found = await ctx.store.read(job_store.sync_summaries, connection_ids)
+    return {
+        cid: SyncSummary(
+            is_syncing=s.running,
+            latest_job_status=None if s.latest is None else s.latest.status,  # type: ignore[arg-type]
+            latest_job_created_at=None if s.latest is None else s.latest.created_at,
+            last_sync=s.last_success_at,
+        )
+        for cid, s in found.items()
+    }
 
 
 @dataclass

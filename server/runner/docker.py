@@ -133,6 +133,9 @@ class DockerContainer:
         self._log = log_file
         self._killed = False
         self._exit_code: int | None = None
+        # kill() may come from a timer thread while wait() runs: one removal at a time, and
+        # neither returns before the container is gone.
+        self._closing = threading.Lock()
         read_fd, self._write_fd = os.pipe()
         with contextlib.suppress(OSError):
             fcntl.fcntl(self._write_fd, F_SETPIPE_SZ, PIPE_BUFFER)
@@ -210,6 +213,10 @@ class DockerContainer:
         self._close()
 
     def _close(self) -> None:
+        with self._closing:
+            self._remove()
+
+    def _remove(self) -> None:
         import docker.errors
 
         with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
@@ -274,7 +281,9 @@ class DockerRunner:
         except (docker.errors.DockerException, ConnectorError) as exc:
             if log_file is not None:
                 log_file.close()
-            raise ConnectorError(f"Could not create a container for {connector.name}: {exc}") from exc
+            raise ConnectorError(
+                f"Could not create a container for {connector.name}: {exc}"
+            ) from exc
         try:
             attach = client.api.attach_socket(
                 container_id,

@@ -32,7 +32,7 @@ from server.protocol import (
     decode_payload,
     envelope_decoder,
 )
-from server.runner.base import Command, ConnectorError, ConnectorImage, RunRequest, Runner
+from server.runner.base import Command, ConnectorError, ConnectorImage, Runner, RunRequest
 from server.runner.lines import DEFAULT_MAX_LINE_BYTES, iter_lines
 from server.secrets import mask_text
 
@@ -124,14 +124,16 @@ def run_command(
         except TimeoutError:
             connector.kill()
             output.exit_code = connector.wait(EXIT_GRACE_SECONDS)
-            failure = failure or f"The connector closed its output but did not exit; it was stopped"
+            failure = failure or "The connector closed its output but did not exit; it was stopped"
     finally:
         timer.cancel()
         with contextlib.suppress(OSError):
             connector.stdout.close()
     _add_stderr(request.log_path, log)
     if expired.is_set():
-        failure = f"{request.command} did not finish within {timeout:g} s; the connector was stopped"
+        failure = (
+            f"{request.command} did not finish within {timeout:g} s; the connector was stopped"
+        )
     output.log_lines = list(log.lines)
     return _conclude(request.command, output, failure, log)
 
@@ -150,7 +152,9 @@ def _conclude(
         if trace is not None:
             failure = trace.message
         elif output.exit_code != 0:
-            failure = f"The connector exited with code {output.exit_code} without a {expected} message"
+            failure = (
+                f"The connector exited with code {output.exit_code} without a {expected} message"
+            )
         else:
             failure = f"The connector ended without a {expected} message"
     if failure is not None:
@@ -174,7 +178,7 @@ def _handle(line: bytes, output: CommandOutput, log: _Log) -> None:
         elif kind == "TRACE":
             trace: AirbyteTraceMessage = decode_payload(message.trace, AirbyteTraceMessage)
             if trace is not None and trace.error is not None:
-                output.trace_errors.append(trace.error)
+                output.trace_errors.append(_masked(trace.error, log.secrets))
                 log.add("ERROR", f"Connector error: {trace.error.message}")
                 if trace.error.internal_message:
                     log.add("ERROR", trace.error.internal_message)
@@ -183,15 +187,30 @@ def _handle(line: bytes, output: CommandOutput, log: _Log) -> None:
         elif kind == "SPEC":
             output.spec = decode_payload(message.spec, ConnectorSpecification)
         elif kind == "CONNECTION_STATUS":
-            output.connection_status = decode_payload(
-                message.connectionStatus, AirbyteConnectionStatus
-            )
+            status = decode_payload(message.connectionStatus, AirbyteConnectionStatus)
+            if status is not None and status.message:
+                status.message = mask_text(status.message, log.secrets)
+            output.connection_status = status
         elif kind == "CATALOG":
             output.catalog = decode_payload(message.catalog, AirbyteCatalog)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         # Not a protocol message: logged and dropped, as Airbyte's platform does.
         text = line[:MAX_LOG_LINE_CHARS].decode("utf-8", "replace")
         log.add("WARN", f"Skipped a stdout line that is not an Airbyte message ({exc}): {text}")
+
+
+def _masked(error: AirbyteErrorTraceMessage, secrets: Sequence[str]) -> AirbyteErrorTraceMessage:
+    """The error with secrets taken out of its texts (it is sent back in jobInfo)."""
+
+    def clean(text: str | None) -> str | None:
+        return None if text is None else mask_text(text, secrets)
+
+    return msgspec.structs.replace(
+        error,
+        message=mask_text(error.message, secrets),
+        internal_message=clean(error.internal_message),
+        stack_trace=clean(error.stack_trace),
+    )
 
 
 def _add_stderr(path: Path | None, log: _Log) -> None:

@@ -104,12 +104,35 @@ _ATTEMPT_COLUMNS = (
 
 
 def _job(row: Sequence[Any]) -> Job:
-    return Job(*row[:8], streams=_load(row[8]), enabled_streams=_load(row[9]))
+    return Job(
+        id=row[0],
+        config_type=row[1],
+        config_id=row[2],
+        status=row[3],
+        created_at=row[4],
+        updated_at=row[5],
+        started_at=row[6],
+        next_attempt_at=row[7],
+        streams=_load(row[8]),
+        enabled_streams=_load(row[9]),
+    )
 
 
 def _attempt(row: Sequence[Any]) -> Attempt:
     return Attempt(
-        *row[:13],
+        job_id=row[0],
+        attempt_number=row[1],
+        status=row[2],
+        created_at=row[3],
+        updated_at=row[4],
+        ended_at=row[5],
+        records_emitted=row[6],
+        bytes_emitted=row[7],
+        records_committed=row[8],
+        bytes_committed=row[9],
+        state_messages_emitted=row[10],
+        estimated_records=row[11],
+        estimated_bytes=row[12],
         stream_stats=_load(row[13]) or [],
         failure_summary=_load(row[14]),
         log_path=row[15],
@@ -126,10 +149,21 @@ def log_path_for(job_id: int, attempt_number: int) -> str:
 
 
 def _connection(db: Database, connection_id: str) -> tuple[str, dict[str, Any]]:
-    row = db.execute("SELECT status, data FROM connections WHERE id = ?", [connection_id]).fetchone()
+    row = db.execute(
+        "SELECT status, data FROM connections WHERE id = ?", [connection_id]
+    ).fetchone()
     if row is None:
         raise NotFound(f"Could not find connection with id: {connection_id}", id=connection_id)
     return row[0], msgspec.json.decode(row[1])
+
+
+def _catalog(connection: dict[str, Any]) -> list[dict[str, Any]]:
+    return list((connection.get("syncCatalog") or {}).get("streams") or [])
+
+
+def _show(stream: dict[str, Any]) -> str:
+    namespace = stream.get("namespace")
+    return f"'{namespace}.{stream['name']}'" if namespace else f"'{stream['name']}'"
 
 
 def selected_streams(connection: dict[str, Any]) -> list[dict[str, Any]]:
@@ -139,7 +173,7 @@ def selected_streams(connection: dict[str, Any]) -> list[dict[str, Any]]:
     clients never sent the field.
     """
     streams = []
-    for entry in (connection.get("syncCatalog") or {}).get("streams") or []:
+    for entry in _catalog(connection):
         stream, config = entry.get("stream") or {}, entry.get("config") or {}
         if config.get("selected", True) and stream.get("name"):
             descriptor = {"name": stream["name"]}
@@ -147,6 +181,29 @@ def selected_streams(connection: dict[str, Any]) -> list[dict[str, Any]]:
                 descriptor["namespace"] = stream["namespace"]
             streams.append(descriptor)
     return streams
+
+
+def _known_streams(
+    connection_id: str, connection: dict[str, Any], streams: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The streams, checked against the connection's catalog (422 for one it does not have),
+    with the namespace filled in where the request left it out."""
+    catalog = [
+        (str((e.get("stream") or {}).get("name")), (e.get("stream") or {}).get("namespace") or None)
+        for e in _catalog(connection)
+    ]
+    checked = []
+    for index, stream in enumerate(streams):
+        namespace = stream.get("namespace") or None
+        found = [c for c in catalog if c[0] == stream["name"] and namespace in (None, c[1])]
+        if not found:
+            raise InvalidInput(
+                f"Connection {connection_id} has no stream {_show(stream)} in its catalog",
+                property_path=f"streams[{index}]",
+                invalid_value=stream,
+            )
+        checked.append({"name": found[0][0], **({"namespace": found[0][1]} if found[0][1] else {})})
+    return checked
 
 
 def active_job(db: Database, connection_id: str) -> Job | None:
@@ -184,8 +241,8 @@ def create_job(
             f"is {running.status}. Wait for it to end or cancel it (jobs/cancel)."
         )
     enabled = selected_streams(connection)
-    if config_type in RESET_TYPES and streams is None:
-        streams = enabled
+    if streams is not None:
+        streams = _known_streams(connection_id, connection, streams)
     cursor = db.execute(
         "INSERT INTO jobs (config_type, config_id, status, created_at, updated_at, "
         "next_attempt_at, streams, enabled_streams) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
@@ -291,8 +348,7 @@ def count_jobs(db: Database, filter: JobFilter) -> int:
 def list_jobs(db: Database, filter: JobFilter, limit: int, offset: int = 0) -> list[Job]:
     where, args = filter.where()
     rows = db.execute(
-        f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {where} ORDER BY {filter.order()} "
-        "LIMIT ? OFFSET ?",
+        f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {where} ORDER BY {filter.order()} LIMIT ? OFFSET ?",
         [*args, limit, offset],
     ).fetchall()
     return [_job(row) for row in rows]
@@ -510,9 +566,7 @@ def cancel_waiting_job(db: Database, job_id: int, failure: dict[str, Any], now: 
         "failure_summary = ? WHERE job_id = ? AND status = 'running'",
         [now, now, _json({"failures": [failure], "partialSuccess": False}), job_id],
     )
-    db.execute(
-        "UPDATE jobs SET status = 'cancelled', updated_at = ? WHERE id = ?", [now, job_id]
-    )
+    db.execute("UPDATE jobs SET status = 'cancelled', updated_at = ? WHERE id = ?", [now, job_id])
     return get_job(db, job_id)
 
 
@@ -586,3 +640,52 @@ def fail_orphans(
         [now, now],
     )
     return ended
+
+
+# --- summaries for other views ---------------------------------------------------------------
+
+
+@dataclass
+class SyncSummary:
+    latest: Job | None  # the connection's newest sync job
+    running: bool  # a job of the connection is running or about to retry
+    last_success_at: int | None  # when its last successful sync ended
+
+
+def sync_summaries(db: Database, connection_ids: Sequence[str]) -> dict[str, SyncSummary]:
+    """For each connection that has jobs: its newest sync job and whether one runs now."""
+    if not connection_ids:
+        return {}
+    marks = ", ".join("?" for _ in connection_ids)
+    ids = list(connection_ids)
+    latest = {
+        job.config_id: job
+        for job in map(
+            _job,
+            db.execute(
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id IN (SELECT MAX(id) FROM jobs "
+                f"WHERE config_type = 'sync' AND config_id IN ({marks}) GROUP BY config_id)",
+                ids,
+            ).fetchall(),
+        )
+    }
+    running = {
+        row[0]
+        for row in db.execute(
+            f"SELECT config_id FROM jobs WHERE status IN ('running', 'incomplete') "
+            f"AND config_id IN ({marks})",
+            ids,
+        ).fetchall()
+    }
+    succeeded = dict(
+        db.execute(
+            f"SELECT config_id, MAX(updated_at) FROM jobs WHERE status = 'succeeded' "
+            f"AND config_type = 'sync' AND config_id IN ({marks}) GROUP BY config_id",
+            ids,
+        ).fetchall()
+    )
+    return {
+        cid: SyncSummary(latest.get(cid), cid in running, succeeded.get(cid))
+        for cid in ids
+        if cid in latest or cid in running
+    }

@@ -164,9 +164,86 @@ def m004_jobs(db: Database) -> None:
     )
 
 
+def m005_connector_cache(db: Database) -> None:
+    """Specs per connector version, and discovered catalogs per source configuration.
+
+    `discovered_catalogs` holds each distinct catalog once (its id is a connection's
+    `sourceCatalogId`); `discover_cache` maps a configuration's hash to its latest catalog.
+    """
+    run_script(
+        db,
+        """
+        CREATE TABLE connector_specs (
+            key TEXT PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE TABLE discovered_catalogs (
+            id TEXT PRIMARY KEY,
+            catalog_hash TEXT NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE TABLE discover_cache (
+            config_hash TEXT PRIMARY KEY,
+            catalog_id TEXT NOT NULL REFERENCES discovered_catalogs(id) ON DELETE CASCADE,
+            created_at INTEGER NOT NULL
+        );
+        """,
+    )
+
+
+def m006_schedules(db: Database) -> None:
+    """What the scheduler needs: each connection's schedule fields, and its last cron slot.
+
+    `connection_schedules` mirrors `status`, `scheduleType`, `scheduleData` and `schedule` of
+    every connection; triggers keep it in step within the writing transaction, so the
+    scheduler's one-second tick reads these small rows instead of every connection document.
+    `schedule_runs` is the scheduler's own record (see `store.schedules`).
+    """
+    run_script(
+        db,
+        """
+        CREATE TABLE connection_schedules (
+            connection_id TEXT PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+            status TEXT NOT NULL,
+            schedule_type TEXT,
+            schedule_data TEXT,
+            schedule TEXT
+        );
+        CREATE TABLE schedule_runs (
+            connection_id TEXT PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+            schedule_key TEXT NOT NULL,
+            last_slot INTEGER NOT NULL,
+            job_id INTEGER,
+            updated_at INTEGER NOT NULL
+        );
+        INSERT INTO connection_schedules
+            SELECT id, status, json_extract(data, '$.scheduleType'),
+                json_extract(data, '$.scheduleData'), json_extract(data, '$.schedule')
+            FROM connections
+        """,
+    )
+    # Trigger bodies hold `;`, so they are not split by run_script.
+    mirror = """
+        INSERT OR REPLACE INTO connection_schedules VALUES (NEW.id, NEW.status,
+            json_extract(NEW.data, '$.scheduleType'), json_extract(NEW.data, '$.scheduleData'),
+            json_extract(NEW.data, '$.schedule'));
+    """
+    db.execute(
+        f"CREATE TRIGGER connections_schedule_insert AFTER INSERT ON connections BEGIN {mirror} END"
+    )
+    db.execute(
+        f"CREATE TRIGGER connections_schedule_update AFTER UPDATE OF status, data "
+        f"ON connections BEGIN {mirror} END"
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_configuration,
     m002_default_workspace,
     m003_seed_definitions,
     m004_jobs,
+    m005_connector_cache,
+    m006_schedules,
 ]

@@ -1,0 +1,306 @@
+"""destination-duckdb: typed tables in a local DuckDB file (Airbyte's "DuckDB").
+
+Each batch's original RECORD lines reach DuckDB as one Arrow string column; `json_transform`
+types them inside DuckDB (vectorised, multi-threaded), so the connector does no per-record work
+beyond routing. Tables live in the configured `schema` (default `main`), or in a schema named
+after the stream's namespace. Values that do not fit their column's type become NULL and are
+listed in `_airbyte_meta.changes` (`DESTINATION_TYPECAST_ERROR`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sluice_connectors.destination_core import (
+    ADDITIONAL,
+    EXTRACTED_AT,
+    GENERATION_ID,
+    META,
+    RAW_ID,
+    Batch,
+    BatchingDestination,
+    StreamConfig,
+    json_encoder,
+    quote,
+    sanitize,
+)
+from sluice_connectors.entrypoint import ConfigError, main
+from sluice_connectors.paths import resolve_local
+
+SQL_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "json": "JSON",
+}
+META_DDL = (
+    f"{quote(RAW_ID)} VARCHAR NOT NULL, {quote(EXTRACTED_AT)} TIMESTAMPTZ NOT NULL, "
+    f"{quote(META)} JSON NOT NULL, {quote(GENERATION_ID)} BIGINT"
+)
+SEQ = "_airbyte_seq"
+CHANGE = "STRUCT(field VARCHAR, change VARCHAR, reason VARCHAR)"
+
+SPEC: dict[str, Any] = {
+    "documentationUrl": "https://docs.airbyte.com/integrations/destinations/duckdb",
+    "supported_destination_sync_modes": ["overwrite", "append", "append_dedup"],
+    "supportsIncremental": True,
+    "supportsDBT": False,
+    "supportsNormalization": False,
+    "connectionSpecification": {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "Destination Duckdb",
+        "type": "object",
+        "required": ["destination_path"],
+        "additionalProperties": True,
+        "properties": {
+            "destination_path": {
+                "type": "string",
+                "title": "Destination DB",
+                "description": "Path to the .duckdb file. It must start with /local/ (the "
+                "local mount, Sluice's data root); the file is created there.",
+                "examples": ["/local/destination.duckdb"],
+            },
+            "schema": {
+                "type": "string",
+                "title": "Destination Schema",
+                "description": "Database schema for streams without a namespace; DuckDB's "
+                "default is main.",
+                "examples": ["main"],
+            },
+        },
+    },
+}
+
+
+def _duckdb() -> Any:
+    try:
+        import duckdb
+    except ImportError as exc:  # the optional extra is missing
+        raise ConfigError("destination-duckdb needs duckdb: pip install duckdb") from exc
+    return duckdb
+
+
+def database_path(config: dict[str, Any]) -> Path:
+    setting = config.get("destination_path")
+    if not isinstance(setting, str):
+        raise ConfigError("destination_path must be a string such as /local/destination.duckdb")
+    if setting.startswith(("md:", "motherduck:")):
+        raise ConfigError("MotherDuck databases are not supported: use a /local/... file")
+    path = resolve_local(setting)
+    if path.is_dir():
+        raise ConfigError(f"destination_path {setting!r} is a directory")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def json_pointer(name: str) -> str:
+    return "'/" + name.replace("~", "~0").replace("/", "~1").replace("'", "''") + "'"
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class DuckdbTable:
+    def __init__(self, stream: StreamConfig, schema: str, position: int) -> None:
+        self.stream = stream
+        self.schema = schema
+        self.final = sanitize(stream.name)
+        overwrite = stream.sync_mode == "overwrite"
+        self.table = f"{self.final}_airbyte_tmp" if overwrite else self.final
+        self.target = f"{quote(schema)}.{quote(self.table)}"
+        self.stage = quote(f"_airbyte_stage_{position}")
+        names = [RAW_ID, EXTRACTED_AT, META, GENERATION_ID]
+        names += [c.name for c in stream.columns] + [ADDITIONAL]
+        self.column_list = ", ".join(quote(n) for n in names)
+        self.insert_sql = self._insert_sql()
+
+    def column_ddl(self) -> str:
+        typed = [f"{quote(c.name)} {SQL_TYPES[c.kind]}" for c in self.stream.columns]
+        return ", ".join([META_DDL, *typed, f"{quote(ADDITIONAL)} JSON"])
+
+    def prepare(self, db: Any) -> None:
+        db.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema)}")
+        if self.stream.sync_mode == "overwrite":
+            db.execute(f"DROP TABLE IF EXISTS {self.target}")
+        db.execute(f"CREATE TABLE IF NOT EXISTS {self.target} ({self.column_ddl()})")
+        existing = {
+            row[0]
+            for row in db.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
+                [self.schema, self.table],
+            ).fetchall()
+        }
+        for column in self.stream.columns:
+            if column.name not in existing:
+                kind = SQL_TYPES[column.kind]
+                db.execute(f"ALTER TABLE {self.target} ADD COLUMN {quote(column.name)} {kind}")
+        if ADDITIONAL not in existing:
+            db.execute(f"ALTER TABLE {self.target} ADD COLUMN {quote(ADDITIONAL)} JSON")
+        if self.stream.primary_key:
+            db.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {self.stage} AS "
+                f"SELECT *, 0::BIGINT AS {SEQ} FROM {self.target} LIMIT 0"
+            )
+
+    def _insert_sql(self) -> str:
+        """One statement: type the staged lines with json_transform, list the values that
+        did not fit, and insert (into the stage when the stream is deduplicated)."""
+        stream = self.stream
+        change_type = {"field": "VARCHAR", "change": "VARCHAR", "reason": "VARCHAR"}
+        structure = {
+            "emitted_at": "BIGINT",
+            "meta": {"changes": [change_type]},
+            "data": {c.name: SQL_TYPES[c.kind] for c in stream.columns},
+        }
+        checks = [
+            f"CASE WHEN x.r.data.{quote(c.name)} IS NULL AND "
+            f"json_type(x.d, {json_pointer(c.name)}) <> 'NULL' THEN {literal(c.name)} END"
+            for c in stream.columns
+            if c.kind in ("integer", "number", "boolean")
+        ]
+        bad = f"[f FOR f IN [{', '.join(checks)}] IF f IS NOT NULL]" if checks else "[]"
+        sync_id = str(int(stream.sync_id)) if stream.sync_id is not None else "NULL"
+        generation = str(int(stream.generation_id)) if stream.generation_id is not None else "NULL"
+        typecast = "{'field': f, 'change': 'NULLED', 'reason': 'DESTINATION_TYPECAST_ERROR'}"
+        meta = (
+            f"to_json({{'changes': list_concat(COALESCE(y.src, []::{CHANGE}[]), "
+            f"[{typecast} FOR f IN y.bad]::{CHANGE}[]), 'sync_id': {sync_id}::BIGINT}})"
+        )
+        removed = json_encoder.encode({c.name: None for c in stream.columns}).decode()
+        extra = f"NULLIF(json_merge_patch(x.d, {literal(removed)}), '{{}}'::JSON)"
+        typed = "".join(f", x.r.data.{quote(c.name)} AS c{i}" for i, c in enumerate(stream.columns))
+        values = "".join(f"y.c{i}, " for i in range(len(stream.columns)))
+        into = self.stage if stream.primary_key else self.target
+        seq_column, seq_value = (f", {quote(SEQ)}", ", y.seq") if stream.primary_key else ("", "")
+        return (
+            f"INSERT INTO {into} ({self.column_list}{seq_column}) "
+            f"SELECT uuid()::VARCHAR, COALESCE(to_timestamp(y.emitted_at / 1000), now()), "
+            f"{meta}, {generation}::BIGINT, {values}y.extra{seq_value} "
+            f"FROM (SELECT x.seq, x.r.emitted_at AS emitted_at, x.r.meta.changes AS src, "
+            f"{bad} AS bad, {extra} AS extra{typed} FROM ("
+            f"SELECT seq, json_transform(line->'$.record', "
+            f"{literal(json_encoder.encode(structure).decode())}) AS r, "
+            f"line->'$.record.data' AS d FROM batch_lines) AS x) AS y ORDER BY y.seq"
+        )
+
+    def load(self, db: Any) -> None:
+        db.execute(self.insert_sql)
+        if self.stream.primary_key:
+            self.merge(db)
+
+    def merge(self, db: Any) -> None:
+        """One row per primary key: the newest cursor wins; equal or missing cursors fall back
+        to arrival order (later wins). A NULL key matches nothing, so such rows are kept."""
+        keys = [quote(k) for k in self.stream.primary_key]
+        cursor = quote(self.stream.cursor) if self.stream.cursor else None
+        same_key = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+        not_null = " AND ".join(f"{k} IS NOT NULL" for k in keys)
+        order = f"{cursor} DESC NULLS LAST, {SEQ} DESC" if cursor else f"{SEQ} DESC"
+        older_wins = (
+            f"t.{cursor} IS NOT NULL AND (s.{cursor} IS NULL OR t.{cursor} > s.{cursor})"
+            if cursor
+            else "false"
+        )
+        stage, target = self.stage, self.target
+        db.execute(
+            f"DELETE FROM {stage} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() "
+            f"OVER (PARTITION BY {', '.join(keys)} ORDER BY {order}) AS n FROM {stage} "
+            f"WHERE {not_null}) WHERE n > 1)"
+        )
+        db.execute(
+            f"DELETE FROM {target} AS t USING {stage} AS s WHERE {same_key} AND NOT ({older_wins})"
+        )
+        db.execute(f"DELETE FROM {stage} AS s USING {target} AS t WHERE {same_key}")
+        db.execute(
+            f"INSERT INTO {target} ({self.column_list}) "
+            f"SELECT {self.column_list} FROM {stage} ORDER BY {SEQ}"
+        )
+        db.execute(f"DELETE FROM {stage}")
+
+    def swap(self, db: Any) -> None:
+        db.execute(f"DROP TABLE IF EXISTS {quote(self.schema)}.{quote(self.final)}")
+        db.execute(f"ALTER TABLE {self.target} RENAME TO {quote(self.final)}")
+
+    def discard(self, db: Any) -> None:
+        db.execute(f"DROP TABLE IF EXISTS {self.target}")
+
+
+class DuckdbWriter:
+    def __init__(self, path: Path, config: dict[str, Any], streams: list[StreamConfig]) -> None:
+        schema = config.get("schema") or "main"
+        if not isinstance(schema, str):
+            raise ConfigError("`schema` must be a string")
+        self.db = _duckdb().connect(str(path))
+        self.arrow = __import__("pyarrow")
+        self.tables = {
+            (s.namespace, s.name): DuckdbTable(
+                s, sanitize(s.namespace) if s.namespace else schema, position
+            )
+            for position, s in enumerate(streams)
+        }
+        finals = [(t.schema, t.final) for t in self.tables.values()]
+        if len(set(finals)) != len(finals):
+            raise ConfigError(f"two streams map to the same table: {sorted(finals)}")
+        self.db.execute("BEGIN TRANSACTION")
+        for table in self.tables.values():
+            table.prepare(self.db)
+        self.db.execute("COMMIT")
+        self.in_transaction = False
+
+    def write(self, stream: StreamConfig, batch: Batch) -> None:
+        if not self.in_transaction:
+            self.db.execute("BEGIN TRANSACTION")
+            self.in_transaction = True
+        pa = self.arrow
+        lines = pa.array(batch.lines, type=pa.binary()).cast(pa.string())
+        batch_lines = pa.table({"seq": pa.array(range(len(batch.lines))), "line": lines})
+        self.db.register("batch_lines", batch_lines)
+        try:
+            self.tables[(stream.namespace, stream.name)].load(self.db)
+        finally:
+            self.db.unregister("batch_lines")
+
+    def commit(self) -> None:
+        if self.in_transaction:
+            self.db.execute("COMMIT")
+            self.in_transaction = False
+
+    def finish(self, streams: list[StreamConfig]) -> None:
+        done = {(s.namespace, s.name) for s in streams}
+        self.db.execute("BEGIN TRANSACTION")
+        for key, table in self.tables.items():
+            if table.stream.sync_mode == "overwrite":
+                table.swap(self.db) if key in done else table.discard(self.db)
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        if self.in_transaction:
+            self.db.execute("ROLLBACK")
+        self.db.close()
+
+
+class DestinationDuckdb(BatchingDestination):
+    def spec(self) -> dict[str, Any]:
+        return SPEC
+
+    def check(self, config: dict[str, Any]) -> None:
+        db = _duckdb().connect(str(database_path(config)))
+        try:
+            schema = quote(config.get("schema") or "main")
+            db.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            db.execute(f"CREATE TABLE {schema}._airbyte_connection_test (id INTEGER)")
+            db.execute(f"INSERT INTO {schema}._airbyte_connection_test VALUES (1)")
+            db.execute(f"DROP TABLE {schema}._airbyte_connection_test")
+        finally:
+            db.close()
+
+    def open_writer(self, config: dict[str, Any], streams: list[StreamConfig]) -> DuckdbWriter:
+        return DuckdbWriter(database_path(config), config, streams)
+
+
+def run() -> None:
+    main(DestinationDuckdb)

@@ -1,0 +1,272 @@
+"""Reading rows from local CSV, JSON, JSONL, Parquet and Feather files, and inferring a JSON
+Schema for them. Used by source-file."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import decimal
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from sluice_connectors.entrypoint import ConfigError
+
+FORMATS = ("csv", "json", "jsonl", "parquet", "feather")
+ARROW_FORMATS = ("parquet", "feather")
+CSV_OPTIONS = {
+    "sep",
+    "delimiter",
+    "quotechar",
+    "escapechar",
+    "encoding",
+    "header",
+    "names",
+    "skiprows",
+    "na_values",
+}
+OPTIONS = {
+    "csv": CSV_OPTIONS,
+    "json": {"lines", "encoding"},
+    "jsonl": {"encoding"},
+    "parquet": {"columns", "batch_size"},
+    "feather": {"columns", "batch_size"},
+}
+
+Row = dict[str, Any]
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def read_rows(path: Path, fmt: str, options: dict[str, Any]) -> Iterator[Row]:
+    """The rows of one file, as dicts of JSON-compatible values (CSV values stay strings)."""
+    if fmt == "csv":
+        return _csv_rows(path, options)
+    if fmt == "jsonl" or (fmt == "json" and options.get("lines")):
+        return _jsonl_rows(path)
+    if fmt == "json":
+        return _json_rows(path)
+    return _arrow_rows(path, fmt, options)
+
+
+def _csv_rows(path: Path, options: dict[str, Any]) -> Iterator[Row]:
+    delimiter = options.get("sep", options.get("delimiter", ","))
+    encoding = options.get("encoding", "utf-8-sig")  # -sig: drop a byte-order mark
+    with path.open(newline="", encoding=encoding) as handle:
+        for _ in range(int(options.get("skiprows", 0))):
+            handle.readline()
+        reader = csv.reader(
+            handle,
+            delimiter=delimiter,
+            quotechar=options.get("quotechar", '"'),
+            escapechar=options.get("escapechar"),
+        )
+        names = options.get("names")
+        if options.get("header", 0) is not None:
+            header = next(reader, None)
+            if header is None:
+                return
+            names = names or header
+        for values in reader:
+            if names is None:  # no header and no names: columns are numbered as pandas does
+                names = [str(i) for i in range(len(values))]
+            if not values:
+                continue
+            yield dict(zip(_column_names(names), values, strict=False))
+
+
+def _column_names(names: list[Any]) -> list[str]:
+    """Header cells as unique, non-empty column names."""
+    result: list[str] = []
+    for index, name in enumerate(names):
+        text = str(name).strip() or f"column_{index + 1}"
+        candidate, n = text, 1
+        while candidate in result:
+            n += 1
+            candidate = f"{text}_{n}"
+        result.append(candidate)
+    return result
+
+
+def _jsonl_rows(path: Path) -> Iterator[Row]:
+    decoder = msgspec.json.Decoder()
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = decoder.decode(line)
+            except msgspec.DecodeError as exc:
+                raise ValueError(f"{path.name} line {number} is not JSON: {exc}") from None
+            if not isinstance(row, dict):
+                raise ValueError(f"{path.name} line {number} is not a JSON object")
+            yield row
+
+
+def _json_rows(path: Path) -> Iterator[Row]:
+    try:
+        value = msgspec.json.decode(path.read_bytes())
+    except msgspec.DecodeError as exc:
+        raise ValueError(
+            f"{path.name} is not JSON ({exc}); use format jsonl for one object per line"
+        ) from None
+    rows = value if isinstance(value, list) else [value]
+    for row in rows:
+        if not isinstance(row, dict):
+            raise ValueError(f"{path.name}: expected objects (a JSON object or a list of them)")
+        yield row
+
+
+def arrow() -> Any:
+    """pyarrow, or a ConfigError that says how to get it."""
+    try:
+        import pyarrow
+        import pyarrow.feather
+        import pyarrow.parquet
+    except ImportError:
+        raise ConfigError(
+            "Parquet and Feather files need pyarrow: pip install 'sluice-connectors[parquet]'"
+        ) from None
+    return pyarrow
+
+
+def _arrow_rows(path: Path, fmt: str, options: dict[str, Any]) -> Iterator[Row]:
+    pa = arrow()
+    columns = options.get("columns")
+    batch_size = int(options.get("batch_size", 10_000))
+    if fmt == "parquet":
+        batches = pa.parquet.ParquetFile(path).iter_batches(batch_size=batch_size, columns=columns)
+    else:
+        batches = pa.feather.read_table(path, columns=columns).to_batches(batch_size)
+    for batch in batches:
+        yield from batch.to_pylist()
+
+
+# --- schemas -----------------------------------------------------------------------------
+
+_INT = re.compile(r"[+-]?\d+\Z")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?\Z")
+_BOOLS = {"true": True, "false": False}
+
+
+def _text_kind(value: str) -> str:
+    if _INT.match(value):
+        return "integer"
+    if _NUMBER.match(value):
+        return "number"
+    if value.lower() in _BOOLS:
+        return "boolean"
+    if _DATE.match(value):
+        return "date"
+    if _DATE_TIME.match(value):
+        return "date-time"
+    return "string"
+
+
+def _value_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float | decimal.Decimal):
+        return "number"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list | tuple):
+        return "array"
+    if isinstance(value, datetime.datetime):
+        return "date-time"
+    if isinstance(value, datetime.date):
+        return "date"
+    return "string"
+
+
+def _merge(kinds: set[str]) -> dict[str, Any]:
+    """One column's schema from the kinds seen in it; every column may be null."""
+    kinds = kinds - {"null"}
+    if kinds == {"integer", "number"}:
+        kinds = {"number"}
+    if kinds == {"date-time"} or kinds == {"date"}:
+        return {"type": ["null", "string"], "format": kinds.pop()}
+    if len(kinds) != 1:  # nothing but nulls, or a mix: strings hold anything
+        return {"type": ["null", "string"]}
+    return {"type": ["null", kinds.pop()]}
+
+
+def infer_kinds(
+    rows: Iterator[Row], fmt: str, nulls: set[str], limit: int, seen: dict[str, set[str]]
+) -> None:
+    """Add the value kinds of up to `limit` rows to `seen` (column -> kinds; first-seen order)."""
+    for count, row in enumerate(rows):
+        if count >= limit:
+            break
+        for name, value in row.items():
+            kinds = seen.setdefault(name, set())
+            if fmt == "csv":
+                kinds.add("null" if value in nulls else _text_kind(value))
+            else:
+                kinds.add(_value_kind(value))
+
+
+def schema_from_kinds(seen: dict[str, set[str]]) -> dict[str, Any]:
+    return {name: _merge(kinds) for name, kinds in seen.items()}
+
+
+def arrow_kinds(path: Path, fmt: str, seen: dict[str, set[str]]) -> None:
+    """Column kinds from a Parquet or Feather file's own schema (no sampling needed)."""
+    pa = arrow()
+    if fmt == "parquet":
+        schema = pa.parquet.read_schema(path)
+    else:
+        schema = pa.feather.read_table(path, memory_map=True).schema
+    t = pa.types
+    for field in schema:
+        kind = field.type
+        if t.is_boolean(kind):
+            name = "boolean"
+        elif t.is_integer(kind):
+            name = "integer"
+        elif t.is_floating(kind) or t.is_decimal(kind):
+            name = "number"
+        elif t.is_timestamp(kind):
+            name = "date-time"
+        elif t.is_date(kind):
+            name = "date"
+        elif t.is_struct(kind) or t.is_map(kind):
+            name = "object"
+        elif t.is_list(kind) or t.is_large_list(kind):
+            name = "array"
+        else:
+            name = "string"
+        seen.setdefault(field.name, set()).update({name, "null"})
+
+
+# --- converting CSV text to the schema's types ---------------------------------------------
+
+
+def _to_bool(value: str) -> bool:
+    return _BOOLS[value.lower()]
+
+
+_CONVERTERS: dict[str, Callable[[str], Any]] = {
+    "integer": int,
+    "number": float,
+    "boolean": _to_bool,
+}
+
+
+def column_converters(properties: dict[str, Any]) -> dict[str, Callable[[str], Any] | None]:
+    """Per column, how a CSV text value becomes its schema type (None: keep the text)."""
+    result: dict[str, Callable[[str], Any] | None] = {}
+    for name, spec in properties.items():
+        kind = spec.get("type") if isinstance(spec, dict) else None
+        kinds = kind if isinstance(kind, list) else [kind]
+        result[name] = next((_CONVERTERS[k] for k in kinds if k in _CONVERTERS), None)
+    return result

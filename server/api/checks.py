@@ -1,0 +1,175 @@
+"""Connection checks (tags: source, destination, scheduler): run the connector's `check`.
+
+A check that fails (the connector says FAILED, crashes, times out, or cannot start, or the
+spec refuses the configuration) is a 200 with `status: failed` and a message; only unknown
+ids are HTTP errors (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.connector_jobs import job_info, run_connector
+from server.context import Context
+from server.models.checks import CheckConnectionRead, DestinationCoreConfig, SourceCoreConfig
+from server.models.definitions import DestinationDefinitionRead, SourceDefinitionRead
+from server.models.destinations import DestinationIdRequestBody, DestinationUpdate
+from server.models.sources import SourceIdRequestBody, SourceUpdate
+from server.models.synchronous_jobs import FailureOrigin, JobConfigType
+from server.runner.images import connector_image
+from server.runner.oneshot import CommandFailed
+from server.secrets import mask_text, restore, secret_values
+from server.specs import (
+    ConnectorUnavailable,
+    configuration_problems,
+    definition_spec,
+    problems_message,
+)
+from server.store import definitions, destinations, sources
+
+
+async def run_check(
+    ctx: Context,
+    definition: SourceDefinitionRead | DestinationDefinitionRead,
+    configuration: dict[str, Any],
+    config_id: str | None = None,
+    validate: bool = False,
+) -> CheckConnectionRead:
+    """Check `configuration`; with `validate`, one the spec refuses fails without running."""
+    is_source = isinstance(definition, SourceDefinitionRead)
+    config_type: JobConfigType = (
+        "check_connection_source" if is_source else "check_connection_destination"
+    )
+    origin: FailureOrigin = "source" if is_source else "destination"
+    started = ctx.now()
+    try:
+        spec = await definition_spec(ctx, definition)
+        problems = configuration_problems(spec, configuration) if validate else []
+        if problems:
+            raise CommandFailed(problems_message(problems))
+        secrets = secret_values(configuration, spec.connectionSpecification)
+        output = await run_connector(
+            ctx, connector_image(definition, "check_connection"), "check", configuration, secrets
+        )
+    except (CommandFailed, ConnectorUnavailable) as exc:
+        failure = exc if isinstance(exc, CommandFailed) else CommandFailed(exc.message)
+        return CheckConnectionRead(
+            status="failed",
+            message=failure.message,
+            job_info=job_info(
+                config_type, started, ctx.now(), failure.log_lines, config_id, failure, origin
+            ),
+        )
+    status = output.connection_status
+    assert status is not None  # run_command raises unless the CONNECTION_STATUS came
+    message = mask_text(status.message, secrets) if status.message else None
+    return CheckConnectionRead(
+        status="succeeded" if status.status == "SUCCEEDED" else "failed",
+        message=message,
+        job_info=job_info(config_type, started, ctx.now(), output.log_lines, config_id),
+    )
+
+
+async def _checked(
+    ctx: Context,
+    definition: SourceDefinitionRead | DestinationDefinitionRead,
+    configuration: dict[str, Any],
+    stored: dict[str, Any] | None,
+    config_id: str | None,
+) -> CheckConnectionRead:
+    """Check a configuration not yet saved: masked secrets come from `stored`; one the spec
+    refuses fails with the property named (Airbyte would run the connector, which says so)."""
+    if stored is not None:
+        configuration = restore(configuration, stored)
+    return await run_check(ctx, definition, configuration, config_id, validate=True)
+
+
+async def check_connection_to_source(
+    body: SourceIdRequestBody, ctx: Context
+) -> CheckConnectionRead:
+    source = await ctx.store.read(sources.get_source, str(body.source_id))
+    definition = await ctx.store.read(
+        definitions.get_source_definition, str(source.source_definition_id)
+    )
+    return await run_check(ctx, definition, source.connection_configuration, str(body.source_id))
+
+
+async def check_connection_to_source_for_update(
+    body: SourceUpdate, ctx: Context
+) -> CheckConnectionRead:
+    source = await ctx.store.read(sources.get_source, str(body.source_id))
+    definition = await ctx.store.read(
+        definitions.get_source_definition, str(source.source_definition_id)
+    )
+    return await _checked(
+        ctx,
+        definition,
+        body.connection_configuration,
+        source.connection_configuration,
+        str(body.source_id),
+    )
+
+
+async def execute_source_check_connection(
+    body: SourceCoreConfig, ctx: Context
+) -> CheckConnectionRead:
+    definition = await ctx.store.read(
+        definitions.get_source_definition, str(body.source_definition_id)
+    )
+    stored = None
+    if body.source_id is not None:
+        stored = (
+            await ctx.store.read(sources.get_source, str(body.source_id))
+        ).connection_configuration
+    return await _checked(ctx, definition, body.connection_configuration, stored, None)
+
+
+async def check_connection_to_destination(
+    body: DestinationIdRequestBody, ctx: Context
+) -> CheckConnectionRead:
+    destination = await ctx.store.read(destinations.get_destination, str(body.destination_id))
+    definition = await ctx.store.read(
+        definitions.get_destination_definition, str(destination.destination_definition_id)
+    )
+    return await run_check(
+        ctx, definition, destination.connection_configuration, str(body.destination_id)
+    )
+
+
+async def check_connection_to_destination_for_update(
+    body: DestinationUpdate, ctx: Context
+) -> CheckConnectionRead:
+    destination = await ctx.store.read(destinations.get_destination, str(body.destination_id))
+    definition = await ctx.store.read(
+        definitions.get_destination_definition, str(destination.destination_definition_id)
+    )
+    return await _checked(
+        ctx,
+        definition,
+        body.connection_configuration,
+        destination.connection_configuration,
+        str(body.destination_id),
+    )
+
+
+async def execute_destination_check_connection(
+    body: DestinationCoreConfig, ctx: Context
+) -> CheckConnectionRead:
+    definition = await ctx.store.read(
+        definitions.get_destination_definition, str(body.destination_definition_id)
+    )
+    stored = None
+    if body.destination_id is not None:
+        destination = await ctx.store.read(destinations.get_destination, str(body.destination_id))
+        stored = destination.connection_configuration
+    return await _checked(ctx, definition, body.connection_configuration, stored, None)
+
+
+handlers = [
+    check_connection_to_source,
+    check_connection_to_source_for_update,
+    execute_source_check_connection,
+    check_connection_to_destination,
+    check_connection_to_destination_for_update,
+    execute_destination_check_connection,
+]

@@ -1,0 +1,331 @@
+"""Job endpoints (tag: jobs): read, list and cancel sync and reset jobs."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from sqlite_utils import Database
+
+from server.context import Context
+from server.models.connections import ConnectionIdRequestBody
+from server.models.jobs import (
+    AttemptFailureSummary,
+    AttemptInfoRead,
+    AttemptRead,
+    AttemptStats,
+    AttemptStreamStats,
+    FailureReason,
+    JobAggregatedStats,
+    JobIdRequestBody,
+    JobInfoLightRead,
+    JobInfoRead,
+    JobListRequestBody,
+    JobOptionalRead,
+    JobRead,
+    JobReadList,
+    JobWithAttemptsRead,
+    LogRead,
+    ResetConfig,
+    StreamDescriptor,
+    StreamStats,
+)
+from server.store import jobs as store
+from server.worker import CANCELLED, failure
+
+DEFAULT_PAGE_SIZE = 200
+MAX_LOG_BYTES = 8 << 20  # jobs/get reads at most this much of a log's end
+MAX_LOG_LINE = 64 << 10  # longer lines (a connector that printed a blob) are cut
+CANCEL_WAIT_SECONDS = 15.0
+
+
+# --- logs ------------------------------------------------------------------------------------
+
+
+def tail_lines(path: Path, count: int) -> list[str]:
+    """The last `count` lines of a file, read from its end (a long log is never read whole)."""
+    if count <= 0:
+        return []
+    try:
+        file = path.open("rb")
+    except OSError:
+        return []
+    with file:
+        position = file.seek(0, 2)
+        data = b""
+        while position > 0 and data.count(b"\n") <= count and len(data) < MAX_LOG_BYTES:
+            step = min(64 << 10, position)
+            position -= step
+            file.seek(position)
+            data = file.read(step) + data
+    lines = data.splitlines()
+    if position > 0 and lines:
+        lines = lines[1:]  # the first one is probably cut
+    return [_line(raw) for raw in lines[-count:]]
+
+
+def _line(raw: bytes) -> str:
+    text = raw[:MAX_LOG_LINE].decode("utf-8", "replace")
+    return text if len(raw) <= MAX_LOG_LINE else f"{text}... ({len(raw)} bytes, cut)"
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def _descriptors(streams: Sequence[dict[str, Any]] | None) -> list[StreamDescriptor] | None:
+    if streams is None:
+        return None
+    return [StreamDescriptor(name=s["name"], namespace=s.get("namespace")) for s in streams]
+
+
+def _count(value: Any) -> int:
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def job_read(job: store.Job, attempts: Sequence[store.Attempt]) -> JobRead:
+    """The job with its stats summed over every attempt (as Airbyte's aggregatedStats)."""
+    per_stream: dict[tuple[str, str | None], dict[str, int]] = {}
+    for attempt in attempts:
+        for entry in attempt.stream_stats:
+            key = (str(entry.get("streamName", "")), entry.get("streamNamespace") or None)
+            stats = entry.get("stats") or {}
+            totals = per_stream.setdefault(key, {})
+            for name in ("recordsEmitted", "bytesEmitted", "recordsCommitted", "bytesCommitted"):
+                totals[name] = totals.get(name, 0) + _count(stats.get(name))
+    reset = job.config_type in store.RESET_TYPES
+    return JobRead(
+        id=job.id,
+        config_type=job.config_type,  # type: ignore[arg-type]
+        config_id=job.config_id,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        started_at=job.started_at,
+        status=job.status,  # type: ignore[arg-type]
+        aggregated_stats=JobAggregatedStats(
+            records_emitted=sum(a.records_emitted for a in attempts),
+            bytes_emitted=sum(a.bytes_emitted for a in attempts),
+            records_committed=sum(a.records_committed for a in attempts),
+            bytes_committed=sum(a.bytes_committed for a in attempts),
+            records_rejected=0,
+        ),
+        stream_aggregated_stats=[
+            StreamStats(
+                stream_name=name,
+                stream_namespace=namespace,
+                records_emitted=totals.get("recordsEmitted", 0),
+                bytes_emitted=totals.get("bytesEmitted", 0),
+                records_committed=totals.get("recordsCommitted", 0),
+                bytes_committed=totals.get("bytesCommitted", 0),
+                records_rejected=0,
+            )
+            for (name, namespace), totals in per_stream.items()
+        ],
+        enabled_streams=_descriptors(job.enabled_streams),
+        reset_config=ResetConfig(streams_to_reset=_descriptors(job.streams or job.enabled_streams))
+        if reset
+        else None,
+    )
+
+
+def _failure(reason: dict[str, Any]) -> FailureReason:
+    """A stored failure as the API's FailureReason; values outside Airbyte's enums are
+    dropped (origin becomes `unknown`) rather than failing the whole reply."""
+    try:
+        return msgspec.convert(reason, FailureReason)
+    except msgspec.ValidationError:
+        fixed = dict(reason)
+        fixed["failureOrigin"] = "unknown"
+        fixed.pop("failureType", None)
+        fixed.pop("streamDescriptor", None)
+        fixed["timestamp"] = _count(reason.get("timestamp"))
+        for key in ("externalMessage", "internalMessage", "stacktrace"):
+            if key in fixed and not isinstance(fixed[key], str):
+                fixed[key] = str(fixed[key])
+        try:
+            return msgspec.convert(fixed, FailureReason)
+        except msgspec.ValidationError:
+            return FailureReason(
+                timestamp=_count(reason.get("timestamp")),
+                failure_origin="unknown",
+                external_message=str(reason.get("externalMessage", reason)),
+            )
+
+
+def _attempt_stats(stats: dict[str, Any]) -> AttemptStats:
+    return AttemptStats(
+        records_emitted=_count(stats.get("recordsEmitted")),
+        bytes_emitted=_count(stats.get("bytesEmitted")),
+        state_messages_emitted=_count(stats.get("stateMessagesEmitted")),
+        records_committed=_count(stats.get("recordsCommitted")),
+        bytes_committed=_count(stats.get("bytesCommitted")),
+        records_rejected=0,
+    )
+
+
+def attempt_read(attempt: store.Attempt) -> AttemptRead:
+    summary = None
+    if attempt.failure_summary is not None:
+        summary = AttemptFailureSummary(
+            failures=[_failure(f) for f in attempt.failure_summary.get("failures") or []],
+            partial_success=attempt.failure_summary.get("partialSuccess"),
+        )
+    return AttemptRead(
+        id=attempt.attempt_number,
+        status=attempt.status,  # type: ignore[arg-type]
+        created_at=attempt.created_at,
+        updated_at=attempt.updated_at,
+        ended_at=attempt.ended_at,
+        records_synced=attempt.records_emitted,
+        bytes_synced=attempt.bytes_emitted,
+        total_stats=AttemptStats(
+            records_emitted=attempt.records_emitted,
+            bytes_emitted=attempt.bytes_emitted,
+            state_messages_emitted=attempt.state_messages_emitted,
+            records_committed=attempt.records_committed,
+            bytes_committed=attempt.bytes_committed,
+            records_rejected=0,
+            estimated_records=attempt.estimated_records,
+            estimated_bytes=attempt.estimated_bytes,
+        ),
+        stream_stats=[
+            AttemptStreamStats(
+                stream_name=str(entry.get("streamName", "")),
+                stream_namespace=entry.get("streamNamespace") or None,
+                stats=_attempt_stats(entry.get("stats") or {}),
+            )
+            for entry in attempt.stream_stats
+        ],
+        failure_summary=summary,
+    )
+
+
+async def job_info(ctx: Context, job_id: int, logs: bool = True) -> JobInfoRead:
+    """The job, its attempts and (with `logs`) the last lines of each attempt's log."""
+
+    def read(db: Database) -> tuple[store.Job, list[store.Attempt]]:
+        job = store.get_job(db, job_id)
+        return job, store.list_attempts(db, [job_id])[job_id]
+
+    job, attempts = await ctx.store.read(read)
+    lines = ctx.settings.job_log_lines if logs else 0
+    data = ctx.settings.data_path
+    infos = []
+    for attempt in attempts:
+        log_lines = await _tail(data / attempt.log_path, lines) if lines else []
+        infos.append(
+            AttemptInfoRead(
+                attempt=attempt_read(attempt),
+                logs=LogRead(log_lines=log_lines),
+                log_type="formatted",
+            )
+        )
+    return JobInfoRead(job=job_read(job, attempts), attempts=infos)
+
+
+async def _tail(path: Path, count: int) -> list[str]:
+    import anyio.to_thread
+
+    return await anyio.to_thread.run_sync(tail_lines, path, count)
+
+
+# --- handlers --------------------------------------------------------------------------------
+
+
+async def get_job_info(body: JobIdRequestBody, ctx: Context) -> JobInfoRead:
+    return await job_info(ctx, body.id)
+
+
+async def get_job_info_without_logs(body: JobIdRequestBody, ctx: Context) -> JobInfoRead:
+    return await job_info(ctx, body.id, logs=False)
+
+
+async def get_job_info_light(body: JobIdRequestBody, ctx: Context) -> JobInfoLightRead:
+    return JobInfoLightRead(job=(await job_info(ctx, body.id, logs=False)).job)
+
+
+def _epoch(moment: datetime | None) -> int | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+async def list_jobs_for(body: JobListRequestBody, ctx: Context) -> JobReadList:
+    """Newest first by default; `pagination` pages; `includingJobId` widens the page so that
+    the job is on it (an empty list if the job is not among those listed)."""
+    filter = store.JobFilter(
+        config_types=list(body.config_types) if body.config_types else None,
+        config_id=body.config_id,
+        statuses=list(body.statuses) if body.statuses else None,
+        created_after=_epoch(body.created_at_start),
+        created_before=_epoch(body.created_at_end),
+        updated_after=_epoch(body.updated_at_start),
+        updated_before=_epoch(body.updated_at_end),
+        order_by="updated_at" if body.order_by_field == "updatedAt" else "created_at",
+        descending=body.order_by_method != "ASC",
+    )
+    page = body.pagination
+    size = page.page_size if page is not None and page.page_size else DEFAULT_PAGE_SIZE
+    offset = page.row_offset if page is not None and page.row_offset else 0
+
+    def read(db: Database) -> tuple[list[store.Job], int, dict[int, list[store.Attempt]]]:
+        limit, start = size, offset
+        if body.including_job_id is not None:
+            place = store.position_of(db, filter, body.including_job_id)
+            if place is None:
+                return [], store.count_jobs(db, filter), {}
+            limit, start = max(1, math.ceil((place + 1) / size)) * size, 0
+        found = store.list_jobs(db, filter, limit, start)
+        return found, store.count_jobs(db, filter), store.list_attempts(db, [j.id for j in found])
+
+    found, total, attempts = await ctx.store.read(read)
+    return JobReadList(
+        jobs=[
+            JobWithAttemptsRead(
+                job=job_read(job, attempts[job.id]),
+                attempts=[attempt_read(a) for a in attempts[job.id]],
+            )
+            for job in found
+        ],
+        total_job_count=total,
+    )
+
+
+async def get_last_replication_job(body: ConnectionIdRequestBody, ctx: Context) -> JobOptionalRead:
+    """The connection's newest sync job, or `{}` if it never synced."""
+
+    def read(db: Database) -> tuple[store.Job, list[store.Attempt]] | None:
+        from server.store.connections import get_connection
+
+        get_connection(db, str(body.connection_id))  # 404 for an unknown connection
+        job = store.last_job_for_connection(db, str(body.connection_id))
+        return None if job is None else (job, store.list_attempts(db, [job.id])[job.id])
+
+    found = await ctx.store.read(read)
+    return JobOptionalRead(job=None if found is None else job_read(*found))
+
+
+async def cancel_job(body: JobIdRequestBody, ctx: Context) -> JobInfoRead:
+    """Cancel a job: a waiting one at once; a running one by stopping its connectors, which
+    takes a few seconds: the reply comes when it has ended (or after 15 s, still running)."""
+    reason = failure(CANCELLED, kind="manual_cancellation", retryable=False)
+    job = await ctx.store.write(store.cancel_waiting_job, body.id, reason, ctx.now())
+    if job.status == "running":
+        ctx.worker.cancel(body.id)
+        await ctx.worker.wait_ended(body.id, CANCEL_WAIT_SECONDS)
+    return await job_info(ctx, body.id)
+
+
+handlers = [
+    get_job_info,
+    get_job_info_without_logs,
+    get_job_info_light,
+    list_jobs_for,
+    get_last_replication_job,
+    cancel_job,
+]

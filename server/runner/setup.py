@@ -1,0 +1,24 @@
+"""The runners a server uses, made from its settings, and the start-up clean-up of containers."""
+
+from __future__ import annotations
+
+from server.runner import Runners
+from server.runner.docker import DockerRunner, instance_label, remove_leftover_containers
+from server.runner.process import ProcessRunner
+from server.settings import Settings
+
+
+def runners_for(settings: Settings) -> Runners:
+    process = ProcessRunner(settings.connector_dirs)
+    docker = DockerRunner(
+        network=settings.docker_network,
+        local_root=settings.local_path,
+        instance=instance_label(settings.data_path),
+        local_program=process.resolve,
+    )
+    return Runners(process, docker)
+
+
+def remove_leftovers(settings: Settings) -> int:
+    """Containers of this server left running by a crash (blocking: run it in a thread)."""
+    return remove_leftover_containers(instance_label(settings.data_path))

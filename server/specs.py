@@ -1,0 +1,161 @@
+"""Connector specifications: fetched by running `spec` once per connector version (cached in
+SQLite), and the configuration rules that follow from them: JSON Schema validation, and which
+fields are secrets."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import jsonschema
+import jsonschema.exceptions
+import jsonschema.validators
+import msgspec
+
+from server.connector_jobs import job_info, run_connector
+from server.context import Context
+from server.errors import BadRequest, InvalidInput
+from server.models.definitions import DestinationDefinitionRead, SourceDefinitionRead
+from server.models.errors import InvalidInputProperty
+from server.models.synchronous_jobs import SynchronousJobRead
+from server.protocol import ConnectorSpecification
+from server.runner.base import ConnectorImage
+from server.runner.images import connector_image
+from server.runner.oneshot import CommandFailed
+from server.secrets import MASK, mask, mask_by_name, mask_text, restore, secret_values
+from server.store import connector_cache
+
+log = logging.getLogger("sluice.specs")
+
+CONFIG_PATH = "connectionConfiguration"
+MAX_SHOWN_VALUE = 1000
+
+
+class ConnectorUnavailable(BadRequest):
+    """The connector could not be run."""
+
+
+def spec_key(connector: ConnectorImage) -> str:
+    """One cache entry per connector version and way of running it."""
+    if connector.runner == "process":
+        return f"process:{connector.docker_image}:{' '.join(connector.command)}"
+    return f"docker:{connector.docker_image}"
+
+
+async def connector_spec(
+    ctx: Context, connector: ConnectorImage
+) -> tuple[ConnectorSpecification, SynchronousJobRead]:
+    """The connector's spec and the jobInfo of getting it (from the cache when known)."""
+    started = ctx.now()
+    key = spec_key(connector)
+    cached = await ctx.store.read(connector_cache.get_spec, key)
+    if cached is not None:
+        return cached, job_info("get_spec", started, ctx.now(), [], config_id=key)
+    try:
+        output = await run_connector(ctx, connector, "spec")
+    except CommandFailed as exc:
+        raise ConnectorUnavailable(
+            f"Could not get the specification of connector '{connector.name}': {exc.message}",
+            logLines=exc.log_lines[-20:],
+        ) from exc
+    assert output.spec is not None  # run_command raises unless the SPEC came
+    await ctx.store.write(connector_cache.put_spec, key, output.spec)
+    return output.spec, job_info("get_spec", started, ctx.now(), output.log_lines, config_id=key)
+
+
+async def definition_spec(
+    ctx: Context, definition: SourceDefinitionRead | DestinationDefinitionRead
+) -> ConnectorSpecification:
+    spec, _ = await connector_spec(ctx, connector_image(definition, "get_spec"))
+    return spec
+
+
+def configuration_problems(
+    spec: ConnectorSpecification, configuration: dict[str, Any]
+) -> list[InvalidInputProperty]:
+    """Each property of `configuration` the spec refuses, stripped of secrets.
+
+    Connector specs are draft-07 JSON Schemas (a spec naming another draft gets that one).
+    """
+    schema = spec.connectionSpecification
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.exceptions.SchemaError as exc:
+        # The connector's own mistake: do not lock users out of it, but say so.
+        log.warning("connector spec is not a valid JSON Schema, not validating: %s", exc.message)
+        return []
+    errors = sorted(cls(schema).iter_errors(configuration), key=lambda e: list(e.absolute_path))
+    secrets = secret_values(configuration, schema) if errors else []
+    return [_problem(error, secrets) for error in errors]
+
+
+def problems_message(problems: list[InvalidInputProperty]) -> str:
+    first = problems[0]
+    return f"The connection configuration is invalid: {first.property_path}: {first.message}"
+
+
+def validate_configuration(spec: ConnectorSpecification, configuration: dict[str, Any]) -> None:
+    """Raise InvalidInput (422) naming each property of `configuration` the spec refuses."""
+    problems = configuration_problems(spec, configuration)
+    if problems:
+        raise InvalidInput(problems_message(problems), errors=problems)
+
+
+_REQUIRED = re.compile(r"^'(?P<name>.*)' is a required property$")
+
+
+def _problem(
+    error: jsonschema.exceptions.ValidationError, secrets: list[str]
+) -> InvalidInputProperty:
+    parts = list(error.absolute_path)
+    value: Any = error.instance
+    if error.validator == "required":
+        # The missing property is named in the message; point at it rather than its parent.
+        match = _REQUIRED.match(error.message)
+        if match:
+            parts.append(match.group("name"))
+        value = None
+    elif isinstance(error.schema, dict) and error.schema.get("airbyte_secret") is True:
+        value = MASK
+    path = CONFIG_PATH + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+    return InvalidInputProperty(
+        property_path=path,
+        invalid_value=None if value is None else _shown(value, secrets),
+        message=mask_text(error.message, secrets),
+    )
+
+
+def _shown(value: Any, secrets: list[str]) -> str:
+    text = value if isinstance(value, str) else msgspec.json.encode(value).decode()
+    text = mask_text(text, secrets)
+    return text if len(text) <= MAX_SHOWN_VALUE else text[:MAX_SHOWN_VALUE] + "..."
+
+
+async def prepare_configuration(
+    ctx: Context,
+    definition: SourceDefinitionRead | DestinationDefinitionRead,
+    configuration: dict[str, Any],
+    previous: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The configuration to store: masked secrets sent back on update take their stored
+    values, then the whole is validated against the connector's spec (422 otherwise)."""
+    if previous is not None:
+        configuration = restore(configuration, previous)
+    validate_configuration(await definition_spec(ctx, definition), configuration)
+    return configuration
+
+
+async def masked_configuration(
+    ctx: Context,
+    definition: SourceDefinitionRead | DestinationDefinitionRead,
+    configuration: dict[str, Any],
+) -> dict[str, Any]:
+    """The configuration as a client may see it: every `airbyte_secret` masked."""
+    try:
+        spec = await definition_spec(ctx, definition)
+    except ConnectorUnavailable:
+        masked: dict[str, Any] = mask_by_name(configuration)
+        return masked
+    return mask(configuration, spec.connectionSpecification)

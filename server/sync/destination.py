@@ -1,0 +1,96 @@
+"""Reading the destination's output: echoed states are committed, the rest is logged."""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from typing import IO, Any
+
+import msgspec
+
+from server.protocol import envelope_decoder
+from server.runner.lines import LineTooLong, iter_lines
+from server.sync.checkpoints import Checkpoints
+from server.sync.messages import Observations, failure
+
+
+class _StopReading(Exception):
+    pass
+
+
+class DestinationReader:
+    """Runs in its own thread: `run()` returns when the destination's output ends."""
+
+    def __init__(
+        self,
+        destination_out: IO[bytes],
+        checkpoints: Checkpoints,
+        observations: Observations,
+        commit_state: Callable[[list[dict[str, Any]]], None],
+        max_line_bytes: int,
+    ) -> None:
+        self.destination_out = destination_out
+        self.checkpoints = checkpoints
+        self.seen = observations
+        self.commit_state = commit_state
+        self.max_line_bytes = max_line_bytes
+        self.ended = threading.Event()
+        self.failed = False
+        self.stopping = False
+        self.commits = 0
+        self.unmatched = 0
+
+    def run(self) -> None:
+        try:
+            for line in iter_lines(self.destination_out, self.max_line_bytes):
+                try:
+                    envelope = envelope_decoder.decode(line)
+                except msgspec.DecodeError:
+                    self.seen.unreadable("destination", line)
+                    continue
+                if envelope.type == "STATE" and envelope.state:
+                    self._echoed(envelope.state, line)
+                else:
+                    self.seen.other("destination", envelope, line)
+        except LineTooLong as exc:
+            self.failed = True
+            self.seen.fail(failure("destination", "system_error", str(exc)))
+        except _StopReading:
+            self.failed = True
+        except (OSError, ValueError) as exc:
+            if not self.stopping:
+                self.failed = True
+                self.seen.fail(failure("replication", "system_error", f"Relay error: {exc!r}"))
+        finally:
+            self.ended.set()
+
+    def _echoed(self, raw: msgspec.Raw, line: bytes) -> None:
+        try:
+            state = msgspec.json.decode(raw)
+            if not isinstance(state, dict):
+                raise ValueError("a state must be an object")
+            full = self.checkpoints.echoed(state)
+        except (msgspec.DecodeError, ValueError) as exc:
+            self.seen.log.write("destination", "WARN", f"(malformed STATE message) {exc}")
+            return
+        if full is None:
+            # Only a state the source emitted and the destination confirmed may be saved.
+            self.unmatched += 1
+            self.seen.log.write(
+                "replication",
+                "WARN",
+                "The destination emitted a state that was not sent to it (or was already "
+                "confirmed); ignored",
+            )
+            return
+        try:
+            self.commit_state(full)
+        except Exception as exc:
+            reason = failure(
+                "persistence", "system_error", f"Could not save the connection's state: {exc!r}"
+            )
+            reason["stacktrace"] = traceback.format_exc()
+            self.seen.fail(reason)
+            raise _StopReading from exc
+        self.commits += 1

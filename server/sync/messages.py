@@ -1,0 +1,146 @@
+"""What the relay does with the messages that are not records or states: LOG lines go to the
+attempt log, a TRACE ERROR becomes a failure reason, stream statuses and estimates are kept,
+CONTROL messages are noted. Shared by the source pump and the destination reader."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+
+from server.protocol import (
+    AirbyteLogMessage,
+    AirbyteTraceMessage,
+    Envelope,
+    StreamDescriptor,
+    decode_payload,
+)
+from server.sync.attempt_log import AttemptLog
+
+PREVIEW_CHARS = 1000  # how much of an unreadable line the log shows
+_FAILURE_TYPES = {"config_error", "system_error", "transient_error"}
+_LEVELS = {"FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "TRACE"}
+
+
+def failure(
+    origin: str,
+    failure_type: str,
+    external: str,
+    internal: str | None = None,
+    stacktrace: str | None = None,
+    stream: StreamDescriptor | None = None,
+) -> dict[str, Any]:
+    """An Airbyte FailureReason."""
+    reason: dict[str, Any] = {
+        "failureOrigin": origin,
+        "failureType": failure_type,
+        "externalMessage": external,
+        "internalMessage": internal or external,
+        "retryable": failure_type != "config_error",
+        "timestamp": int(time.time() * 1000),
+    }
+    if stacktrace:
+        reason["stacktrace"] = stacktrace
+    if stream is not None:
+        descriptor: dict[str, Any] = {"name": stream.name}
+        if stream.namespace is not None:
+            descriptor["namespace"] = stream.namespace
+        reason["streamDescriptor"] = descriptor
+    return reason
+
+
+def preview(line: bytes | memoryview) -> str:
+    text = bytes(line[: PREVIEW_CHARS + 1]).decode("utf-8", errors="replace").rstrip()
+    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "..."
+
+
+class Observations:
+    """Everything the relay learns besides counts, from both connectors' threads."""
+
+    def __init__(self, log: AttemptLog) -> None:
+        self.log = log
+        self.failures: list[dict[str, Any]] = []  # list.append is atomic: no lock needed
+        self.trace_errors: set[str] = set()  # origins that reported a TRACE ERROR
+        self.stream_status: dict[tuple[str, str | None], str] = {}
+        self.estimates: dict[tuple[str, str | None], tuple[int | None, int | None]] = {}
+        self.sync_estimate: tuple[int | None, int | None] | None = None
+
+    def fail(self, reason: dict[str, Any]) -> None:
+        self.failures.append(reason)
+        self.log.write("replication", "ERROR", reason["externalMessage"])
+
+    def unreadable(self, origin: str, line: bytes | memoryview) -> None:
+        # The protocol: a line that is not an AirbyteMessage is logged and dropped.
+        self.log.write(origin, "INFO", f"(not a protocol message, dropped) {preview(line)}")
+
+    def other(self, origin: str, envelope: Envelope, line: bytes | memoryview) -> None:
+        """A message that is neither RECORD nor STATE."""
+        kind = envelope.type
+        try:
+            if kind == "LOG" and envelope.log:
+                self._log(origin, decode_payload(envelope.log, AirbyteLogMessage))
+            elif kind == "TRACE" and envelope.trace:
+                self._trace(origin, decode_payload(envelope.trace, AirbyteTraceMessage))
+            elif kind == "CONTROL":
+                # A connector asking to persist a new configuration (e.g. a rotated token).
+                # Its content holds secrets: only the fact is logged.
+                self.log.write(
+                    origin, "WARN", "CONTROL message (configuration update) received; not applied"
+                )
+            else:
+                self.log.write(origin, "INFO", f"({kind} message ignored) {preview(line)}")
+        except (msgspec.DecodeError, ValueError):
+            self.log.write(origin, "WARN", f"(malformed {kind} message) {preview(line)}")
+
+    def _log(self, origin: str, message: AirbyteLogMessage) -> None:
+        level = message.level.upper() if message.level.upper() in _LEVELS else "INFO"
+        text = message.message
+        if message.stack_trace:
+            text = f"{text}\n{message.stack_trace}"
+        self.log.write(origin, "WARN" if level == "WARNING" else level, text)
+
+    def _trace(self, origin: str, trace: AirbyteTraceMessage) -> None:
+        if trace.type == "ERROR" and trace.error is not None:
+            error = trace.error
+            kind = error.failure_type if error.failure_type in _FAILURE_TYPES else "system_error"
+            self.trace_errors.add(origin)
+            self.log.write(origin, "ERROR", f"TRACE ERROR ({kind}): {error.message}")
+            self.failures.append(
+                failure(
+                    origin,
+                    kind,
+                    error.message,
+                    error.internal_message,
+                    error.stack_trace,
+                    error.stream_descriptor,
+                )
+            )
+        elif trace.type == "STREAM_STATUS" and trace.stream_status is not None:
+            status = trace.stream_status
+            key = (status.stream_descriptor.name, status.stream_descriptor.namespace)
+            self.stream_status[key] = status.status
+            self.log.write(origin, "INFO", f"stream {_name(key)} is {status.status}")
+        elif trace.type == "ESTIMATE" and trace.estimate is not None:
+            estimate = trace.estimate
+            values = (estimate.row_estimate, estimate.byte_estimate)
+            if estimate.type == "SYNC":
+                self.sync_estimate = values
+            else:
+                self.estimates[(estimate.name, estimate.namespace)] = values
+        else:
+            self.log.write(origin, "DEBUG", f"TRACE {trace.type}")
+
+    def estimated(self) -> tuple[int | None, int | None]:
+        """(records, bytes) the source expects to emit, if it said."""
+        if self.sync_estimate is not None:
+            return self.sync_estimate
+        if not self.estimates:
+            return None, None
+        rows = [r for r, _ in self.estimates.values() if r is not None]
+        sizes = [b for _, b in self.estimates.values() if b is not None]
+        return (sum(rows) if rows else None, sum(sizes) if sizes else None)
+
+
+def _name(key: tuple[str, str | None]) -> str:
+    return key[0] if key[1] is None else f"{key[1]}.{key[0]}"
