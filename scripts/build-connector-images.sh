@@ -65,5 +65,8 @@ for dockerfile in "$context"/*/Dockerfile; do
     built=$((built + 1))
 done
 echo "build-connector-images: $built connector image(s) built"
+if [ "$built" -gt 0 ]; then # drop the builds these replaced (untagged, carrying our label)
+    docker image prune --force --filter label=io.sluice.source-hash >/dev/null || true
+fi
 
 "$root/scripts/build-faker-image.sh" ${force:+"$force"}

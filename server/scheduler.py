@@ -1,7 +1,7 @@
 """The scheduler: one loop in the server that starts the syncs of scheduled connections.
 
-Every tick (`scheduler_tick_seconds`, 1 s by default) it looks at each active connection with a
-basic or cron schedule, decides from stored facts whether a sync is due, and if so creates the
+Every tick (at least every `scheduler_tick_seconds`, 1 s by default, and right at the next
+known slot) it looks at each active connection with a basic or cron schedule, decides from stored facts whether a sync is due, and if so creates the
 sync job and records the slot in one transaction, then wakes the worker. Nothing is kept only
 in memory (the in-memory cache merely saves recomputing), so a restart neither loses nor
 doubles a run.
@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import anyio
 import anyio.abc
@@ -62,12 +62,9 @@ class Decision:
     cron schedule). run: enqueue a sync for `slot`. skip: mark `slot` handled without a sync.
     """
 
-    action: str
+    action: Literal["wait", "start", "run", "skip"]
     slot: int | None = None
     next_due: float | None = None
-
-
-_NEVER = Decision("wait")
 
 
 def decide(schedule: Schedule, facts: store.ScheduleFacts, now: float) -> Decision:
@@ -79,8 +76,8 @@ def decide(schedule: Schedule, facts: store.ScheduleFacts, now: float) -> Decisi
             due = facts.last_job_created_at + schedule.seconds
         if due > now:
             return Decision("wait", next_due=due)
-        # Deferred, not skipped: due again as soon as the job ends.
-        return Decision("wait", next_due=now) if facts.busy else Decision("run", slot=due)
+        # Deferred, not skipped: due again when the job ends (which changes the facts).
+        return Decision("wait") if facts.busy else Decision("run", slot=due)
     if facts.run_key != schedule.key or facts.last_slot is None:
         return Decision("start", slot=int(now))
     at = datetime.fromtimestamp(now, UTC)
@@ -95,7 +92,7 @@ def decide(schedule: Schedule, facts: store.ScheduleFacts, now: float) -> Decisi
 class Scheduler:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        # Parsed schedules by their stored JSON; a CronError if it cannot run any more.
+        # Parsed schedules by their stored JSON (None: manual, or one that cannot run).
         self._parsed: dict[tuple[str | None, str | None, str | None], Schedule | None] = {}
         # Per connection: the facts last seen and the time they make the next run due.
         self._waiting: dict[str, tuple[store.ScheduleFacts, float | None]] = {}
@@ -113,7 +110,15 @@ class Scheduler:
                 await self.tick()
             except Exception:
                 log.exception("scheduler tick failed; trying again in %s s", interval)
-            await anyio.sleep(interval)
+            # Wake for the next known slot on time; look again at least every `interval`.
+            soonest = self.soonest()
+            delay = interval if soonest is None else soonest - self.ctx.clock()
+            await anyio.sleep(min(interval, max(0.001, delay)))
+
+    def soonest(self) -> float | None:
+        """The earliest time a connection seen waiting becomes due, if any."""
+        times = [due for _, due in self._waiting.values() if due is not None]
+        return min(times, default=None)
 
     async def tick(self, now: float | None = None) -> list[int]:
         """One pass over the scheduled connections at `now` (default: the context's clock).
@@ -121,7 +126,10 @@ class Scheduler:
         now = self.ctx.clock() if now is None else now
         created: list[int] = []
         forget: list[str] = []
-        for facts in await self.ctx.store.read(store.list_schedule_facts):
+        listed = await self.ctx.store.read(store.list_schedule_facts)
+        for gone in self._waiting.keys() - {facts.connection_id for facts in listed}:
+            del self._waiting[gone]  # deleted or no longer scheduled
+        for facts in listed:
             schedule = self.schedule(facts) if facts.status == "active" else None
             if not isinstance(schedule, CronSpec) and facts.run_key is not None:
                 forget.append(facts.connection_id)  # paused, manual, basic: count anew later

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from cron_descriptor import DescriptionTypeEnum, ExpressionDescriptor, Options
 from croniter import CroniterBadDateError, CroniterError, croniter
 
 # Airbyte's interval per unit; a "month" is 30 days there, so it is here.
@@ -267,6 +268,12 @@ def parse_cron(expression: str) -> tuple[str, bool]:
             f"this one has {len(fields)}"
         )
     quartz = len(fields) != 5
+    special = (dom == "L" or dom.endswith("W"), "L" in dow or "#" in dow)
+    if (special[0] and not _is_any(dow)) or (special[1] and not _is_any(dom)):
+        raise _bad(
+            "L, W and # days cannot be combined with a day in the other day field: put '?' "
+            f"(or '*') in it (got day-of-month {dom!r} and day-of-week {dow!r})"
+        )
     minute, hour = _plain(minute, _MINUTE), _plain(hour, _HOUR)
     dom_text, month = _day_of_month(dom), _plain(month, _MONTH)
     if quartz:
@@ -432,8 +439,6 @@ def epoch(moment: datetime) -> int:
 
 def describe_cron(spec: CronSpec) -> str:
     """A human description, e.g. "At 12:00 PM" for `0 0 12 * * ?` (cron-descriptor)."""
-    from cron_descriptor import DescriptionTypeEnum, ExpressionDescriptor, Options
-
     options = Options()
     options.day_of_week_start_index_zero = not spec.quartz
     try:

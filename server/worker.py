@@ -16,15 +16,11 @@ stopped"), to be retried at the next start.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
-import os
 import shutil
-import signal
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,11 +31,11 @@ import anyio.to_thread
 import msgspec
 from sqlite_utils import Database
 
+from server.connector_processes import AttemptRunners, kill_process_groups, process_identity
 from server.protocol import StreamDescriptor
-from server.runner import Runners
-from server.runner.base import ConnectorImage, Runner, RunningConnector, RunRequest
+from server.runner.base import ConnectorImage
 from server.runner.images import connector_image
-from server.store import jobs, state
+from server.store import jobs, recovery, state
 from server.store.connections import get_connection
 from server.store.definitions import get_destination_definition, get_source_definition
 from server.store.destinations import get_destination
@@ -120,80 +116,6 @@ def _failed(*failures: dict[str, Any]) -> AttemptResult:
         estimated_records=None,
         estimated_bytes=None,
     )
-
-
-# --- connector processes, remembered so a crash leaves none behind ---------------------------
-
-
-def _proc_stat(pid: int) -> list[str] | None:
-    """Fields of /proc/<pid>/stat after the command name (index 0 is field 3, the state)."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text[text.rfind(")") + 2 :].split()
-
-
-def process_identity(pid: int) -> dict[str, Any]:
-    """The pid and its start time (clock ticks since boot): together they name one process,
-    so a pid reused by the system after a crash is never mistaken for ours."""
-    fields = _proc_stat(pid)
-    return {"pid": pid, "start": int(fields[19]) if fields else 0}
-
-
-def kill_process_groups(processes: list[dict[str, Any]]) -> int:
-    """SIGKILL what is left of these connector process groups; the number of processes.
-
-    Connectors run in their own session (process group id = the connector's pid), so their
-    helper processes are found through the group even when the connector itself is gone.
-    Only processes started no earlier than the recorded connector are touched.
-    """
-    groups = {int(p["pid"]): int(p.get("start", 0)) for p in processes if p.get("pid")}
-    if not groups or not Path("/proc").is_dir():
-        return 0
-    killed = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        fields = _proc_stat(int(entry.name))
-        if fields is None or len(fields) < 20:
-            continue
-        group, started = int(fields[2]), int(fields[19])
-        if group in groups and started >= groups[group]:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(entry.name), signal.SIGKILL)
-                killed += 1
-    return killed
-
-
-class _Recorded:
-    """A runner that reports the pid of every connector it starts."""
-
-    def __init__(self, runner: Runner, on_start: Callable[[int], None]) -> None:
-        self._runner = runner
-        self._on_start = on_start
-
-    def start(self, request: RunRequest) -> RunningConnector:
-        running = self._runner.start(request)
-        pid = getattr(running, "pid", None)
-        if isinstance(pid, int):
-            self._on_start(pid)
-        return running
-
-
-class AttemptRunners(Runners):
-    """The server's runners, recording the local processes one attempt starts."""
-
-    def __init__(self, base: Runners, on_start: Callable[[int], None]) -> None:
-        super().__init__(base.process)
-        self._base = base
-        self._on_start = on_start
-
-    def get(self, connector: ConnectorImage) -> Runner:
-        return _Recorded(self._base.get(connector), self._on_start)
-
-    def docker(self) -> Runner:
-        return self._base.docker()
 
 
 # --- the worker ------------------------------------------------------------------------------
@@ -466,7 +388,7 @@ class Worker:
 
     async def recover(self) -> None:
         """Fail the attempts a killed server left running, after removing their connectors."""
-        orphans = await self.ctx.store.read(jobs.orphaned_attempts)
+        orphans = await self.ctx.store.read(recovery.orphaned_attempts)
         if not orphans:
             return
         processes = [p for attempt in orphans for p in attempt.processes]
@@ -475,7 +397,7 @@ class Worker:
         reason = failure(SERVER_STOPPED, kind="transient_error")
         settings = self.settings
         ended = await self.ctx.store.write(
-            jobs.fail_orphans,
+            recovery.fail_orphans,
             reason,
             self.ctx.now(),
             settings.sync_max_attempts,

@@ -31,9 +31,7 @@ FAKER_SEEDED = "dfd88b22-b603-4c3d-aad7-3701784586b1"  # runner docker
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=str(tmp_path / "data"), connector_path=str(FAKER_BIN), check_timeout_seconds=3
-    )
+    return Settings(data_dir=str(tmp_path / "data"), connector_path=str(FAKER_BIN))
 
 
 async def create(
@@ -174,14 +172,16 @@ async def test_destination_checks(client: httpx.AsyncClient) -> None:
     ],
 )
 async def test_faulty_connectors_fail_the_check_not_the_request(
-    client: httpx.AsyncClient, mode: str, message: str
+    tmp_path: Path, mode: str, message: str
 ) -> None:
-    # The connector gives its spec (so the source can be created); only its check is faulty.
-    command = fault_command(f"check:{mode}")
-    definition_id = await custom_definition(client, "source", mode, command=command)
-    source = await create(client, "source", definition_id, {"api_key": "sekrit-9", "count": 1})
-    started = time.monotonic()
-    r = await post(client, "sources/check_connection", {"sourceId": source["sourceId"]})
+    app = create_app(Settings(data_dir=str(tmp_path / "data"), check_timeout_seconds=3))
+    async with running(app) as client:
+        # The connector gives its spec (so the source can be created); only its check fails.
+        command = fault_command(f"check:{mode}")
+        definition_id = await custom_definition(client, "source", mode, command=command)
+        source = await create(client, "source", definition_id, {"api_key": "sekrit-9", "count": 1})
+        started = time.monotonic()
+        r = await post(client, "sources/check_connection", {"sourceId": source["sourceId"]})
     assert time.monotonic() - started < 30
     assert r.status_code == 200, r.text
     read = r.json()

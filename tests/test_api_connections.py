@@ -5,6 +5,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlite_utils import Database
 
 from tests.conftest import post
 from tests.test_api_destinations import make_destination
@@ -452,3 +453,17 @@ async def test_list_pages(client: httpx.AsyncClient, ends: tuple[str, str, str])
     body = {"workspaceId": ends[0], "pageSize": 2, "rowOffset": 2}
     r = await post(client, "connections/list", body)
     assert [c["connectionId"] for c in r.json()["connections"]] == ids[2:4]
+
+
+def test_every_reference_to_a_deletable_object_cascades(db: Database) -> None:
+    """Deleting a workspace, source, destination or connection must never be blocked by rows
+    that point at it (jobs, state, schedules...): each such reference cascades."""
+    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    references = [
+        (table, fk[2], fk[6])
+        for table in tables
+        for fk in db.execute(f"PRAGMA foreign_key_list({table})").fetchall()
+    ]
+    assert ("connections", "sources", "CASCADE") in references
+    parents = {"workspaces", "sources", "destinations", "connections"}
+    assert [r for r in references if r[1] in parents and r[2] != "CASCADE"] == []

@@ -141,7 +141,7 @@ async def test_recreate_destination_and_unknown_ids(client: httpx.AsyncClient) -
     # Recreating something that is gone, or into a missing definition, changes nothing.
     r = await post(client, "web_backend/destinations/recreate", body)
     assert r.status_code == 404 and r.json()["id"] == old["destinationId"]
-    current = r = await post(client, "destinations/list", {"workspaceId": workspace_id})
+    current = await post(client, "destinations/list", {"workspaceId": workspace_id})
     bad_definition = {
         **body,
         "destinationId": listed["destinations"][0]["destinationId"],

@@ -38,7 +38,9 @@ def server(tmp_path: Path) -> Iterator[str]:
     """`python -m server serve --port P --data-dir D` on a loopback port; its base URL."""
     data_dir, port = tmp_path / "data", free_port()
     log_path = tmp_path / "server.log"
-    env = {**os.environ, "SLUICE_WORKER_POLL_SECONDS": "0.2"}
+    # Local connector processes read /local paths under SLUICE_LOCAL_ROOT (inherited).
+    local = str(data_dir / "local")
+    env = {**os.environ, "SLUICE_WORKER_POLL_SECONDS": "0.2", "SLUICE_LOCAL_ROOT": local}
     env.pop("SLUICE_SCHEDULER_TICK_SECONDS", None)  # the default: 1 s
     with log_path.open("wb") as log:
         proc = subprocess.Popen(

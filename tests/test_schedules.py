@@ -121,6 +121,8 @@ def test_schedule_in_a_time_zone() -> None:
         ("5-2 * * * *", "UTC", "expression", "runs backwards"),
         ("? * * * *", "UTC", "expression", "'?' is only allowed"),
         ("0 0 12 LW * ?", "UTC", "expression", "not supported"),
+        ("59 * 29 * 5#3", "UTC", "expression", "cannot be combined"),
+        ("0 0 12 15W * MON", "UTC", "expression", "cannot be combined"),
         ("0 0 12 * FOO ?", "UTC", "expression", "month value 'FOO'"),
         ("0 0 12 * * ? 1800", "UTC", "expression", "year value 1800"),
         ("0 0 12 * * ?", "Mars/Olympus_Mons", "time_zone", "Unknown time zone"),

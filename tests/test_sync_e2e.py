@@ -143,8 +143,9 @@ async def test_faker_into_sqlite(server: Server, local_root: Path) -> None:
 # --- source-e2e-test into PostgreSQL, incremental ----------------------------------------------
 
 
-async def incremental_twice(client: httpx.AsyncClient, pg: PostgresServer) -> None:
-    """Sync 50 records, then 80: the second run reads only the 30 new ones."""
+async def incremental_twice(client: httpx.AsyncClient, pg: PostgresServer) -> list[str]:
+    """Sync 50 records, then 80: the second run reads only the 30 new ones. Returns the
+    second job's log lines."""
     schema = f"e2e_{uuid.uuid4().hex[:8]}"
     source = await make_source(client, {"max_messages": 50, "state_checkpoint_interval": 10})
     destination = await make_destination(client, POSTGRES, pg.config(schema=schema))
@@ -171,6 +172,7 @@ async def incremental_twice(client: httpx.AsyncClient, pg: PostgresServer) -> No
     assert pg_ids(pg, schema) == list(range(1, 81))
     got = await ok(client, "state/get", {"connectionId": connection})
     assert got["streamState"][0]["streamState"] == {"updated_at": 80}
+    return list(second["attempts"][-1]["logs"]["logLines"])
 
 
 @pytest.mark.postgres
@@ -193,7 +195,8 @@ async def test_e2e_into_postgres_incremental_as_docker_images(
             {f"{kind}DefinitionId": definition, "runner": "docker"},
         )
         assert updated["runner"] == "docker"
-    await incremental_twice(client, postgres_server)
+    log = "\n".join(await incremental_twice(client, postgres_server))
+    assert "sluice/source-e2e-test:0.1.0" in log and "sluice/destination-postgres:0.1.0" in log
 
 
 # --- faults -------------------------------------------------------------------------------

@@ -18,9 +18,9 @@ import pytest
 from sqlite_utils import Database
 
 from server.app import create_app
+from server.connector_processes import kill_process_groups, process_identity
 from server.errors import Conflict
-from server.store import jobs, state
-from server.worker import kill_process_groups, process_identity
+from server.store import jobs, recovery, state
 from tests.conftest import running
 from tests.test_api_jobs import e2e_connection, fast_settings, ok, wait_job
 
@@ -138,9 +138,9 @@ def test_recovery_fails_orphans_and_leaves_waiting_jobs_alone(db: Database) -> N
     state.set_state(db, orphan_connection, [{"type": "LEGACY", "data": {"at": 5}}], NOW)
     waiting = jobs.create_sync_job(db, waiting_connection, NOW)
 
-    assert [a.job_id for a in jobs.orphaned_attempts(db)] == [orphan]
+    assert [a.job_id for a in recovery.orphaned_attempts(db)] == [orphan]
     reason = {"failureOrigin": "airbyte_platform", "externalMessage": "stopped", "timestamp": 1}
-    ended = jobs.fail_orphans(db, reason, NOW + 5, max_attempts=3, backoff_seconds=10)
+    ended = recovery.fail_orphans(db, reason, NOW + 5, max_attempts=3, backoff_seconds=10)
     assert ended == [(orphan, "incomplete")]
     job = jobs.get_job(db, orphan)
     # The attempt committed data, so the retry is due at once.
@@ -150,7 +150,7 @@ def test_recovery_fails_orphans_and_leaves_waiting_jobs_alone(db: Database) -> N
     assert attempt.failure_summary == {"failures": [reason], "partialSuccess": True}
     assert jobs.get_job(db, waiting).status == "pending"
     assert state.get_state(db, orphan_connection) == [{"type": "LEGACY", "data": {"at": 5}}]
-    assert jobs.orphaned_attempts(db) == []
+    assert recovery.orphaned_attempts(db) == []
     assert db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'running'").fetchone()[0] == 0
 
 

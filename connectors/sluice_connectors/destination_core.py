@@ -1,17 +1,10 @@
 """What every Sluice destination shares: reading the message stream, batching records per stream,
-committing in transactions, echoing STATE messages only once what precedes them is committed,
-and the mapping of a configured catalog to typed tables.
+committing in transactions, and echoing STATE messages only once what precedes them is committed.
 
 The engine-specific part is a `TableWriter` (one per `write` run): it receives batches of the
 original RECORD lines of one stream (plus each line's decoded head), writes them inside an open
 transaction, commits, and at the end of a successful run swaps the `overwrite` tables into place.
-
-Column layout of every table (as Airbyte's "destinations v2" final tables):
-`_airbyte_raw_id` (uuid text), `_airbyte_extracted_at` (the record's `emitted_at`),
-`_airbyte_meta` (JSON `{"changes": [...], "sync_id": ...}`), `_airbyte_generation_id`, then one
-typed column per top-level property of the stream's JSON Schema, then
-`_airbyte_additional_properties`: a JSON object of the record's fields that the schema does not
-declare (NULL when there are none), so nothing the source sent is lost.
+The tables themselves (columns, names, sync modes) are described in destination_tables.py.
 """
 
 from __future__ import annotations
@@ -39,18 +32,6 @@ BATCH_BYTES = 32 * 1024 * 1024
 STATE_WAIT_SECONDS = 1.0
 IDLE_SECONDS = 0.2
 READ_SIZE = 1 << 20
-
-RAW_ID = "_airbyte_raw_id"
-EXTRACTED_AT = "_airbyte_extracted_at"
-META = "_airbyte_meta"
-GENERATION_ID = "_airbyte_generation_id"
-ADDITIONAL = "_airbyte_additional_properties"
-META_COLUMNS = (RAW_ID, EXTRACTED_AT, META, GENERATION_ID)
-RESERVED = frozenset((*META_COLUMNS, ADDITIONAL))
-
-SYNC_MODES = ("overwrite", "append", "append_dedup")
-KINDS = ("string", "integer", "number", "boolean", "json")
-
 
 # -- messages ---------------------------------------------------------------------------------
 
@@ -90,166 +71,6 @@ message_decoder = msgspec.json.Decoder(Message)
 json_encoder = msgspec.json.Encoder()
 
 
-# -- catalog ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str  # the property name, as the source spells it
-    kind: str  # one of KINDS
-
-
-@dataclass
-class StreamConfig:
-    name: str
-    namespace: str | None
-    sync_mode: str
-    columns: list[Column]
-    primary_key: list[str]
-    cursor: str | None
-    generation_id: int | None
-    sync_id: int | None
-
-    @property
-    def label(self) -> str:
-        return f"{self.namespace}.{self.name}" if self.namespace else self.name
-
-    @cached_property
-    def default_meta(self) -> str:
-        """The `_airbyte_meta` of a record without changes (shared by most rows)."""
-        return json_encoder.encode({"changes": [], "sync_id": self.sync_id}).decode()
-
-    def meta_for(self, meta: msgspec.Raw) -> str:
-        """`_airbyte_meta` text for a record's `meta` (empty Raw: the record has none)."""
-        decoded = msgspec.json.decode(meta) if meta else None
-        changes = decoded.get("changes") if isinstance(decoded, dict) else None
-        if not changes:
-            return self.default_meta
-        return json_encoder.encode({"changes": changes, "sync_id": self.sync_id}).decode()
-
-
-def column_kind(schema: Any) -> str:
-    """Map one property's JSON Schema to a column kind. Unions and untyped properties are JSON."""
-    if not isinstance(schema, dict):
-        return "json"
-    types = schema.get("type")
-    if isinstance(types, str):
-        types = [types]
-    if not isinstance(types, list):
-        return "json"
-    concrete = [t for t in types if t != "null"]
-    if set(concrete) == {"integer", "number"}:
-        concrete = ["number"]
-    if len(concrete) != 1:
-        return "json"
-    kind = concrete[0]
-    if kind == "number" and schema.get("airbyte_type") in ("integer", "big_integer"):
-        return "integer"
-    return kind if kind in ("string", "integer", "number", "boolean") else "json"
-
-
-def _top_level(path: Any, what: str, stream: str) -> str:
-    if isinstance(path, str):
-        return path
-    if isinstance(path, list) and len(path) == 1 and isinstance(path[0], str):
-        return path[0]
-    raise ConfigError(f"stream {stream}: {what} {path!r} must be one top-level field")
-
-
-def parse_catalog(catalog: Any) -> list[StreamConfig]:
-    """The configured catalog's streams, checked for what a destination needs."""
-    if not isinstance(catalog, dict) or not isinstance(catalog.get("streams"), list):
-        raise ConfigError("the configured catalog must be an object with a `streams` list")
-    streams = []
-    for configured in catalog["streams"]:
-        stream = configured.get("stream") or {}
-        name = stream.get("name")
-        if not isinstance(name, str) or not name:
-            raise ConfigError("every configured stream needs `stream.name`")
-        mode = configured.get("destination_sync_mode") or "append"
-        if mode not in SYNC_MODES:
-            raise ConfigError(f"stream {name}: destination_sync_mode {mode!r} is not supported")
-        properties = (stream.get("json_schema") or {}).get("properties") or {}
-        columns = [
-            Column(key, column_kind(value))
-            for key, value in properties.items()
-            if key not in RESERVED
-        ]
-        names = {c.name for c in columns}
-        pk_paths = configured.get("primary_key") or stream.get("source_defined_primary_key") or []
-        primary_key = [_top_level(p, "primary key", name) for p in pk_paths]
-        cursor_path = configured.get("cursor_field") or (
-            stream.get("default_cursor_field") if stream.get("source_defined_cursor") else None
-        )
-        cursor = _top_level(cursor_path, "cursor field", name) if cursor_path else None
-        if mode == "append_dedup":
-            if not primary_key:
-                raise ConfigError(f"stream {name}: append_dedup needs a primary key")
-            missing = [k for k in [*primary_key, cursor] if k and k not in names]
-            if missing:
-                raise ConfigError(f"stream {name}: {missing} not in the stream's json_schema")
-        streams.append(
-            StreamConfig(
-                name=name,
-                namespace=stream.get("namespace") or None,
-                sync_mode=mode,
-                columns=columns,
-                primary_key=primary_key if mode == "append_dedup" else [],
-                cursor=cursor if mode == "append_dedup" else None,
-                generation_id=configured.get("generation_id"),
-                sync_id=configured.get("sync_id"),
-            )
-        )
-    return streams
-
-
-# -- names and values -------------------------------------------------------------------------
-
-
-def sanitize(name: str, max_length: int = 0) -> str:
-    """A table name from a stream name: ASCII letters, digits and `_` (as Airbyte's
-    StandardNameTransformer), never starting with a digit."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    clean = re.sub(r"[^A-Za-z0-9_]", "_", ascii_name) or "_"
-    if clean[0].isdigit():
-        clean = "_" + clean
-    return clean[:max_length] if max_length else clean
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def uuid4_strings(count: int) -> list[str]:
-    """`count` random version-4 UUIDs as text, from one urandom call (5x uuid.uuid4())."""
-    hexes = os.urandom(16 * count).hex()
-    variant = "89ab"
-    return [
-        f"{hexes[i : i + 8]}-{hexes[i + 8 : i + 12]}-4{hexes[i + 13 : i + 16]}-"
-        f"{variant[int(hexes[i + 16], 16) & 3]}{hexes[i + 17 : i + 20]}-{hexes[i + 20 : i + 32]}"
-        for i in range(0, 32 * count, 32)
-    ]
-
-
-class IsoTimes:
-    """epoch ms -> ISO-8601 UTC text, remembering the last one (records share timestamps)."""
-
-    def __init__(self) -> None:
-        self.last_ms = -1
-        self.last = ""
-
-    def __call__(self, ms: int) -> str:
-        if ms != self.last_ms:
-            self.last_ms = ms
-            moment = datetime.fromtimestamp(ms / 1000, UTC)
-            self.last = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        return self.last
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 # -- the write loop ---------------------------------------------------------------------------
 
 
@@ -259,6 +80,9 @@ class Batch:
 
     lines: list[bytes] = field(default_factory=list)
     heads: list[RecordHead] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.heads)
 
 
 class TableWriter(Protocol):
@@ -282,7 +106,7 @@ def input_lines(stdin: BinaryIO) -> Iterator[bytes | None]:
         for line in stdin:
             yield line.rstrip(b"\r\n")
         return
-    carry = b""
+    partial: list[bytes] = []  # pieces of a line not yet ended (a huge line spans reads)
     while True:
         ready, _, _ = select.select([fd], [], [], IDLE_SECONDS)
         if not ready:
@@ -291,11 +115,18 @@ def input_lines(stdin: BinaryIO) -> Iterator[bytes | None]:
         chunk = os.read(fd, READ_SIZE)
         if not chunk:
             break
-        lines = (carry + chunk).split(b"\n")
-        carry = lines.pop()
+        if b"\n" not in chunk:
+            partial.append(chunk)
+            continue
+        lines = chunk.split(b"\n")
+        if partial:
+            partial.append(lines[0])
+            lines[0] = b"".join(partial)
+        tail = lines.pop()
+        partial = [tail] if tail else []
         yield from lines
-    if carry:
-        yield carry
+    if partial:
+        yield b"".join(partial)
 
 
 class BatchingDestination(Destination):

@@ -1,10 +1,8 @@
 """destination-postgres: typed tables in a PostgreSQL database (Airbyte's "Postgres").
 
-Each batch's original RECORD lines go to the server in one COPY into a temporary table; one
-INSERT ... SELECT then types them into the stream's table, so the parsing runs in the server's
-C code (on another core) and the connector does no per-record work beyond routing. Values that
-do not fit their column's type become NULL and are listed in `_airbyte_meta.changes`
-(`DESTINATION_TYPECAST_ERROR`), as Airbyte's typing does.
+Records are decoded once into typed rows (record_rows.py: values that do not fit their
+column become NULL and are listed in `_airbyte_meta.changes`, as Airbyte's typing does) and
+each batch goes to the server in one COPY, inside the run's transaction.
 """
 
 from __future__ import annotations
@@ -23,10 +21,12 @@ from sluice_connectors.destination_core import (
     StreamConfig,
     json_encoder,
     sanitize,
+    uuid4_strings,
 )
 from sluice_connectors.entrypoint import ConfigError, main
 from sluice_connectors.postgres_spec import SPEC
 from sluice_connectors.postgres_sql import PostgresTable, ident
+from sluice_connectors.record_rows import RowBuilder
 
 # JDBC URL parameters with a libpq equivalent; others are ignored (they tune the JVM driver).
 JDBC_TO_LIBPQ = {
@@ -150,22 +150,26 @@ class PostgresWriter:
         finals = [(t.schema, t.final) for t in self.tables.values()]
         if len(set(finals)) != len(finals):
             raise ConfigError(f"two streams map to the same table: {sorted(finals)}")
+        self.builders = {key: RowBuilder(t.stream) for key, t in self.tables.items()}
+        # Row positions holding JSON text: _airbyte_meta, object/array columns, extras.
+        self.json_positions = {
+            key: frozenset(
+                [2, 4 + len(t.stream.columns)]
+                + [4 + i for i, c in enumerate(t.stream.columns) if c.kind == "json"]
+            )
+            for key, t in self.tables.items()
+        }
         with self.conn.transaction():
             cur = self.conn.cursor()
-            cur.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS _airbyte_lines "
-                "(seq bigint GENERATED ALWAYS AS IDENTITY, line jsonb)"
-            )
             for table in self.tables.values():
                 table.prepare(cur)
 
     def write(self, stream: StreamConfig, batch: Batch) -> None:
-        table = self.tables[(stream.namespace, stream.name)]
-        cur = self.conn.cursor()
-        cur.execute("TRUNCATE _airbyte_lines")
-        with cur.copy("COPY _airbyte_lines (line) FROM STDIN") as copy:
-            copy.write(copy_text(batch.lines))
-        table.load(cur)
+        key = (stream.namespace, stream.name)
+        rows = self.builders[key].build(batch.heads, uuid4_strings(len(batch)))
+        if any(b"\\u0000" in line for line in batch.lines):
+            rows = [without_nul(row, self.json_positions[key]) for row in rows]
+        self.tables[key].load(self.conn.cursor(), rows)
 
     def commit(self) -> None:
         self.conn.commit()
@@ -182,17 +186,18 @@ class PostgresWriter:
         self.conn.close()
 
 
-_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+_ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 
 
-def copy_text(lines: list[bytes]) -> bytes:
-    """JSON lines as COPY text-format rows of one column: escape backslashes (first), then
-    the tab and carriage-return whitespace JSON may contain between tokens. PostgreSQL's jsonb
-    cannot hold U+0000, so escaped NULs are dropped, as Airbyte's Postgres destination does."""
-    text = b"\n".join(lines)
-    if b"\\u0000" in text:
-        text = _NUL.sub(rb"\1", text)
-    return text.replace(b"\\", b"\\\\").replace(b"\t", b"\\t").replace(b"\r", b"\\r") + b"\n"
+def without_nul(row: tuple[Any, ...], json_positions: frozenset[int]) -> tuple[Any, ...]:
+    """PostgreSQL text and jsonb cannot hold U+0000: drop it, as Airbyte's Postgres
+    destination does (an escaped one in JSON text, a raw one in plain text)."""
+    return tuple(
+        (_ESCAPED_NUL.sub(r"\1", v) if i in json_positions else v.replace("\0", ""))
+        if isinstance(v, str)
+        else v
+        for i, v in enumerate(row)
+    )
 
 
 class DestinationPostgres(BatchingDestination):

@@ -2,7 +2,7 @@
 
 One table per stream, named after the stream (`<namespace>_<stream>` when the stream has a
 namespace: SQLite has no schemas). Records are decoded once with a per-stream msgspec Struct
-and inserted with executemany, one transaction per batch.
+(record_rows.py) and inserted with executemany, one transaction per batch.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from sluice_connectors.destination_core import (
     Batch,
     BatchingDestination,
     StreamConfig,
-    json_encoder,
     quote,
     sanitize,
     uuid4_strings,
@@ -95,15 +94,6 @@ def column_ddl(stream: StreamConfig) -> str:
     return ", ".join(parts)
 
 
-def _bindable(value: Any) -> Any:
-    """A value SQLite can store: nested JSON as text, integers beyond 64 bits as text."""
-    if isinstance(value, dict | list):
-        return json_encoder.encode(value).decode()
-    if isinstance(value, int) and not -(2**63) <= value < 2**63:
-        return str(value)
-    return value
-
-
 class SqliteTable:
     """One stream's table: where its batches go and how they are deduplicated."""
 
@@ -142,16 +132,7 @@ class SqliteTable:
             )
 
     def write(self, batch: Batch) -> None:
-        rows = self.rows.build(batch.heads, uuid4_strings(len(batch.heads)))
-        self.db.execute("SAVEPOINT batch")
-        try:
-            self.db.executemany(self.insert, rows)
-        except (sqlite3.ProgrammingError, sqlite3.InterfaceError, OverflowError):
-            # A value of the wrong JSON type for its column (an object where a string was
-            # declared) or an integer beyond 64 bits: redo the batch with those made storable.
-            self.db.execute("ROLLBACK TO batch")
-            self.db.executemany(self.insert, [tuple(map(_bindable, row)) for row in rows])
-        self.db.execute("RELEASE batch")
+        self.db.executemany(self.insert, self.rows.build(batch.heads, uuid4_strings(len(batch))))
         if self.stream.primary_key:
             self.merge()
 

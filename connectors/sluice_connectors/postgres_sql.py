@@ -1,5 +1,5 @@
-"""The SQL that destination-postgres runs for one stream: its table, the typed INSERT from the
-staged JSON lines, the deduplicating merge and the overwrite swap."""
+"""The SQL that destination-postgres runs for one stream: its table, the COPY of a batch, the
+deduplicating merge and the overwrite swap."""
 
 from __future__ import annotations
 
@@ -24,10 +24,6 @@ TMP_SUFFIX = "_airbyte_tmp"
 
 def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 class PostgresTable:
@@ -57,7 +53,7 @@ class PostgresTable:
         self.cascade = " CASCADE" if cascade else ""
         self.target = f"{ident(schema)}.{ident(self.table)}"
         self.stage = ident(f"_airbyte_stage_{position}")
-        self.insert_sql = self._insert_sql()
+        self.copy_statement = self._copy_statement()
 
     # -- DDL ----------------------------------------------------------------------------------
 
@@ -87,92 +83,24 @@ class PostgresTable:
 
     # -- loading ------------------------------------------------------------------------------
 
-    def _value(self, prop: str, kind: str) -> str:
-        """The typed value of one property of `d` (the record's data); NULL when the JSON
-        value does not fit. CASE keeps the casts from running on values of another type."""
-        v = f"d->{literal(prop)}"
-        if kind == "string":
-            return f"d->>{literal(prop)}"
-        if kind == "boolean":
-            return f"CASE WHEN jsonb_typeof({v}) = 'boolean' THEN ({v})::boolean END"
-        if kind == "json":
-            return f"NULLIF({v}, 'null'::jsonb)"
-        number = f"({v})::numeric"
-        if kind == "integer":
-            fits = f"{number} = trunc({number}) AND abs({number}) <= 9223372036854775807"
-            return (
-                f"CASE WHEN jsonb_typeof({v}) = 'number' THEN "
-                f"CASE WHEN {fits} THEN {number}::bigint END END"
-            )
-        if self.types["number"] == "numeric":
-            return f"CASE WHEN jsonb_typeof({v}) = 'number' THEN {number} END"
-        return (
-            f"CASE WHEN jsonb_typeof({v}) = 'number' THEN "
-            f"CASE WHEN abs({number}) < 1e29 THEN {number} END END"
-        )
+    def _copy_statement(self) -> str:
+        names = [RAW_ID, EXTRACTED_AT, META, GENERATION_ID, *self.columns.values(), ADDITIONAL]
+        columns = ", ".join(ident(n) for n in names)
+        if self.stream.primary_key:
+            return f"COPY {self.stage} ({columns}, {SEQ}) FROM STDIN"
+        return f"COPY {self.target} ({columns}) FROM STDIN"
 
-    def _insert_sql(self) -> str:
-        stream = self.stream
-        names = [f"c{i}" for i in range(len(stream.columns))]
-        values = ", ".join(
-            f"{self._value(c.name, c.kind)} AS {n}"
-            for c, n in zip(stream.columns, names, strict=True)
-        )
-        known = ", ".join(literal(c.name) for c in stream.columns)
-        extra = (
-            f"NULLIF(d - ARRAY[{known}]::text[], '{{}}'::jsonb)"
-            if known
-            else ("NULLIF(d, '{}'::jsonb)")
-        )
-        checks = [
-            f"CASE WHEN x.{n} IS NULL AND jsonb_typeof(x.d->{literal(c.name)}) <> 'null' "
-            f"THEN {literal(c.name)} END"
-            for c, n in zip(stream.columns, names, strict=True)
-            if c.kind in ("integer", "number", "boolean")
-        ]
-        bad = (
-            f"array_remove(ARRAY[{', '.join(checks)}]::text[], NULL)"
-            if checks
-            else ("'{}'::text[]")
-        )
-        sync_id = f"{int(stream.sync_id)}::bigint" if stream.sync_id is not None else "NULL::bigint"
-        generation = (
-            f"{int(stream.generation_id)}::bigint"
-            if stream.generation_id is not None
-            else "NULL::bigint"
-        )
-        change = (
-            "jsonb_build_object('field', f, 'change', 'NULLED', "
-            "'reason', 'DESTINATION_TYPECAST_ERROR')"
-        )
-        meta = (
-            f"CASE WHEN cardinality(y.bad) = 0 AND y.src IS NULL "
-            f"THEN jsonb_build_object('changes', '[]'::jsonb, 'sync_id', {sync_id}) "
-            f"ELSE jsonb_build_object('changes', COALESCE(y.src, '[]'::jsonb) || COALESCE("
-            f"(SELECT jsonb_agg({change}) FROM unnest(y.bad) AS f), '[]'::jsonb), "
-            f"'sync_id', {sync_id}) END"
-        )
-        typed_columns = [ident(self.columns[c.name]) for c in stream.columns]
-        column_list = ", ".join(ident(name) for name in (RAW_ID, EXTRACTED_AT, META, GENERATION_ID))
-        column_list += "".join(f", {name}" for name in typed_columns) + f", {ident(ADDITIONAL)}"
-        selected = ", ".join([f"y.{n}" for n in names] + ["y.extra"])
-        into = self.stage if stream.primary_key else self.target
-        seq_column, seq_value = (f", {SEQ}", ", y.seq") if stream.primary_key else ("", "")
-        emitted = "(l.line->'record'->>'emitted_at')::double precision / 1000"
-        return (
-            f"INSERT INTO {into} ({column_list}{seq_column}) "
-            f"SELECT gen_random_uuid()::varchar, y.extracted, {meta}, {generation}, {selected}"
-            f"{seq_value} FROM ("
-            f"SELECT x.*, {bad} AS bad FROM ("
-            f"SELECT l.seq, COALESCE(to_timestamp({emitted}), now()) AS extracted, "
-            f"l.line->'record'->'meta'->'changes' AS src, d, "
-            f"{values + ', ' if values else ''}{extra} AS extra "
-            f"FROM (SELECT seq, line, line->'record'->'data' AS d FROM _airbyte_lines) AS l "
-            f"OFFSET 0) AS x OFFSET 0) AS y ORDER BY y.seq"
-        )
-
-    def load(self, cur: Any) -> None:
-        cur.execute(self.insert_sql, prepare=True)
+    def load(self, cur: Any, rows: list[tuple[Any, ...]]) -> None:
+        """COPY the batch's typed rows (text format; psycopg dumps each row in C), into the
+        stage first when the stream is deduplicated."""
+        with cur.copy(self.copy_statement) as copy:
+            write_row = copy.write_row
+            if self.stream.primary_key:
+                for seq, row in enumerate(rows):
+                    write_row((*row, seq))
+            else:
+                for row in rows:
+                    write_row(row)
         if self.stream.primary_key:
             self.merge(cur)
 

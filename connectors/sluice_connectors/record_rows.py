@@ -1,21 +1,58 @@
-"""Record data -> row tuples for writers that bind Python values (SQLite).
+"""Record data -> typed row tuples, shared by the SQL destinations.
 
-Each stream gets a msgspec Struct built from its JSON Schema: scalar properties decode to Python
-values, object/array properties stay raw JSON text (no decode and re-encode), and the Struct
-forbids unknown fields, so the common case is one C-level decode and `astuple`. A record with
-fields the schema does not declare takes the slower path that keeps them as a JSON object.
+Each stream gets a msgspec Struct built from its JSON Schema: string, integer (64-bit), number
+and boolean properties decode to checked Python values, object/array properties stay raw JSON
+text (no decode and re-encode), and unknown fields are forbidden. So the common record costs
+one C-level decode and `astuple`. A record that does not fit (an undeclared field, a value of
+the wrong type) takes the slower path: undeclared fields are kept as a JSON object, a value
+that does not fit its column becomes NULL and is listed in `_airbyte_meta.changes` with reason
+DESTINATION_TYPECAST_ERROR (as Airbyte's typing does), except that a string column keeps any
+value as its JSON text.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from sluice_connectors.destination_core import IsoTimes, RecordHead, StreamConfig, json_encoder
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+FIELD_TYPES: dict[str, Any] = {
+    "string": str | None,
+    "integer": Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)] | None,
+    "number": int | float | None,
+    "boolean": bool | None,
+    "json": msgspec.Raw,
+}
 _astuple = msgspec.structs.astuple
+
+
+def typecast_change(field: str) -> dict[str, str]:
+    return {"field": field, "change": "NULLED", "reason": "DESTINATION_TYPECAST_ERROR"}
+
+
+def coerce(kind: str, value: Any) -> tuple[Any, bool]:
+    """A decoded JSON value as its column stores it, and whether it fitted."""
+    if value is None:
+        return None, True
+    if kind == "string":
+        return (value if isinstance(value, str) else json_encoder.encode(value).decode()), True
+    if kind == "json":
+        return json_encoder.encode(value).decode(), True
+    if isinstance(value, bool):
+        return (value, True) if kind == "boolean" else (None, False)
+    if kind == "integer":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int) and INT64_MIN <= value <= INT64_MAX:
+            return value, True
+        return None, False
+    if kind == "number" and isinstance(value, int | float):
+        return (float(value) if abs(value) > INT64_MAX else value), True
+    return None, False
 
 
 class RowBuilder:
@@ -25,13 +62,11 @@ class RowBuilder:
     def __init__(self, stream: StreamConfig, times: IsoTimes | None = None) -> None:
         self.stream = stream
         self.names = [c.name for c in stream.columns]
+        self.kinds = [c.kind for c in stream.columns]
         self.known = frozenset(self.names)
-        self.json_positions = [i for i, c in enumerate(stream.columns) if c.kind == "json"]
-        fields = [
-            (f"f{i}", msgspec.Raw if c.kind == "json" else Any, None)
-            for i, c in enumerate(stream.columns)
-        ]
-        self.decoder: msgspec.json.Decoder[Any] | None = None
+        self.json_positions = [i for i, kind in enumerate(self.kinds) if kind == "json"]
+        fields = [(f"f{i}", FIELD_TYPES[kind], None) for i, kind in enumerate(self.kinds)]
+        self.decoder: msgspec.json.Decoder[Any] | None
         try:
             data_type = msgspec.defstruct(
                 "Data",
@@ -45,9 +80,7 @@ class RowBuilder:
         self.times = times or IsoTimes()
 
     def build(self, heads: list[RecordHead], ids: list[str]) -> list[tuple[Any, ...]]:
-        if self.decoder is None:
-            return self.build_slowly(heads, ids)
-        decode = self.decoder.decode
+        decode = self.decoder.decode if self.decoder else None
         json_positions = self.json_positions
         times = self.times
         generation = self.stream.generation_id
@@ -55,42 +88,39 @@ class RowBuilder:
         now = int(time.time() * 1000)
         rows = []
         for raw_id, head in zip(ids, heads, strict=True):
+            extracted_at = times(head.emitted_at or now)
             try:
+                if decode is None:
+                    raise msgspec.ValidationError
                 values: Any = _astuple(decode(head.data))
-                extra = None
             except msgspec.ValidationError:
-                values, extra = self.slow_values(head.data)
-            else:
-                if json_positions:
-                    values = list(values)
-                    for i in json_positions:
-                        raw = values[i]
-                        if raw is not None:
-                            text = str(raw, "utf-8")
-                            values[i] = None if text == "null" else text
+                values, extra, meta = self.slow_values(head)
+                rows.append((raw_id, extracted_at, meta, generation, *values, extra))
+                continue
+            if json_positions:
+                values = list(values)
+                for i in json_positions:
+                    raw = values[i]
+                    if raw is not None:
+                        text = str(raw, "utf-8")
+                        values[i] = None if text == "null" else text
             meta = self.stream.meta_for(head.meta) if head.meta else default_meta
-            rows.append((raw_id, times(head.emitted_at or now), meta, generation, *values, extra))
+            rows.append((raw_id, extracted_at, meta, generation, *values, None))
         return rows
 
-    def build_slowly(self, heads: list[RecordHead], ids: list[str]) -> list[tuple[Any, ...]]:
-        generation = self.stream.generation_id
-        now = int(time.time() * 1000)
-        rows = []
-        for raw_id, head in zip(ids, heads, strict=True):
-            values, extra = self.slow_values(head.data)
-            meta = self.stream.meta_for(head.meta)
-            extracted_at = self.times(head.emitted_at or now)
-            rows.append((raw_id, extracted_at, meta, generation, *values, extra))
-        return rows
-
-    def slow_values(self, raw: msgspec.Raw) -> tuple[list[Any], str | None]:
-        """Values of a record with undeclared fields (or of an unexpected shape)."""
-        data = msgspec.json.decode(raw)
+    def slow_values(self, head: RecordHead) -> tuple[list[Any], str | None, str]:
+        """Values, undeclared fields (JSON text) and `_airbyte_meta` of a record that the
+        fast path refused."""
+        data = msgspec.json.decode(head.data)
         if not isinstance(data, dict):
             raise ValueError(f"record data of stream {self.stream.label} is not a JSON object")
-        values = [data.get(name) for name in self.names]
-        for i in self.json_positions:
-            if values[i] is not None:
-                values[i] = json_encoder.encode(values[i]).decode()
+        values = []
+        changes = []
+        for name, kind in zip(self.names, self.kinds, strict=True):
+            value, fits = coerce(kind, data.get(name))
+            values.append(value)
+            if not fits:
+                changes.append(typecast_change(name))
         extra = {k: v for k, v in data.items() if k not in self.known}
-        return values, json_encoder.encode(extra).decode() if extra else None
+        meta = self.stream.meta_for(head.meta, changes)
+        return values, json_encoder.encode(extra).decode() if extra else None, meta

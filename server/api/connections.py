@@ -7,6 +7,7 @@ A connection is stored in its modern form; `finish` derives the 2020 fields (`sy
 from __future__ import annotations
 
 import uuid
+from typing import TypeVar, cast
 
 import msgspec
 from msgspec import UNSET
@@ -33,6 +34,8 @@ from server.models.connections import (
 from server.schedules import CronError, validate_cron
 from server.store import connections as store
 from server.store import destinations, operations, sources, workspaces
+
+M = TypeVar("M", bound=msgspec.Struct)
 
 
 def resolve_schedule(
@@ -210,19 +213,27 @@ async def create_connection(body: ConnectionCreate, ctx: Context) -> ConnectionR
     return await ctx.store.write(insert)
 
 
+def stored_reply(data: bytes, model: type[M]) -> M:
+    """Stored connections are complete replies (see `finish`): send their JSON as it is rather
+    than decode and encode it again. `rpc` sends a `msgspec.Raw` unchanged."""
+    return cast(M, msgspec.Raw(data))
+
+
 async def get_connection(body: ConnectionIdRequestBody, ctx: Context) -> ConnectionRead:
-    return await ctx.store.read(store.get_connection, str(body.connection_id))
+    data = await ctx.store.read(store.get_connection_json, str(body.connection_id))
+    return stored_reply(data, ConnectionRead)
 
 
 async def list_connections_for_workspace(
     body: ConnectionListRequestBody, ctx: Context
 ) -> ConnectionReadList:
-    def read(db: Database) -> list[ConnectionRead]:
+    def read(db: Database) -> list[bytes]:
         workspace_id = str(body.workspace_id)
         workspaces.get_workspace(db, workspace_id)
-        return store.list_connections(db, workspace_id, body.page_size, body.row_offset)
+        return store.list_connections_json(db, workspace_id, body.page_size, body.row_offset)
 
-    return ConnectionReadList(connections=await ctx.store.read(read))
+    documents = await ctx.store.read(read)
+    return stored_reply(b'{"connections":[' + b",".join(documents) + b"]}", ConnectionReadList)
 
 
 async def update_connection(body: ConnectionUpdate, ctx: Context) -> ConnectionRead:

@@ -34,6 +34,7 @@ from server.models.jobs import (
     StreamDescriptor,
     StreamStats,
 )
+from server.store import job_history as history
 from server.store import jobs as store
 from server.worker import CANCELLED, failure
 
@@ -258,7 +259,7 @@ def _epoch(moment: datetime | None) -> int | None:
 async def list_jobs_for(body: JobListRequestBody, ctx: Context) -> JobReadList:
     """Newest first by default; `pagination` pages; `includingJobId` widens the page so that
     the job is on it (an empty list if the job is not among those listed)."""
-    filter = store.JobFilter(
+    filter = history.JobFilter(
         config_types=list(body.config_types) if body.config_types else None,
         config_id=body.config_id,
         statuses=list(body.statuses) if body.statuses else None,
@@ -276,12 +277,12 @@ async def list_jobs_for(body: JobListRequestBody, ctx: Context) -> JobReadList:
     def read(db: Database) -> tuple[list[store.Job], int, dict[int, list[store.Attempt]]]:
         limit, start = size, offset
         if body.including_job_id is not None:
-            place = store.position_of(db, filter, body.including_job_id)
+            place = history.position_of(db, filter, body.including_job_id)
             if place is None:
-                return [], store.count_jobs(db, filter), {}
+                return [], history.count_jobs(db, filter), {}
             limit, start = max(1, math.ceil((place + 1) / size)) * size, 0
-        found = store.list_jobs(db, filter, limit, start)
-        return found, store.count_jobs(db, filter), store.list_attempts(db, [j.id for j in found])
+        found = history.list_jobs(db, filter, limit, start)
+        return found, history.count_jobs(db, filter), store.list_attempts(db, [j.id for j in found])
 
     found, total, attempts = await ctx.store.read(read)
     return JobReadList(

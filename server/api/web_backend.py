@@ -24,9 +24,8 @@ from server.models.web_backend import (
     WebBackendConnectionReadList,
     WebBackendConnectionRequestBody,
 )
-from server.store import connections, operations, workspaces
+from server.store import connections, job_history, operations, workspaces
 from server.store import destinations as destination_store
-from server.store import jobs as job_store
 from server.store import sources as source_store
 
 
@@ -41,7 +40,7 @@ class SyncSummary:
 async def sync_summaries(ctx: Context, connection_ids: list[str]) -> dict[str, SyncSummary]:
     """What the job queue knows of each connection (running now? last job?); connections
     without jobs are left out."""
-    found = await ctx.store.read(job_store.sync_summaries, connection_ids)
+    found = await ctx.store.read(job_history.sync_summaries, connection_ids)
     return {
         cid: SyncSummary(
             is_syncing=s.running,

@@ -12,7 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -71,9 +71,14 @@ class LocalProcess:
 
 
 class ProcessRunner:
-    def __init__(self, search_path: Sequence[str] = ()) -> None:
+    def __init__(
+        self, search_path: Sequence[str] = (), environment: Mapping[str, str] | None = None
+    ) -> None:
         # Directories searched before $PATH, e.g. a virtualenv's bin holding `source-faker`.
         self.search_path = [str(Path(p).resolve()) for p in search_path if p]
+        # Added to the connector's environment, e.g. SLUICE_LOCAL_ROOT: where `/local/...`
+        # paths live for a connector that runs outside a container.
+        self.environment = dict(environment or {})
 
     def resolve(self, program: str) -> str | None:
         path = os.pathsep.join([*self.search_path, os.environ.get("PATH", "")])
@@ -105,6 +110,7 @@ class ProcessRunner:
                 stdout=subprocess.PIPE,
                 stderr=log if log is not None else subprocess.DEVNULL,
                 cwd=request.job_dir,
+                env={**os.environ, **self.environment} if self.environment else None,
                 bufsize=PIPE_BUFFER,
                 start_new_session=True,
             )

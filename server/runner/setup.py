@@ -9,7 +9,11 @@ from server.settings import Settings
 
 
 def runners_for(settings: Settings) -> Runners:
-    process = ProcessRunner(settings.connector_dirs)
+    # Connectors outside a container find Airbyte's `/local` under the same host directory
+    # that containers get mounted at /local.
+    process = ProcessRunner(
+        settings.connector_dirs, environment={"SLUICE_LOCAL_ROOT": str(settings.local_path)}
+    )
     docker = DockerRunner(
         network=settings.docker_network,
         local_root=settings.local_path,

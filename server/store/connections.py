@@ -1,14 +1,22 @@
-"""Connections in SQLite."""
+"""Connections in SQLite.
+
+Each row's `data` is the complete ConnectionRead reply (api/connections.py derives every field
+before writing), so reads can hand the stored JSON to the client without decoding it.
+"""
 
 from __future__ import annotations
 
 from sqlite_utils import Database
 
+from server.errors import NotFound
 from server.models.connections import ConnectionRead
 from server.store import documents
 
 TABLE = "connections"
 KIND = "connection"
+# Oldest first; the `connections_workspace (workspace_id, created_at)` index holds this order,
+# so neither a page nor a whole workspace needs a sort.
+_ORDER = "ORDER BY created_at, rowid"
 
 
 def insert_connection(db: Database, connection: ConnectionRead) -> ConnectionRead:
@@ -30,13 +38,42 @@ def get_connection(db: Database, connection_id: str) -> ConnectionRead:
     return documents.get_doc(db, TABLE, connection_id, ConnectionRead, KIND)
 
 
+def get_connection_json(db: Database, connection_id: str) -> bytes:
+    """The stored ConnectionRead as JSON bytes."""
+    row = db.execute(f"SELECT data FROM {TABLE} WHERE id = ?", [connection_id]).fetchone()
+    if row is None:
+        raise NotFound(f"Could not find {KIND} with id: {connection_id}", id=connection_id)
+    return str(row[0]).encode()
+
+
+def _page_sql(limit: int | None) -> str:
+    if limit is None:
+        return f"SELECT data FROM {TABLE} WHERE workspace_id = ? {_ORDER}"
+    # Skip the offset in the index alone, then read only the page's documents.
+    return (
+        f"SELECT data FROM {TABLE} WHERE rowid IN (SELECT rowid FROM {TABLE} "
+        f"WHERE workspace_id = ? {_ORDER} LIMIT ? OFFSET ?) {_ORDER}"
+    )
+
+
+def _page_args(workspace_id: str, limit: int | None, offset: int) -> list[object]:
+    return [workspace_id] if limit is None else [workspace_id, limit, offset]
+
+
 def list_connections(
     db: Database, workspace_id: str, limit: int | None = None, offset: int = 0
 ) -> list[ConnectionRead]:
     """The workspace's connections, oldest first, optionally one page of them."""
-    return documents.list_docs(
-        db, TABLE, ConnectionRead, "workspace_id = ?", [workspace_id], limit, offset
-    )
+    rows = db.execute(_page_sql(limit), _page_args(workspace_id, limit, offset)).fetchall()
+    return [documents.decode(row[0], ConnectionRead) for row in rows]
+
+
+def list_connections_json(
+    db: Database, workspace_id: str, limit: int | None = None, offset: int = 0
+) -> list[bytes]:
+    """As `list_connections`, each as its stored JSON bytes."""
+    rows = db.execute(_page_sql(limit), _page_args(workspace_id, limit, offset)).fetchall()
+    return [str(row[0]).encode() for row in rows]
 
 
 def update_connection(db: Database, connection: ConnectionRead) -> ConnectionRead:

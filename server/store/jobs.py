@@ -92,18 +92,18 @@ class Stats:
     stream_stats: list[dict[str, Any]] = field(default_factory=list)
 
 
-_JOB_COLUMNS = (
+JOB_COLUMNS = (
     "id, config_type, config_id, status, created_at, updated_at, started_at, next_attempt_at, "
     "streams, enabled_streams"
 )
-_ATTEMPT_COLUMNS = (
+ATTEMPT_COLUMNS = (
     "job_id, attempt_number, status, created_at, updated_at, ended_at, records_emitted, "
     "bytes_emitted, records_committed, bytes_committed, state_messages_emitted, "
     "estimated_records, estimated_bytes, stream_stats, failure_summary, log_path, processes"
 )
 
 
-def _job(row: Sequence[Any]) -> Job:
+def job_from_row(row: Sequence[Any]) -> Job:
     return Job(
         id=row[0],
         config_type=row[1],
@@ -118,7 +118,7 @@ def _job(row: Sequence[Any]) -> Job:
     )
 
 
-def _attempt(row: Sequence[Any]) -> Attempt:
+def attempt_from_row(row: Sequence[Any]) -> Attempt:
     return Attempt(
         job_id=row[0],
         attempt_number=row[1],
@@ -208,11 +208,11 @@ def _known_streams(
 
 def active_job(db: Database, connection_id: str) -> Job | None:
     row = db.execute(
-        f"SELECT {_JOB_COLUMNS} FROM jobs WHERE config_id = ? AND status IN "
+        f"SELECT {JOB_COLUMNS} FROM jobs WHERE config_id = ? AND status IN "
         "('pending', 'running', 'incomplete') ORDER BY id DESC LIMIT 1",
         [connection_id],
     ).fetchone()
-    return None if row is None else _job(row)
+    return None if row is None else job_from_row(row)
 
 
 def create_job(
@@ -280,10 +280,10 @@ def _insert_attempt(db: Database, job_id: int, attempt_number: int, now: int) ->
 
 
 def get_job(db: Database, job_id: int) -> Job:
-    row = db.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", [job_id]).fetchone()
+    row = db.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", [job_id]).fetchone()
     if row is None:
         raise NotFound(f"Could not find job with id: {job_id}", id=str(job_id))
-    return _job(row)
+    return job_from_row(row)
 
 
 def list_attempts(db: Database, job_ids: Sequence[int]) -> dict[int, list[Attempt]]:
@@ -293,75 +293,14 @@ def list_attempts(db: Database, job_ids: Sequence[int]) -> dict[int, list[Attemp
         return found
     marks = ", ".join("?" for _ in job_ids)
     rows = db.execute(
-        f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE job_id IN ({marks}) "
+        f"SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE job_id IN ({marks}) "
         "ORDER BY job_id, attempt_number",
         list(job_ids),
     ).fetchall()
     for row in rows:
-        attempt = _attempt(row)
+        attempt = attempt_from_row(row)
         found[attempt.job_id].append(attempt)
     return found
-
-
-@dataclass
-class JobFilter:
-    config_types: list[str] | None = None
-    config_id: str | None = None
-    statuses: list[str] | None = None
-    created_after: int | None = None  # epoch seconds, inclusive
-    created_before: int | None = None
-    updated_after: int | None = None
-    updated_before: int | None = None
-    order_by: str = "created_at"  # or updated_at
-    descending: bool = True
-
-    def where(self) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        args: list[Any] = []
-        for column, values in (("config_type", self.config_types), ("status", self.statuses)):
-            if values:
-                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
-                args += values
-        for clause, value in (
-            ("config_id = ?", self.config_id),
-            ("created_at >= ?", self.created_after),
-            ("created_at <= ?", self.created_before),
-            ("updated_at >= ?", self.updated_after),
-            ("updated_at <= ?", self.updated_before),
-        ):
-            if value is not None:
-                clauses.append(clause)
-                args.append(value)
-        return " AND ".join(clauses) or "1", args
-
-    def order(self) -> str:
-        direction = "DESC" if self.descending else "ASC"
-        # The id breaks ties between jobs created in the same second: newest first.
-        return f"{self.order_by} {direction}, id {direction}"
-
-
-def count_jobs(db: Database, filter: JobFilter) -> int:
-    where, args = filter.where()
-    return int(db.execute(f"SELECT COUNT(*) FROM jobs WHERE {where}", args).fetchone()[0])
-
-
-def list_jobs(db: Database, filter: JobFilter, limit: int, offset: int = 0) -> list[Job]:
-    where, args = filter.where()
-    rows = db.execute(
-        f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {where} ORDER BY {filter.order()} LIMIT ? OFFSET ?",
-        [*args, limit, offset],
-    ).fetchall()
-    return [_job(row) for row in rows]
-
-
-def position_of(db: Database, filter: JobFilter, job_id: int) -> int | None:
-    """The 0-based place of a job in the filtered, ordered list, or None if it is not in it."""
-    where, args = filter.where()
-    ids = db.execute(f"SELECT id FROM jobs WHERE {where} ORDER BY {filter.order()}", args)
-    for index, (found,) in enumerate(ids):
-        if found == job_id:
-            return index
-    return None
 
 
 def last_job_for_connection(
@@ -370,11 +309,11 @@ def last_job_for_connection(
     """The connection's newest job of these types (the scheduler and web_backend use it)."""
     marks = ", ".join("?" for _ in config_types)
     row = db.execute(
-        f"SELECT {_JOB_COLUMNS} FROM jobs WHERE config_id = ? AND config_type IN ({marks}) "
+        f"SELECT {JOB_COLUMNS} FROM jobs WHERE config_id = ? AND config_type IN ({marks}) "
         "ORDER BY id DESC LIMIT 1",
         [connection_id, *config_types],
     ).fetchone()
-    return None if row is None else _job(row)
+    return None if row is None else job_from_row(row)
 
 
 # --- the worker's transitions ----------------------------------------------------------------
@@ -394,13 +333,13 @@ def claim_job(db: Database, now: int) -> Claim | None:
     The attempt created with the job is reused for its first run; a retry gets a new one.
     """
     row = db.execute(
-        f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status IN ('pending', 'incomplete') "
+        f"SELECT {JOB_COLUMNS} FROM jobs WHERE status IN ('pending', 'incomplete') "
         "AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1",
         [now],
     ).fetchone()
     if row is None:
         return None
-    job = _job(row)
+    job = job_from_row(row)
     db.execute(
         "UPDATE jobs SET status = 'running', updated_at = ?, "
         "started_at = COALESCE(started_at, ?) WHERE id = ?",
@@ -568,124 +507,3 @@ def cancel_waiting_job(db: Database, job_id: int, failure: dict[str, Any], now: 
     )
     db.execute("UPDATE jobs SET status = 'cancelled', updated_at = ? WHERE id = ?", [now, job_id])
     return get_job(db, job_id)
-
-
-# --- crash recovery ---------------------------------------------------------------------------
-
-
-def orphaned_attempts(db: Database) -> list[Attempt]:
-    """Attempts a previous server process was running when it stopped.
-
-    Only jobs in `running` run an attempt; the first attempt of a pending job is waiting, not
-    orphaned.
-    """
-    rows = db.execute(
-        f"SELECT {', '.join('a.' + c.strip() for c in _ATTEMPT_COLUMNS.split(','))} "
-        "FROM attempts a JOIN jobs j ON j.id = a.job_id "
-        "WHERE a.status = 'running' AND j.status = 'running'"
-    ).fetchall()
-    return [_attempt(row) for row in rows]
-
-
-def fail_orphans(
-    db: Database, failure: dict[str, Any], now: int, max_attempts: int, backoff_seconds: float
-) -> list[tuple[int, str]]:
-    """Fail every orphaned attempt and retry (or fail) its job; return (job id, new status).
-
-    Afterwards no job is `running`: the worker of this process has not claimed any yet.
-    """
-    ended: list[tuple[int, str]] = []
-    for attempt in orphaned_attempts(db):
-        stats = Stats(
-            records_emitted=attempt.records_emitted,
-            bytes_emitted=attempt.bytes_emitted,
-            records_committed=attempt.records_committed,
-            bytes_committed=attempt.bytes_committed,
-            state_messages_emitted=attempt.state_messages_emitted,
-            estimated_records=attempt.estimated_records,
-            estimated_bytes=attempt.estimated_bytes,
-            stream_stats=attempt.stream_stats,
-        )
-        status = end_attempt(
-            db,
-            attempt.job_id,
-            attempt.attempt_number,
-            succeeded=False,
-            cancelled=False,
-            stats=stats,
-            failures=[failure],
-            now=now,
-            max_attempts=max_attempts,
-            backoff_seconds=backoff_seconds,
-        )
-        if status is not None:
-            ended.append((attempt.job_id, status))
-    # A job left running without a running attempt cannot resume either: retry or fail it.
-    leftovers = db.execute(
-        "SELECT j.id, COUNT(a.attempt_number) FROM jobs j LEFT JOIN attempts a "
-        "ON a.job_id = j.id WHERE j.status = 'running' GROUP BY j.id"
-    ).fetchall()
-    for job_id, tried in leftovers:
-        status = "incomplete" if tried < max_attempts else "failed"
-        db.execute(
-            "UPDATE jobs SET status = ?, updated_at = ?, next_attempt_at = ? WHERE id = ?",
-            [status, now, now, job_id],
-        )
-        ended.append((job_id, status))
-    # An ended job keeps no running attempt (nothing should leave one; be sure).
-    db.execute(
-        "UPDATE attempts SET status = 'failed', ended_at = ?, updated_at = ? WHERE status = "
-        "'running' AND job_id IN (SELECT id FROM jobs WHERE status IN "
-        "('failed', 'succeeded', 'cancelled'))",
-        [now, now],
-    )
-    return ended
-
-
-# --- summaries for other views ---------------------------------------------------------------
-
-
-@dataclass
-class SyncSummary:
-    latest: Job | None  # the connection's newest sync job
-    running: bool  # a job of the connection is running or about to retry
-    last_success_at: int | None  # when its last successful sync ended
-
-
-def sync_summaries(db: Database, connection_ids: Sequence[str]) -> dict[str, SyncSummary]:
-    """For each connection that has jobs: its newest sync job and whether one runs now."""
-    if not connection_ids:
-        return {}
-    marks = ", ".join("?" for _ in connection_ids)
-    ids = list(connection_ids)
-    latest = {
-        job.config_id: job
-        for job in map(
-            _job,
-            db.execute(
-                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id IN (SELECT MAX(id) FROM jobs "
-                f"WHERE config_type = 'sync' AND config_id IN ({marks}) GROUP BY config_id)",
-                ids,
-            ).fetchall(),
-        )
-    }
-    running = {
-        row[0]
-        for row in db.execute(
-            f"SELECT config_id FROM jobs WHERE status IN ('running', 'incomplete') "
-            f"AND config_id IN ({marks})",
-            ids,
-        ).fetchall()
-    }
-    succeeded = dict(
-        db.execute(
-            f"SELECT config_id, MAX(updated_at) FROM jobs WHERE status = 'succeeded' "
-            f"AND config_type = 'sync' AND config_id IN ({marks}) GROUP BY config_id",
-            ids,
-        ).fetchall()
-    )
-    return {
-        cid: SyncSummary(latest.get(cid), cid in running, succeeded.get(cid))
-        for cid in ids
-        if cid in latest or cid in running
-    }

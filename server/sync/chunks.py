@@ -1,67 +1,78 @@
-"""A connector's stdout as chunks of whole lines, for the relay's hot path.
+"""A connector's stdout as blocks of whole lines, for the relay's hot path.
 
 `server.runner.lines.iter_lines` yields one bytes object per line; at a million records a
 second, splitting and yielding each line costs a fifth of the relay's time. The relay
-instead takes each read as a block of complete lines (a memoryview into the read, no copy),
-decodes the block in one call and forwards it whole. The same line bound applies.
+instead takes each read as a block of complete lines, decodes the block in one call and
+forwards it whole. Reads go straight from the pipe into one reused buffer: a fresh 1 MiB
+bytes object per read costs a page fault per 4 KiB (measured: 4x the system time). The
+same line bound applies as for `iter_lines`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import IO
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 
 from server.runner.lines import LineTooLong
 
 CHUNK_BYTES = 1 << 20  # 1 MiB reads (the pipe is enlarged to match where the OS allows)
 
 
+def _reader(stream: IO[bytes]) -> Callable[[Any], int | None]:
+    raw = getattr(stream, "raw", None)  # a buffered pipe: read past its (unused) buffer
+    if raw is not None and hasattr(raw, "readinto"):
+        return raw.readinto  # type: ignore[no-any-return]
+    return getattr(stream, "readinto1", None) or stream.readinto  # type: ignore[attr-defined]
+
+
 def iter_chunks(
     stream: IO[bytes], max_line_bytes: int, chunk_bytes: int = CHUNK_BYTES
-) -> Iterator[bytes | memoryview]:
+) -> Iterator[memoryview]:
     """Yield blocks of whole lines, each ending with a newline, as they arrive.
 
-    A yielded memoryview is only valid until the next block is asked for. A line longer than
-    `max_line_bytes` raises `LineTooLong`; at most one read plus one line is held. A last line
-    without a newline is yielded (with one added) at EOF.
+    A block is a view into a reused buffer: it is valid only until the next one is asked
+    for, and so is anything decoded from it without a copy (msgspec.Raw). A line longer than
+    `max_line_bytes` raises `LineTooLong`; the buffer grows to hold at most one such line.
+    A last line without a newline is yielded (with one added) at EOF.
     """
-    # read1 returns what is available now, so a state is relayed as soon as it is printed.
-    read = getattr(stream, "read1", stream.read)
-    parts: list[bytes | memoryview] = []  # the start of a line not yet ended
-    pending = 0
+    readinto = _reader(stream)
+    buffer = bytearray(chunk_bytes)
+    view = memoryview(buffer)
+    start = 0  # buffer[:start] is the start of a line not yet ended (it holds no newline)
     while True:
-        data: bytes = read(chunk_bytes)
-        if not data:
+        if start == len(buffer):  # one line fills the buffer: grow it, up to the bound
+            if start > max_line_bytes:
+                raise LineTooLong(max_line_bytes)
+            buffer, view = _grown(view, start, min(2 * start, max_line_bytes + chunk_bytes))
+        count = readinto(view[start:])
+        if not count:
             break
-        cut = data.rfind(b"\n")
+        end = start + count
+        cut = buffer.rfind(b"\n", start, end)
         if cut < 0:
-            pending += len(data)
-            if pending > max_line_bytes:
+            start = end
+            if start > max_line_bytes:
                 raise LineTooLong(max_line_bytes)
-            parts.append(data)
             continue
-        view = memoryview(data)
-        start = 0
-        if parts:
-            first = data.find(b"\n")
-            if pending + first > max_line_bytes:
-                raise LineTooLong(max_line_bytes)
-            parts.append(view[: first + 1])
-            yield b"".join(parts)
-            parts, pending, start = [], 0, first + 1
-        if cut >= start:
-            if cut - start > max_line_bytes and _longest(data[start:cut]) > max_line_bytes:
-                raise LineTooLong(max_line_bytes)
-            yield view[start : cut + 1]
-        rest = len(data) - cut - 1
-        if rest:
-            if rest > max_line_bytes:
-                raise LineTooLong(max_line_bytes)
-            parts, pending = [view[cut + 1 :]], rest
-    if parts:
-        parts.append(b"\n")
-        yield b"".join(parts)
+        if cut >= max_line_bytes and _longest(view[:cut]) > max_line_bytes:
+            raise LineTooLong(max_line_bytes)
+        yield view[: cut + 1]
+        start = end - cut - 1
+        if start > max_line_bytes:
+            raise LineTooLong(max_line_bytes)
+        if len(buffer) > chunk_bytes and start < chunk_bytes:  # back to size after a huge line
+            buffer, view = _grown(view[cut + 1 : end], start, chunk_bytes)
+        elif start:
+            buffer[:start] = buffer[cut + 1 : end]
+    if start:
+        yield memoryview(bytes(view[:start]) + b"\n")
 
 
-def _longest(block: bytes) -> int:
-    return max(map(len, block.split(b"\n")))
+def _grown(old: memoryview, used: int, size: int) -> tuple[bytearray, memoryview]:
+    buffer = bytearray(size)
+    buffer[:used] = old[:used]
+    return buffer, memoryview(buffer)
+
+
+def _longest(block: memoryview) -> int:
+    return max(map(len, bytes(block).split(b"\n")))

@@ -74,6 +74,7 @@ class SourcePump:
         self.renames = namespacing.may_rename
         self.max_line_bytes = max_line_bytes
         self.last_message = time.monotonic()  # last RECORD or STATE: the source's heartbeat
+        self.sending = False  # writing to the destination (the source's silence is not timed)
         self.ended = threading.Event()
         self.eof = False  # the source closed its output
         self.failed = False  # the pump failed the attempt (recorded in observations)
@@ -85,7 +86,10 @@ class SourcePump:
             for block in iter_chunks(self.source_out, self.max_line_bytes):
                 out = self._block(block)
                 if out is not None:
+                    self.sending = True  # blocked here, it is the destination that is slow
                     self._send(out)
+                    self.sending = False
+                    self.last_message = time.monotonic()
             self.eof = True
         except LineTooLong as exc:
             self.failed = True

@@ -10,7 +10,6 @@ exit path kills and reaps both connectors.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import threading
 import time
 import traceback
@@ -20,13 +19,7 @@ from typing import Any
 import msgspec
 
 from server.runner import Runners
-from server.runner.base import (
-    Command,
-    ConnectorError,
-    ConnectorImage,
-    RunningConnector,
-    RunRequest,
-)
+from server.runner.base import ConnectorError
 from server.settings import Settings
 from server.sync.attempt_log import AttemptLog, StderrTail
 from server.sync.catalog import (
@@ -36,6 +29,7 @@ from server.sync.catalog import (
     source_catalog,
 )
 from server.sync.checkpoints import Checkpoints
+from server.sync.connectors import Connectors, Role, describe
 from server.sync.destination import DestinationReader
 from server.sync.messages import Observations, failure
 from server.sync.plan import AttemptPlan, AttemptProgress, AttemptResult
@@ -43,13 +37,9 @@ from server.sync.pump import SourcePump
 from server.sync.reset import send_reset_states
 
 TICK_SECONDS = 0.2
-REAP_WAIT_SECONDS = 0.5  # a connector whose output ended is normally gone by then
 PROGRESS_SECONDS = 1.0
 PROGRESS_LOG_SECONDS = 30.0
-EXIT_WAIT_SECONDS = 30.0  # for a connector whose output has ended to exit
 JOIN_SECONDS = 10.0
-F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
-PIPE_BYTES = 1 << 20
 
 CommitState = Callable[[list[dict[str, Any]]], None]
 ReportProgress = Callable[[AttemptProgress], None]
@@ -75,17 +65,6 @@ def run_attempt(
         return AttemptResult(False, False, [reason], 0, 0, 0, 0, 0, [], None, None)
     finally:
         log.close()
-
-
-def describe(image: ConnectorImage) -> str:
-    how = image.docker_image if image.runner == "docker" else " ".join(image.command)
-    return f"{image.name} ({image.runner}: {how})"
-
-
-def _enlarge_pipe(stream: Any) -> None:
-    """1 MiB pipes instead of 64 KiB: fewer, larger reads and writes (Linux only)."""
-    with contextlib.suppress(AttributeError, OSError, ValueError):
-        fcntl.fcntl(stream.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
 
 
 class Attempt:
@@ -114,11 +93,7 @@ class Attempt:
         ]
         self.checkpoints = Checkpoints(plan.input_state, self.namespacing)
         self.commit_state = commit_state
-        self.source: RunningConnector | None = None
-        self.destination: RunningConnector | None = None
-        self.killed: set[str] = set()  # connectors stopped on purpose: their exit is no failure
-        self.exited: set[str] = set()
-        self.codes: dict[str, int] = {}
+        self.connectors = Connectors(plan, runners, log)
         self.pump: SourcePump | None = None
         self.wake = threading.Event()  # set when a relay thread ends: the watcher looks now
         self.cancelled = False
@@ -137,10 +112,10 @@ class Attempt:
         )
         try:
             self._start()
-            if self.destination is not None:
+            if self.connectors.get("destination") is not None:
                 self._relay()
         finally:
-            self._stop(*(["source"] if self.source else []), "destination")
+            self.connectors.stop("source", "destination")
         return self._result()
 
     def _reset_streams(self) -> list[StreamKey]:
@@ -164,7 +139,7 @@ class Attempt:
         }
         self.log.write("replication", "INFO", f"destination: {describe(plan.destination)}")
         try:
-            self.destination = self._launch("destination", plan.destination, "write", files)
+            self.connectors.launch("destination", plan.destination, "write", files)
         except ConnectorError as exc:
             self.seen.fail(failure("destination", "system_error", str(exc)))
             return
@@ -184,37 +159,16 @@ class Attempt:
             )
         self.log.write("replication", "INFO", f"source: {describe(plan.source)}")
         try:
-            self.source = self._launch("source", plan.source, "read", files)
+            self.connectors.launch("source", plan.source, "read", files)
         except ConnectorError as exc:
             self.seen.fail(failure("source", "system_error", str(exc)))
-
-    def _launch(
-        self, role: str, image: ConnectorImage, command: Command, files: dict[str, bytes]
-    ) -> RunningConnector:
-        plan = self.plan
-        request = RunRequest(
-            connector=image,
-            command=command,
-            job_dir=plan.job_dir / role,
-            files=files,
-            stdin=command == "write",
-            log_path=plan.job_dir / f"{role}.stderr.log",
-            labels={
-                "job_id": str(plan.job_id),
-                "attempt": str(plan.attempt_number),
-                "role": role,
-            },
-        )
-        connector = self.runners.get(image).start(request)
-        _enlarge_pipe(connector.stdout)
-        if connector.stdin is not None:
-            _enlarge_pipe(connector.stdin)
-        return connector
 
     # --- relaying and watching -----------------------------------------------------------
 
     def _relay(self) -> None:
-        destination = self.destination
+        connectors = self.connectors
+        destination = connectors.get("destination")
+        source = connectors.get("source")
         assert destination is not None and destination.stdin is not None
         max_line = self.settings.max_line_bytes
         reader = DestinationReader(
@@ -222,9 +176,9 @@ class Attempt:
         )
         threads = [self._thread(reader.run, "sluice-destination")]
         pump: SourcePump | None = None
-        if self.source is not None:
+        if source is not None:
             pump = SourcePump(
-                self.source.stdout,
+                source.stdout,
                 destination.stdin,
                 self.checkpoints,
                 self.seen,
@@ -249,15 +203,16 @@ class Attempt:
         try:
             self._watch(pump, reader, tails)
         finally:
-            stopping = [r for r in ("source", "destination") if r not in self.exited]
             if pump is not None:
                 pump.stopping = True
             reader.stopping = True
-            self._stop(*stopping)
+            connectors.stop("source", "destination")
             for thread in threads:
                 thread.join(JOIN_SECONDS)
                 if thread.is_alive():
                     self.log.write("replication", "WARN", f"{thread.name} did not stop")
+            if not any(thread.is_alive() for thread in threads):
+                connectors.close_outputs()
             for tail in tails:
                 tail.poll(final=True)
             self._report()
@@ -284,7 +239,7 @@ class Attempt:
                 self.log.write("replication", "INFO", "Cancelled: stopping both connectors")
                 return
             now = time.monotonic()
-            if pump is not None and not pump.ended.is_set():
+            if pump is not None and not pump.ended.is_set() and not pump.sending:
                 silent = now - pump.last_message
                 if silent > settings.heartbeat_seconds:
                     self.seen.fail(
@@ -292,23 +247,23 @@ class Attempt:
                             "source",
                             "heartbeat_timeout",
                             f"The source is unresponsive: it sent no record or state for "
-                            f"{silent:.0f} s (limit {settings.heartbeat_seconds:g} s)",
+                            f"{silent:.1f} s (limit {settings.heartbeat_seconds:g} s)",
                         )
                     )
                     return
             if pump is not None and pump.ended.is_set():
                 if pump.failed:
                     return
-                if pump.destination_gone and "source" not in self.exited:
+                if pump.destination_gone:
                     # The destination stopped reading: the source cannot go on.
-                    self._stop("source")
+                    self.connectors.stop("source")
                 if source_done_at is None:
                     source_done_at = now
-                self._reap("source", EXIT_WAIT_SECONDS, since=source_done_at)
+                self.connectors.reap("source", since=source_done_at)
             if reader.failed:
                 return
             if reader.ended.is_set():
-                self._reap("destination", EXIT_WAIT_SECONDS, since=None)
+                self.connectors.reap("destination")
             elif (
                 source_done_at is not None
                 and now - source_done_at > settings.destination_timeout_seconds
@@ -336,52 +291,9 @@ class Attempt:
                     "INFO",
                     f"Records read: {records} ({size / 1e6:.1f} MB), committed: {committed}",
                 )
-            if {"destination"} <= self.exited and (pump is None or "source" in self.exited):
+            exited = self.connectors.exited
+            if "destination" in exited and (pump is None or "source" in exited):
                 return
-
-    def _reap(self, role: str, patience: float, since: float | None) -> None:
-        """Collect the exit code of a connector whose output has ended."""
-        if role in self.exited:
-            return
-        connector = self.source if role == "source" else self.destination
-        assert connector is not None
-        try:
-            self.codes[role] = connector.wait(REAP_WAIT_SECONDS)
-        except TimeoutError:
-            if since is not None and time.monotonic() - since > patience:
-                self.log.write("replication", "WARN", f"The {role} ended its output but not exit")
-                self._stop(role)
-            return
-        self.exited.add(role)
-
-    def _stop(self, *roles: str) -> None:
-        """Kill (in parallel) and reap the given connectors that are still running."""
-        targets = []
-        for role in roles:
-            connector = self.source if role == "source" else self.destination
-            if connector is None or role in self.exited:
-                continue
-            targets.append((role, connector))
-        if not targets:
-            return
-
-        def stop(role: str, connector: RunningConnector) -> None:
-            try:
-                self.codes[role] = connector.wait(0)
-            except TimeoutError:
-                self.killed.add(role)
-                connector.kill()
-                with contextlib.suppress(TimeoutError):
-                    self.codes[role] = connector.wait(EXIT_WAIT_SECONDS)
-            except Exception as exc:  # a runner error must not leave the other running
-                self.log.write("replication", "WARN", f"Stopping the {role} failed: {exc!r}")
-            self.exited.add(role)
-
-        workers = [threading.Thread(target=stop, args=t, daemon=True) for t in targets]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
 
     # --- results -------------------------------------------------------------------------
 
@@ -406,9 +318,12 @@ class Attempt:
             self.log.write("replication", "WARN", f"Progress report failed: {exc!r}")
 
     def _exit_failures(self) -> None:
-        for role in ("source", "destination"):
-            code = self.codes.get(role)
-            if code in (0, None) or role in self.killed or role in self.seen.trace_errors:
+        roles: tuple[Role, ...] = ("source", "destination")
+        for role in roles:
+            code = self.connectors.codes.get(role)
+            if code in (0, None) or role in self.connectors.killed:
+                continue
+            if role in self.seen.trace_errors:  # it said why already
                 continue
             tail = self.log.last_lines(role)
             name = role.capitalize()
@@ -435,9 +350,8 @@ class Attempt:
         if not self.cancelled:
             self._exit_failures()
         failures = [] if self.cancelled else list(self.seen.failures)
-        codes_ok = self.codes.get("destination") == 0 and (
-            self.reset or self.codes.get("source") == 0
-        )
+        codes = self.connectors.codes
+        codes_ok = codes.get("destination") == 0 and (self.reset or codes.get("source") == 0)
         succeeded = not self.cancelled and not failures and codes_ok
         if not succeeded and not failures and not self.cancelled:
             failures.append(failure("replication", "system_error", "The attempt did not finish"))

@@ -7,6 +7,7 @@ its destination and how to read back what it wrote. The destination always runs 
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import select
@@ -112,7 +113,7 @@ def catalog(
 ) -> dict[str, Any]:
     configured = []
     for name in streams:
-        schema, key = SCHEMAS[name], KEYS[name]
+        schema, key = copy.deepcopy(SCHEMAS[name]), KEYS[name]
         stream: dict[str, Any] = {
             "name": name,
             "json_schema": schema,
@@ -359,6 +360,16 @@ class DestinationContract:
         (row,) = target.rows(stream)
         assert row["data"] == data
 
+    def test_a_record_bigger_than_one_read_is_written_whole(
+        self, target: Target, tmp_path: Path
+    ) -> None:
+        big = user(1, name="x" * 3_000_000 + "é")  # spans several 1 MiB reads of stdin
+        written(target, tmp_path, lines(record("users", big), record("users", user(2))))
+        assert [r["data"] for r in target.rows("users")] == [
+            without_nulls(big),
+            without_nulls(user(2)),
+        ]
+
     def test_overwrite_replaces_the_previous_data(self, target: Target, tmp_path: Path) -> None:
         first = [record("users", user(i)) for i in (1, 2, 3)] + [record("events", event(1))]
         written(target, tmp_path, lines(*first, state("users", 1)), mode="overwrite")
@@ -501,6 +512,46 @@ def row_from_columns(stream: str, values: dict[str, Any], extracted_at_ms: int) 
         "_airbyte_generation_id": values["_airbyte_generation_id"],
         "data": data,
     }
+
+
+def docker_write(
+    image: str,
+    tmp: Path,
+    config: dict[str, Any],
+    messages: bytes,
+    destination_catalog: dict[str, Any],
+    local: Path | None = None,
+    network: str = "none",
+) -> subprocess.CompletedProcess[bytes]:
+    """`write` run as the platform runs an image: the job files in a directory mounted at
+    /data/job (the working directory), the local root (if any) mounted at /local."""
+    job = tmp / "job"
+    job.mkdir()
+    write_json(job / "destination_config.json", config)
+    write_json(job / "destination_catalog.json", destination_catalog)
+    for path in (job, *job.iterdir()):  # the image runs as its non-root user `airbyte`
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    command = ["docker", "run", "--rm", "-i", "--init", "--network", network]
+    command += ["-w", "/data/job", "-v", f"{job}:/data/job"]
+    if local is not None:
+        local.mkdir(parents=True, exist_ok=True)
+        local.chmod(0o777)
+        command += ["-v", f"{local}:/local"]
+    command += [image, "write", "--config", "destination_config.json"]
+    command += ["--catalog", "destination_catalog.json"]
+    return subprocess.run(command, input=messages, capture_output=True, timeout=180, check=False)
+
+
+def check_docker_run(
+    target: Target, image: str, tmp: Path, local: Path | None, network: str
+) -> None:
+    """The shared Docker test: two streams, a state between; states come back, data lands."""
+    messages = lines(record("users", user(1)), state("users", 1), record("events", event(1)))
+    done = docker_write(image, tmp, target.config(), messages, catalog(), local, network)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
+    assert state("users", 1) in done.stdout.splitlines()
+    assert [r["data"] for r in target.rows("users")] == [without_nulls(user(1))]
+    assert [r["data"] for r in target.rows("events")] == [event(1)]
 
 
 def check_status(

@@ -11,6 +11,7 @@ import pytest
 from tests.connectors.destination_contract import (
     DestinationContract,
     Row,
+    check_docker_run,
     check_status,
     event,
     lines,
@@ -141,3 +142,10 @@ class TestDuckdbDestination(DestinationContract):
         status = check_status(NAME, tmp_path, {"destination_path": "md:my_db"}, target.env())
         assert status["status"] == "FAILED"
         assert "MotherDuck" in status["message"]
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("connector_images")
+def test_runs_as_a_docker_image_with_a_volume_at_local(tmp_path: Path) -> None:
+    target = DuckdbTarget(tmp_path / "local")
+    check_docker_run(target, "sluice/destination-duckdb:0.1.0", tmp_path, target.root, "none")

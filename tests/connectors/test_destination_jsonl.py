@@ -12,6 +12,7 @@ import pytest
 from tests.connectors.destination_contract import (
     DestinationContract,
     Row,
+    check_docker_run,
     check_status,
     lines,
     record,
@@ -124,3 +125,10 @@ class TestJsonlDestination(DestinationContract):
         status = check_status(NAME, tmp_path, target.config(), target.env())
         assert status["status"] == "FAILED"
         assert "not a directory" in status["message"]
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("connector_images")
+def test_runs_as_a_docker_image_with_a_volume_at_local(tmp_path: Path) -> None:
+    target = JsonlTarget(tmp_path / "local")
+    check_docker_run(target, "sluice/destination-jsonl:0.1.0", tmp_path, target.root, "none")

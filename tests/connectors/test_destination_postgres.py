@@ -14,6 +14,7 @@ from tests.connectors.conftest import PostgresServer
 from tests.connectors.destination_contract import (
     DestinationContract,
     Row,
+    check_docker_run,
     check_status,
     event,
     lines,
@@ -194,3 +195,10 @@ class TestPostgresDestination(DestinationContract):
     def test_nul_characters_are_dropped(self, target: PostgresTarget, tmp_path: Path) -> None:
         written(target, tmp_path, lines(record("users", user(1, name="a\u0000b"))))
         assert target.rows("users")[0]["data"]["name"] == "ab"
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("connector_images")
+def test_runs_as_a_docker_image(postgres_server: PostgresServer, tmp_path: Path) -> None:
+    target = PostgresTarget(postgres_server)  # the server listens on the host's loopback
+    check_docker_run(target, "sluice/destination-postgres:0.1.0", tmp_path, None, "host")

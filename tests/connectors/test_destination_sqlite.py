@@ -4,9 +4,7 @@ path rules, column types, and a run as a Docker image with a volume at /local.""
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
-import subprocess
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,11 +15,11 @@ from tests.connectors.destination_contract import (
     DestinationContract,
     Row,
     catalog,
+    check_docker_run,
     check_status,
     lines,
     record,
     row_from_columns,
-    state,
     table_name,
     user,
     written,
@@ -107,15 +105,18 @@ class TestSqliteDestination(DestinationContract):
             "_airbyte_additional_properties": "TEXT",
         }
 
-    def test_values_of_the_wrong_type_are_stored_not_lost(
+    def test_values_that_do_not_fit_become_null_with_a_change(
         self, target: SqliteTarget, tmp_path: Path
     ) -> None:
-        odd = user(1, name={"first": "A"}, score="high", id=2**70)
+        odd = user(1, name={"first": "A"}, score="high", active=1, id=2**70)
         written(target, tmp_path, lines(record("users", odd)), streams=["users"])
-        with target.connect() as db:
-            name, score, ident = db.execute('SELECT name, score, id FROM "users"').fetchone()
-        # SQLite integers stop at 64 bits: a bigger one is kept as the nearest REAL.
-        assert (name, score, ident) == ('{"first":"A"}', "high", float(2**70))
+        (row,) = target.rows("users")
+        assert row["data"]["name"] == '{"first":"A"}'  # a string column keeps any value as text
+        assert "score" not in row["data"] and "active" not in row["data"]
+        assert "id" not in row["data"]  # beyond 64 bits
+        changes = row["_airbyte_meta"]["changes"]
+        assert sorted(c["field"] for c in changes) == ["active", "id", "score"]
+        assert {c["reason"] for c in changes} == {"DESTINATION_TYPECAST_ERROR"}
 
     def test_a_new_schema_column_is_added_on_the_next_run(
         self, target: SqliteTarget, tmp_path: Path
@@ -171,46 +172,8 @@ class TestSqliteDestination(DestinationContract):
         assert not (tmp_path / "x.sqlite").exists()
 
 
-def docker_ready() -> str | None:
-    """Why the Docker test cannot run here, or None."""
-    if not shutil.which("docker"):
-        return "the docker CLI is not installed"
-    probe = subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True, check=False)
-    if probe.returncode:
-        return f"{IMAGE} is not built (scripts/build-connector-images.sh)"
-    return None
-
-
 @pytest.mark.docker
+@pytest.mark.usefixtures("connector_images")
 def test_runs_as_a_docker_image_with_a_volume_at_local(tmp_path: Path) -> None:
-    reason = docker_ready()
-    if reason:
-        pytest.fail(reason)
-    local = tmp_path / "local"
-    job = tmp_path / "job"
-    local.mkdir()
-    job.mkdir()
-    write_json(job / "destination_config.json", {"destination_path": "/local/db/airbyte.sqlite"})
-    write_json(job / "destination_catalog.json", catalog(streams=["users"]))
-    os.chmod(local, 0o777)  # the image runs as the non-root user airbyte
-    os.chmod(job, 0o755)
-    for path in job.iterdir():
-        os.chmod(path, 0o644)
-    messages = lines(record("users", user(1)), state("users", 1), record("users", user(2)))
-    docker = ["docker", "run", "--rm", "-i", "--init", "--network", "none", "-w", "/data/job"]
-    volumes = ["-v", f"{job}:/data/job", "-v", f"{local}:/local"]
-    arguments = ["--config", "destination_config.json", "--catalog", "destination_catalog.json"]
-    done = subprocess.run(
-        [*docker, *volumes, IMAGE, "write", *arguments],
-        input=messages,
-        capture_output=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr.decode()[-3000:]
-    assert state("users", 1) in done.stdout.splitlines()
-    target = SqliteTarget(local)
-    target.file = local / "db" / "airbyte.sqlite"
-    assert [r["data"] for r in target.rows("users")] == [
-        {k: v for k, v in user(i).items() if v is not None} for i in (1, 2)
-    ]
+    target = SqliteTarget(tmp_path / "local")
+    check_docker_run(target, IMAGE, tmp_path, target.root, "none")

@@ -1,0 +1,115 @@
+"""The attempt's two connectors: started through the runners, reaped, stopped; which exited
+how, and which were stopped on purpose (their exit code is no failure of theirs)."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import threading
+import time
+from typing import Any, Literal
+
+from server.runner import Runners
+from server.runner.base import Command, ConnectorImage, RunningConnector, RunRequest
+from server.sync.attempt_log import AttemptLog
+from server.sync.plan import AttemptPlan
+
+Role = Literal["source", "destination"]
+REAP_WAIT_SECONDS = 0.5  # a connector whose output ended is normally gone by then
+EXIT_WAIT_SECONDS = 30.0  # after a kill; and for a connector that ended its output to exit
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+PIPE_BYTES = 1 << 20
+
+
+def describe(image: ConnectorImage) -> str:
+    """What runs, for the log (never its configuration)."""
+    how = image.docker_image if image.runner == "docker" else " ".join(image.command)
+    return f"{image.name} ({image.runner}: {how})"
+
+
+def _enlarge_pipe(stream: Any) -> None:
+    """1 MiB pipes instead of 64 KiB: fewer, larger reads and writes (Linux only)."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        fcntl.fcntl(stream.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
+
+
+class Connectors:
+    def __init__(self, plan: AttemptPlan, runners: Runners, log: AttemptLog) -> None:
+        self.plan = plan
+        self.runners = runners
+        self.log = log
+        self.running: dict[Role, RunningConnector] = {}
+        self.codes: dict[Role, int] = {}
+        self.exited: set[Role] = set()
+        self.killed: set[Role] = set()  # stopped on purpose
+
+    def get(self, role: Role) -> RunningConnector | None:
+        return self.running.get(role)
+
+    def launch(
+        self, role: Role, image: ConnectorImage, command: Command, files: dict[str, bytes]
+    ) -> RunningConnector:
+        """Start one connector (raises ConnectorError if it cannot start)."""
+        plan = self.plan
+        request = RunRequest(
+            connector=image,
+            command=command,
+            job_dir=plan.job_dir / role,  # each its own: both take a config.json
+            files=files,
+            stdin=command == "write",
+            log_path=plan.job_dir / f"{role}.stderr.log",
+            labels={"job_id": str(plan.job_id), "attempt": str(plan.attempt_number), "role": role},
+        )
+        connector = self.runners.get(image).start(request)
+        self.running[role] = connector
+        _enlarge_pipe(connector.stdout)
+        if connector.stdin is not None:
+            _enlarge_pipe(connector.stdin)
+        return connector
+
+    def reap(self, role: Role, since: float | None = None) -> None:
+        """Collect the exit code of a connector whose output has ended; stop it if it has not
+        exited `EXIT_WAIT_SECONDS` after `since`."""
+        connector = self.running.get(role)
+        if connector is None or role in self.exited:
+            return
+        try:
+            self.codes[role] = connector.wait(REAP_WAIT_SECONDS)
+        except TimeoutError:
+            if since is not None and time.monotonic() - since > EXIT_WAIT_SECONDS:
+                self.log.write("replication", "WARN", f"The {role} ended its output but not exit")
+                self.stop(role)
+            return
+        self.exited.add(role)
+
+    def stop(self, *roles: Role) -> None:
+        """Kill (in parallel) and reap the given connectors that are still running."""
+        targets = [
+            (role, self.running[role])
+            for role in roles
+            if role in self.running and role not in self.exited
+        ]
+
+        def stop(role: Role, connector: RunningConnector) -> None:
+            try:
+                self.codes[role] = connector.wait(0)
+            except TimeoutError:
+                self.killed.add(role)
+                connector.kill()
+                with contextlib.suppress(TimeoutError):
+                    self.codes[role] = connector.wait(EXIT_WAIT_SECONDS)
+            except Exception as exc:  # a runner error must not leave the other one running
+                self.log.write("replication", "WARN", f"Stopping the {role} failed: {exc!r}")
+            self.exited.add(role)
+
+        workers = [threading.Thread(target=stop, args=t, daemon=True) for t in targets]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
+    def close_outputs(self) -> None:
+        """Close our ends of their stdout pipes (once no thread reads them)."""
+        for connector in self.running.values():
+            with contextlib.suppress(OSError, ValueError):
+                connector.stdout.close()

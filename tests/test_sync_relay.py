@@ -1,0 +1,517 @@
+"""The relay itself (`run_attempt`), driven with real connector programs: source-e2e-test into
+destination-dev-null and destination-sqlite, and one fault-injecting destination fixture
+(tests/fixtures/relay_destination.py) for what a correct destination never does."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from server.protocol import StreamDescriptor
+from server.runner import Runners
+from server.runner.base import ConnectorImage, RunRequest
+from server.runner.process import LocalProcess, ProcessRunner
+from server.settings import Settings
+from server.sync import AttemptPlan, AttemptProgress, AttemptResult, run_attempt
+from server.sync.catalog import Namespacing
+from server.sync.checkpoints import Checkpoints
+
+FIXTURES = Path(__file__).parent / "fixtures"
+E2E = ConnectorImage("E2E Testing", "process", "sluice/source-e2e-test:dev", ("source-e2e-test",))
+DEV_NULL = ConnectorImage(
+    "End-to-End Testing (/dev/null)",
+    "process",
+    "sluice/destination-dev-null:dev",
+    ("destination-dev-null",),
+)
+SQLITE = ConnectorImage(
+    "Local SQLite", "process", "sluice/destination-sqlite:dev", ("destination-sqlite",)
+)
+FAULTY = ConnectorImage(
+    "relay fault destination",
+    "process",
+    "none",
+    (sys.executable, str(FIXTURES / "relay_destination.py")),
+)
+TWO_STREAMS = {
+    "type": "MULTI_STREAM",
+    "stream_schemas": {
+        "users": {"type": "object", "properties": {"name": {"type": "string"}}},
+        "orders": {"type": "object", "properties": {"amount": {"type": "number"}}},
+    },
+}
+
+
+class RecordingRunner(ProcessRunner):
+    """The real process runner, remembering what it started (to prove nothing is left)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: list[LocalProcess] = []
+
+    def start(self, request: RunRequest) -> LocalProcess:
+        process = super().start(request)
+        self.started.append(process)
+        return process
+
+
+@dataclass
+class Run:
+    result: AttemptResult
+    commits: list[list[dict[str, Any]]]
+    progress: list[AttemptProgress]
+    log: str
+    elapsed: float
+    started: list[LocalProcess] = field(default_factory=list)
+
+    def stats(self, stream: str) -> dict[str, int]:
+        found = [s["stats"] for s in self.result.stream_stats if s["streamName"] == stream]
+        assert len(found) == 1, self.result.stream_stats
+        return found[0]
+
+
+def api_catalog(source_config: dict[str, Any], sync_mode: str, destination_mode: str) -> dict:
+    """The connection's syncCatalog (API shape) for the source's discovered streams."""
+    out = subprocess.run(
+        ["source-e2e-test", "discover", "--config", "/dev/stdin"],
+        input=msgspec.json.encode(source_config),
+        capture_output=True,
+        check=True,
+    ).stdout
+    catalog = msgspec.json.decode(out.splitlines()[-1])["catalog"]
+    return {
+        "streams": [
+            {
+                "stream": {
+                    "name": s["name"],
+                    "jsonSchema": s["json_schema"],
+                    "supportedSyncModes": s["supported_sync_modes"],
+                    "sourceDefinedCursor": s.get("source_defined_cursor"),
+                    "defaultCursorField": s.get("default_cursor_field"),
+                    "sourceDefinedPrimaryKey": s.get("source_defined_primary_key"),
+                },
+                "config": {
+                    "syncMode": sync_mode,
+                    "destinationSyncMode": destination_mode,
+                    "selected": True,
+                },
+            }
+            for s in catalog["streams"]
+        ]
+    }
+
+
+def run(
+    tmp_path: Path,
+    source_config: dict[str, Any] | None,
+    destination: ConnectorImage = DEV_NULL,
+    destination_config: dict[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    connection: dict[str, Any] | None = None,
+    input_state: list[dict[str, Any]] | None = None,
+    kind: str = "sync",
+    streams: list[StreamDescriptor] | None = None,
+    cancel: threading.Event | None = None,
+    sync_catalog: dict[str, Any] | None = None,
+    sync_mode: str = "incremental",
+    destination_mode: str = "append",
+    commits: list[list[dict[str, Any]]] | None = None,
+) -> Run:
+    runner = RecordingRunner()
+    commits = [] if commits is None else commits
+    progress: list[AttemptProgress] = []
+    attempt_dir = tmp_path / f"attempt-{len(list(tmp_path.glob('attempt-*')))}"
+    if sync_catalog is None:
+        assert source_config is not None
+        sync_catalog = api_catalog(source_config, sync_mode, destination_mode)
+    plan = AttemptPlan(
+        job_id=7,
+        attempt_number=0,
+        connection_id="c0ffee00-0000-4000-8000-000000000000",
+        kind=kind,  # type: ignore[arg-type]
+        source=E2E if kind == "sync" else None,
+        destination=destination,
+        source_config=source_config if kind == "sync" else None,
+        destination_config=destination_config or {},
+        sync_catalog=sync_catalog,
+        connection=connection or {"namespaceDefinition": "source"},
+        streams=streams,
+        input_state=input_state or [],
+        job_dir=attempt_dir / "job",
+        log_path=attempt_dir / "attempt.log",
+    )
+    started = time.monotonic()
+    result = run_attempt(
+        plan,
+        Runners(runner),
+        settings or Settings(data_dir=str(tmp_path / "data")),
+        commits.append,
+        progress.append,
+        cancel or threading.Event(),
+    )
+    elapsed = time.monotonic() - started
+    log = plan.log_path.read_text()
+    return Run(result, commits, progress, log, elapsed, runner.started)
+
+
+def assert_nothing_left(started: list[LocalProcess]) -> None:
+    assert started, "no connector was started"
+    for process in started:
+        assert process._proc.returncode is not None, "a connector was not reaped"
+        with pytest.raises(ProcessLookupError):
+            os.killpg(process.pid, 0)  # nothing of its process group is left either
+
+
+def data_sizes(source_config: dict[str, Any], catalog_path: Path) -> dict[str, tuple[int, int]]:
+    """Records and bytes of `data` per stream, from the source's own output, parsed here."""
+    config_path = catalog_path.with_name("source.json")
+    config_path.write_bytes(msgspec.json.encode(source_config))
+    out = subprocess.run(
+        ["source-e2e-test", "read", "--config", str(config_path), "--catalog", str(catalog_path)],
+        capture_output=True,
+        check=True,
+    ).stdout
+    sizes: dict[str, tuple[int, int]] = {}
+    for line in out.splitlines():
+        message = msgspec.json.decode(line, type=dict[str, msgspec.Raw])
+        if msgspec.json.decode(message["type"]) != "RECORD":
+            continue
+        record = msgspec.json.decode(message["record"], type=dict[str, msgspec.Raw])
+        name = msgspec.json.decode(record["stream"])
+        count, size = sizes.get(name, (0, 0))
+        sizes[name] = (count + 1, size + len(bytes(record["data"])))
+    return sizes
+
+
+def e2e(records: int, **extra: Any) -> dict[str, Any]:
+    return {"type": "CONTINUOUS_FEED", "max_messages": records, "seed": 3, **extra}
+
+
+# --- counting and state --------------------------------------------------------------------
+
+
+def test_counts_records_and_bytes_per_stream_and_merges_stream_states(tmp_path: Path) -> None:
+    config = e2e(2500, mock_catalog=TWO_STREAMS, state_checkpoint_interval=1000)
+    other = {
+        "type": "STREAM",
+        "stream": {"stream_descriptor": {"name": "deselected"}, "stream_state": {"k": 1}},
+    }
+    done = run(tmp_path, config, input_state=[other])
+    result = done.result
+    assert result.succeeded and not result.failures, done.log
+
+    catalog = tmp_path / "catalog.json"
+    streams = [
+        {
+            "stream": {"name": n, "json_schema": {}, "supported_sync_modes": ["incremental"]},
+            "sync_mode": "incremental",
+            "destination_sync_mode": "append",
+        }
+        for n in ("users", "orders")
+    ]
+    catalog.write_bytes(msgspec.json.encode({"streams": streams}))
+    expected = data_sizes(config, catalog)
+    for name in ("users", "orders"):
+        stats = done.stats(name)
+        assert (stats["recordsEmitted"], stats["bytesEmitted"]) == expected[name]
+        assert stats["recordsCommitted"] == expected[name][0]
+        assert stats["stateMessagesEmitted"] == 3  # at 1000, 2000 and the end (2500)
+    assert result.records_emitted == 5000
+    assert result.bytes_emitted == sum(size for _, size in expected.values())
+    assert result.state_messages_emitted == 6
+
+    # Every echoed state was committed; the last full state merges per stream and keeps the
+    # state of the stream this sync did not read.
+    assert len(done.commits) == 6
+    final = {s["stream"]["stream_descriptor"]["name"]: s["stream"] for s in done.commits[-1]}
+    assert final["users"]["stream_state"] == {"updated_at": 2500}
+    assert final["orders"]["stream_state"] == {"updated_at": 2500}
+    assert final["deselected"]["stream_state"] == {"k": 1}
+    assert done.progress and done.progress[-1].records_emitted == 5000
+    assert "Sync attempt succeeded" in done.log
+    assert_nothing_left(done.started)
+
+
+def test_state_is_committed_only_after_the_destination_echoes_it(tmp_path: Path) -> None:
+    """The fault fixture holds each echo until the gate file exists: all states reach it, and
+    nothing is committed until it echoes them."""
+    gate = tmp_path / "gate"
+    commits: list[list[dict[str, Any]]] = []
+    outcome: list[Run] = []
+    config = e2e(300, state_checkpoint_interval=100)
+    worker = threading.Thread(
+        target=lambda: outcome.append(
+            run(tmp_path, config, FAULTY, {"gate_path": str(gate)}, commits=commits)
+        )
+    )
+    worker.start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not list(tmp_path.glob("attempt-*/attempt.log")):
+        time.sleep(0.05)
+    log = next(tmp_path.glob("attempt-*/attempt.log"))
+    while time.monotonic() < deadline and "data_stream is COMPLETE" not in log.read_text():
+        time.sleep(0.05)
+    time.sleep(0.5)  # the source is done; its three states are at the destination
+    assert commits == [] and not outcome
+    gate.touch()
+    worker.join(30)
+    done = outcome[0]
+    assert done.result.succeeded, done.log
+    assert [c[0]["stream"]["stream_state"] for c in commits] == [
+        {"updated_at": 100},
+        {"updated_at": 200},
+        {"updated_at": 300},
+    ]
+
+
+def test_a_destination_that_never_echoes_commits_no_state(tmp_path: Path) -> None:
+    done = run(tmp_path, e2e(300, state_checkpoint_interval=100), FAULTY, {"mode": "never"})
+    assert done.result.succeeded, done.log
+    assert done.commits == []
+    assert done.result.records_emitted == 300
+    assert "0 of 3 states committed" in done.log
+
+
+def test_an_echoed_state_that_was_never_sent_is_ignored(tmp_path: Path) -> None:
+    done = run(tmp_path, e2e(200, state_checkpoint_interval=100), FAULTY, {"mode": "bogus"})
+    assert done.result.succeeded, done.log
+    assert "was not sent to it" in done.log
+    states = [c[0]["stream"]["stream_state"] for c in done.commits]
+    assert states == [{"updated_at": 100}, {"updated_at": 200}]  # never {"x": -1}
+
+
+# --- faults ----------------------------------------------------------------------------------
+
+
+def test_a_non_json_line_is_logged_and_dropped(tmp_path: Path) -> None:
+    done = run(tmp_path, e2e(500, fault={"mode": "garbage", "after_records": 250}))
+    assert done.result.succeeded, done.log
+    assert done.result.records_emitted == 500
+    assert "(not a protocol message, dropped) fault injection: this line is not JSON" in done.log
+
+
+def test_a_trace_error_becomes_the_failure_reason(tmp_path: Path) -> None:
+    config = e2e(1000, state_checkpoint_interval=100, fault={"mode": "fail", "after_records": 450})
+    done = run(tmp_path, config)
+    result = done.result
+    assert not result.succeeded and not result.cancelled
+    first = result.failures[0]
+    assert first["failureOrigin"] == "source"
+    assert first["failureType"] == "system_error"
+    assert "fault injection: failing after 450 records" in first["externalMessage"]
+    assert first["retryable"] is True and isinstance(first["timestamp"], int)
+    # What the destination confirmed before the failure stays committed.
+    assert done.commits[-1][0]["stream"]["stream_state"] == {"updated_at": 400}
+    assert result.records_emitted == 450
+    assert_nothing_left(done.started)
+
+
+def test_a_source_that_exits_1_fails_with_origin_source(tmp_path: Path) -> None:
+    done = run(tmp_path, e2e(300, fault={"mode": "crash", "after_records": 120}))
+    result = done.result
+    assert not result.succeeded
+    assert [f["failureOrigin"] for f in result.failures] == ["source"]
+    assert "exit code 1" in result.failures[0]["externalMessage"]
+    assert "crashing after 120 records" in result.failures[0]["internalMessage"]
+    assert "source ERROR fault injection: crashing" in done.log  # its stderr, in the log
+    assert_nothing_left(done.started)
+
+
+def test_a_failing_destination_fails_with_origin_destination(tmp_path: Path) -> None:
+    failing = {"test_destination": {"test_destination_type": "FAILING", "num_messages": 500}}
+    done = run(tmp_path, e2e(100_000), DEV_NULL, failing)
+    result = done.result
+    assert not result.succeeded
+    assert result.failures[0]["failureOrigin"] == "destination"
+    assert "failing after 500 records" in result.failures[0]["externalMessage"]
+    assert all(f["failureOrigin"] != "source" for f in result.failures)
+    assert_nothing_left(done.started)
+
+
+def test_a_huge_line_fails_the_attempt_clearly(tmp_path: Path) -> None:
+    settings = Settings(data_dir=str(tmp_path / "data"), max_line_bytes=1 << 20)
+    fault = {"mode": "huge_line", "after_records": 10, "line_bytes": 3 << 20}
+    done = run(tmp_path, e2e(100, fault=fault), settings=settings)
+    result = done.result
+    assert not result.succeeded
+    assert result.failures[0]["failureOrigin"] == "source"
+    assert "longer than 1048576 bytes" in result.failures[0]["externalMessage"]
+    assert_nothing_left(done.started)
+
+
+def test_a_silent_source_fails_the_heartbeat(tmp_path: Path) -> None:
+    settings = Settings(data_dir=str(tmp_path / "data"), heartbeat_seconds=1.5)
+    done = run(tmp_path, e2e(1000, fault={"mode": "hang", "after_records": 50}), settings=settings)
+    result = done.result
+    assert not result.succeeded and not result.cancelled
+    assert result.failures[0]["failureType"] == "heartbeat_timeout"
+    assert result.failures[0]["failureOrigin"] == "source"
+    assert "The source is unresponsive" in result.failures[0]["externalMessage"]
+    assert done.elapsed < 15
+    assert_nothing_left(done.started)
+
+
+@pytest.mark.slow
+def test_a_slow_destination_does_not_count_as_a_silent_source(tmp_path: Path) -> None:
+    """Blocked writing to a destination that pauses 2 s per 4000 records (more than the
+    pipes hold), the relay is not waiting on the source: no heartbeat failure."""
+    settings = Settings(data_dir=str(tmp_path / "data"), heartbeat_seconds=1.0)
+    throttled = {
+        "test_destination": {
+            "test_destination_type": "THROTTLED",
+            "millis_per_batch": 2000,
+            "batch_size": 4000,
+        }
+    }
+    done = run(tmp_path, e2e(12_000, record_size_bytes=500), DEV_NULL, throttled, settings=settings)
+    assert done.result.succeeded, done.log
+    assert done.elapsed > 4  # it did wait on the destination
+
+
+def test_cancel_stops_both_connectors_within_seconds(tmp_path: Path) -> None:
+    cancel = threading.Event()
+    threading.Timer(1.0, cancel.set).start()
+    slow = {"test_destination": {"test_destination_type": "THROTTLED", "millis_per_record": 1}}
+    done = run(tmp_path, e2e(10_000_000), DEV_NULL, slow, cancel=cancel)
+    assert done.result.cancelled and not done.result.succeeded
+    assert done.elapsed < 8
+    assert "Cancelled" in done.log
+    assert_nothing_left(done.started)
+
+
+def test_a_source_that_cannot_start_fails_and_the_destination_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = ConnectorImage("Missing", "process", "none", ("no-such-connector-program",))
+    monkeypatch.setattr(sys.modules[__name__], "E2E", missing)
+    done = run(tmp_path, e2e(10), sync_catalog=api_catalog(e2e(10), "full_refresh", "append"))
+    result = done.result
+    assert not result.succeeded
+    assert result.failures[0]["failureOrigin"] == "source"
+    assert "no-such-connector-program" in result.failures[0]["externalMessage"]
+    assert_nothing_left(done.started)  # the destination, started first, is gone too
+
+
+# --- names, reset --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def local_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "local"
+    root.mkdir()
+    monkeypatch.setenv("SLUICE_LOCAL_ROOT", str(root))
+    return root
+
+
+def rows(database: Path, table: str) -> int:
+    with sqlite3.connect(database) as db:
+        return int(db.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
+
+def test_a_prefix_renames_the_stream_the_destination_sees(tmp_path: Path, local_root: Path) -> None:
+    connection = {"namespaceDefinition": "destination", "prefix": "pre_"}
+    sqlite = {"destination_path": "/local/out.sqlite"}
+    done = run(
+        tmp_path, e2e(250, state_checkpoint_interval=100), SQLITE, sqlite, connection=connection
+    )
+    assert done.result.succeeded, done.log
+    assert rows(local_root / "out.sqlite", "pre_data_stream") == 250
+    # The state is the source's: committed under the source's stream name.
+    assert done.commits[-1] == [
+        {
+            "type": "STREAM",
+            "stream": {
+                "stream_descriptor": {"name": "data_stream"},
+                "stream_state": {"updated_at": 250},
+            },
+        }
+    ]
+    assert done.stats("data_stream")["recordsEmitted"] == 250  # stats under the source's name
+
+
+def test_renamed_records_keep_their_data(tmp_path: Path) -> None:
+    names = tmp_path / "names.txt"
+    connection = {"prefix": "x_", "namespaceDefinition": "source"}
+    done = run(
+        tmp_path,
+        e2e(50, mock_catalog=TWO_STREAMS),
+        FAULTY,
+        {"mode": "gate", "gate_path": str(tmp_path), "names_path": str(names)},
+        connection=connection,
+    )
+    assert done.result.succeeded, done.log
+    seen = names.read_text().split()
+    assert sorted(set(seen)) == ["x_orders", "x_users"] and len(seen) == 100
+
+
+def test_reset_empties_the_streams_and_their_state(tmp_path: Path, local_root: Path) -> None:
+    sqlite = {"destination_path": "/local/out.sqlite"}
+    config = e2e(120, state_checkpoint_interval=100)
+    catalog = api_catalog(config, "incremental", "append")
+    first = run(tmp_path, config, SQLITE, sqlite, sync_catalog=catalog)
+    assert first.result.succeeded, first.log
+    assert rows(local_root / "out.sqlite", "data_stream") == 120
+    reset = run(
+        tmp_path,
+        None,
+        SQLITE,
+        sqlite,
+        kind="reset",
+        sync_catalog=catalog,
+        input_state=first.commits[-1],
+        streams=[StreamDescriptor(name="data_stream")],
+    )
+    assert reset.result.succeeded, reset.log
+    assert rows(local_root / "out.sqlite", "data_stream") == 0
+    assert reset.commits[-1] == []  # the stream's state is gone
+
+
+# --- state matching rules ------------------------------------------------------------------
+
+
+def test_global_and_legacy_states_match_whole_and_replace() -> None:
+    checkpoints = Checkpoints([], Namespacing({}))
+    checkpoints.slot(("a", None))[:] = [10, 100]
+    first = {"type": "GLOBAL", "global": {"shared_state": {"lsn": 1}, "stream_states": []}}
+    checkpoints.hold(first)
+    checkpoints.slot(("a", None))[:] = [20, 200]
+    second = {"type": "GLOBAL", "global": {"shared_state": {"lsn": 2}, "stream_states": []}}
+    checkpoints.hold(second)
+    # Echoed with keys in another order and extra stats: still the same state.
+    echoed = {"destinationStats": {"recordCount": 5}, "global": second["global"], "type": "GLOBAL"}
+    assert checkpoints.echoed(echoed) == [{"type": "GLOBAL", "global": second["global"]}]
+    assert checkpoints.committed[("a", None)] == [20, 200]
+    assert checkpoints.echoed(first) is None  # already covered by the later one
+
+    legacy = Checkpoints(
+        [{"type": "STREAM", "stream": {"stream_descriptor": {"name": "a"}}}], Namespacing({})
+    )
+    legacy.hold({"data": {"cursor": 3}})
+    assert legacy.echoed({"type": "LEGACY", "data": {"cursor": 3}}) == [
+        {"type": "LEGACY", "data": {"cursor": 3}}
+    ]
+
+
+def test_namespace_rules_follow_airbyte() -> None:
+    assert Namespacing({"namespaceDefinition": "source"}).map("s", "ns") == ("s", "ns")
+    assert Namespacing({"namespaceDefinition": "destination"}).map("s", "ns") == ("s", None)
+    custom = Namespacing(
+        {"namespaceDefinition": "customformat", "namespaceFormat": "raw_${SOURCE_NAMESPACE}"}
+    )
+    assert custom.map("s", "ns") == ("s", "raw_ns")
+    assert custom.map("s", None) == ("s", "raw_")
+    blank = Namespacing({"namespaceDefinition": "customformat", "namespaceFormat": "  "})
+    assert blank.map("s", "ns") == ("s", None)
+    assert Namespacing({"prefix": "p_"}).map("s", None) == ("p_s", None)
+    assert not Namespacing({"namespaceDefinition": "source", "prefix": " "}).may_rename
