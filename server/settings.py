@@ -137,5 +137,5 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         hints = typing.get_type_hints(cls, include_extras=True)
         for field in msgspec.structs.fields(cls):
             meta = getattr(hints[field.name], "__metadata__", ())
-            text = next((m.description for m in meta if isinstance(m, msgspec.Meta)), "")
+            text = next((m.description or "" for m in meta if isinstance(m, msgspec.Meta)), "")
             yield (f"SLUICE_{field.name.upper()}", str(getattr(defaults, field.name)), text)

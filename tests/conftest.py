@@ -32,7 +32,8 @@ async def running(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=str(tmp_path / "data"))
+    # The scheduler stays off here: a basic schedule would start syncs in tests about other things.
+    return Settings(data_dir=str(tmp_path / "data"), scheduler_tick_seconds=0)
 
 
 @pytest.fixture

@@ -325,3 +325,58 @@ async def test_cancel_during_a_sync_stops_it_within_seconds(server: Server) -> N
     assert again["job"]["status"] == "cancelled" and len(again["attempts"]) == 1
     r = await post(client, "jobs/cancel", {"id": job_id})
     assert r.status_code == 409
+
+
+# --- resets -------------------------------------------------------------------------------
+
+
+async def test_reset_of_one_stream_empties_it_and_forgets_only_its_state(
+    server: Server, local_root: Path
+) -> None:
+    client = server.client
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}}
+    source = await make_source(
+        client,
+        {
+            "max_messages": 30,
+            "state_checkpoint_interval": 10,
+            "mock_catalog": {
+                "type": "MULTI_STREAM",
+                "stream_schemas": {"users": schema, "orders": schema},
+            },
+        },
+    )
+    destination = await make_destination(client, SQLITE, {"destination_path": "/local/reset.db"})
+    connection = await make_connection(
+        client, source, destination, sync_mode="incremental", destination_sync_mode="append"
+    )
+    info = await sync(client, connection)
+    assert info["job"]["status"] == "succeeded", info["attempts"][-1]
+
+    def counts() -> dict[str, int]:
+        with sqlite3.connect(local_root / "reset.db") as db:
+            return {
+                t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                for t in ("users", "orders")
+            }
+
+    assert counts() == {"users": 30, "orders": 30}
+    reset = await ok(
+        client,
+        "connections/reset/stream",
+        {"connectionId": connection, "streams": [{"streamName": "orders"}]},
+    )
+    assert reset["job"]["resetConfig"] == {"streamsToReset": [{"name": "orders"}]}
+    done = await wait_job(client, reset["job"]["id"])
+    assert done["job"]["status"] == "succeeded", done["attempts"][-1]
+    assert counts() == {"users": 30, "orders": 0}
+    got = await ok(client, "state/get", {"connectionId": connection})
+    assert [s["streamDescriptor"]["name"] for s in got["streamState"]] == ["users"]
+
+    # The next sync reads `orders` from the start and `users` only past its state.
+    again = await sync(client, connection)
+    per_stream = {
+        s["streamName"]: s["recordsEmitted"] for s in again["job"]["streamAggregatedStats"]
+    }
+    assert per_stream.get("orders") == 30 and per_stream.get("users", 0) == 0
+    assert counts() == {"users": 30, "orders": 30}

@@ -10,19 +10,16 @@ The tables themselves (columns, names, sync modes) are described in destination_
 from __future__ import annotations
 
 import os
-import re
 import select
 import time
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import cached_property
 from typing import Any, BinaryIO, Protocol
 
 import msgspec
 
-from sluice_connectors.entrypoint import ConfigError, Destination
+from sluice_connectors.destination_tables import StreamConfig, parse_catalog
+from sluice_connectors.entrypoint import Destination
 
 # Records per commit; SLUICE_BATCH_RECORDS overrides it (tests use tiny batches).
 BATCH_RECORDS = int(os.environ.get("SLUICE_BATCH_RECORDS") or 10_000)
@@ -68,7 +65,6 @@ class Message(msgspec.Struct):
 
 
 message_decoder = msgspec.json.Decoder(Message)
-json_encoder = msgspec.json.Encoder()
 
 
 # -- the write loop ---------------------------------------------------------------------------

@@ -12,14 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sluice_connectors.destination_core import (
+from sluice_connectors.destination_core import Batch, BatchingDestination
+from sluice_connectors.destination_tables import (
     ADDITIONAL,
     EXTRACTED_AT,
     GENERATION_ID,
     META,
     RAW_ID,
-    Batch,
-    BatchingDestination,
     StreamConfig,
     json_encoder,
     quote,

@@ -21,9 +21,8 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from sluice_connectors.destination_core import (
-    Batch,
-    BatchingDestination,
+from sluice_connectors.destination_core import Batch, BatchingDestination
+from sluice_connectors.destination_tables import (
     StreamConfig,
     json_encoder,
     now_ms,

@@ -13,11 +13,10 @@ import re
 import tempfile
 from typing import Any
 
-from sluice_connectors.destination_core import (
+from sluice_connectors.destination_core import Batch, BatchingDestination
+from sluice_connectors.destination_tables import (
     ADDITIONAL,
     META_COLUMNS,
-    Batch,
-    BatchingDestination,
     StreamConfig,
     json_encoder,
     sanitize,

@@ -11,15 +11,14 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sluice_connectors.destination_core import (
+from sluice_connectors.destination_core import Batch, BatchingDestination
+from sluice_connectors.destination_tables import (
     ADDITIONAL,
     EXTRACTED_AT,
     GENERATION_ID,
     META,
     META_COLUMNS,
     RAW_ID,
-    Batch,
-    BatchingDestination,
     StreamConfig,
     quote,
     sanitize,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sluice_connectors.destination_core import (
+from sluice_connectors.destination_tables import (
     ADDITIONAL,
     EXTRACTED_AT,
     GENERATION_ID,

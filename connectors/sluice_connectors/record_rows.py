@@ -17,7 +17,8 @@ from typing import Annotated, Any
 
 import msgspec
 
-from sluice_connectors.destination_core import IsoTimes, RecordHead, StreamConfig, json_encoder
+from sluice_connectors.destination_core import RecordHead
+from sluice_connectors.destination_tables import IsoTimes, StreamConfig, json_encoder
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 FIELD_TYPES: dict[str, Any] = {

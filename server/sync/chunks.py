@@ -20,9 +20,10 @@ CHUNK_BYTES = 1 << 20  # 1 MiB reads (the pipe is enlarged to match where the OS
 
 def _reader(stream: IO[bytes]) -> Callable[[Any], int | None]:
     raw = getattr(stream, "raw", None)  # a buffered pipe: read past its (unused) buffer
-    if raw is not None and hasattr(raw, "readinto"):
-        return raw.readinto  # type: ignore[no-any-return]
-    return getattr(stream, "readinto1", None) or stream.readinto  # type: ignore[attr-defined]
+    reader: Callable[[Any], int | None] | None = getattr(raw, "readinto", None)
+    if reader is None:
+        reader = getattr(stream, "readinto1", None) or getattr(stream, "readinto")  # noqa: B009
+    return reader
 
 
 def iter_chunks(

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.connectors.destination_contract import (
-    DestinationContract,
+from tests.connectors.destination_contract import DestinationContract
+from tests.connectors.destination_support import (
     Row,
     check_docker_run,
     check_status,

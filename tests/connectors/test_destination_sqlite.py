@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.connectors.destination_contract import (
-    DestinationContract,
+from tests.connectors.destination_contract import DestinationContract
+from tests.connectors.destination_support import (
     Row,
     catalog,
     check_docker_run,
@@ -124,7 +124,7 @@ class TestSqliteDestination(DestinationContract):
         written(target, tmp_path, lines(record("users", user(1))), streams=["users"])
         wider = catalog(streams=["users"])
         wider["streams"][0]["stream"]["json_schema"]["properties"]["rank"] = {"type": "integer"}
-        from tests.connectors.destination_contract import write
+        from tests.connectors.destination_support import write
 
         result = write(target, tmp_path, lines(record("users", {**user(2), "rank": 5})), wider)
         assert result.returncode == 0, result.stderr
