@@ -13,13 +13,15 @@ The variants alternate for `--rounds` rounds; the best round of each is reported
 is shown too: other work on the machine disturbs single runs). MB/s counts the records' data
 bytes (what Sluice reports as bytesSynced; 1 MB = 10^6 bytes). The server's peak memory is
 its RSS high-water mark (VmHWM, reset before each sync) during the sync, and its CPU time is
-what it used while the sync ran.
+what it used while the sync ran. "CPU s" adds up the CPU time of every process of a path
+(median): on an idle machine with 2 cores a path cannot take less than half of it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -54,7 +56,7 @@ def source_config(records: int, size: int) -> dict[str, Any]:
 # --- (a) the raw pipe ------------------------------------------------------------------------
 
 
-def raw_pipe(work: Path, config: dict[str, Any]) -> float:
+def raw_pipe(work: Path, config: dict[str, Any]) -> tuple[float, float]:
     source_path, catalog_path, destination_path = (
         work / "source.json",
         work / "catalog.json",
@@ -74,6 +76,7 @@ def raw_pipe(work: Path, config: dict[str, Any]) -> float:
             for s in streams
         ]
         catalog_path.write_bytes(msgspec.json.encode({"streams": configured}))
+    cpu = own_cpu()
     started = time.perf_counter()
     source = subprocess.Popen(
         ["source-e2e-test", "read", "--config", str(source_path), "--catalog", str(catalog_path)],
@@ -96,7 +99,7 @@ def raw_pipe(work: Path, config: dict[str, Any]) -> float:
     codes = (source.wait(), destination.wait())
     elapsed = time.perf_counter() - started
     assert codes == (0, 0), f"raw pipe failed: {codes}"
-    return elapsed
+    return elapsed, own_cpu() - cpu
 
 
 # --- (b) through the HTTP API --------------------------------------------------------------
@@ -131,9 +134,22 @@ def proc_status(pid: int, field: str) -> int:
     raise KeyError(field)
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """CPU time (user + system) of a process, and of its reaped children if asked."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu() -> float:
+    """CPU time of this process and its reaped children."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 class Server:
@@ -227,6 +243,7 @@ class Server:
         Path(f"/proc/{pid}/clear_refs").write_text("5")  # restart the RSS high-water mark
         rss_before = proc_status(pid, "VmRSS")
         cpu_before = cpu_seconds(pid)
+        all_before = cpu_seconds(pid, children=True)
         started = time.perf_counter()
         job = self.api.call("connections/sync", {"connectionId": connection_id})["job"]
         while True:  # polled as a client would, with the light call (no logs)
@@ -247,6 +264,7 @@ class Server:
             "peak_rss": proc_status(pid, "VmHWM"),
             "rss_before": rss_before,
             "cpu": cpu_seconds(pid) - cpu_before,
+            "cpu_all": cpu_seconds(pid, children=True) - all_before,
         }
 
 
@@ -300,6 +318,7 @@ def direct(work: Path, config: dict[str, Any], round_: int) -> dict[str, Any]:
         job_dir=base / "job",
         log_path=base / "attempt.log",
     )
+    cpu = own_cpu()
     started = time.perf_counter()
     result = run_attempt(
         plan,
@@ -312,7 +331,12 @@ def direct(work: Path, config: dict[str, Any], round_: int) -> dict[str, Any]:
     elapsed = time.perf_counter() - started
     if not result.succeeded:
         raise RuntimeError(f"run_attempt failed: {result.failures}")
-    return {"seconds": elapsed, "records": result.records_emitted, "bytes": result.bytes_emitted}
+    return {
+        "seconds": elapsed,
+        "records": result.records_emitted,
+        "bytes": result.bytes_emitted,
+        "cpu_all": own_cpu() - cpu,
+    }
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -326,6 +350,7 @@ def main() -> int:
     args = parser.parse_args()
     config = source_config(args.records, args.size)
     times: dict[str, list[float]] = {"raw": [], "api": [], "direct": []}
+    cpus: dict[str, list[float]] = {"raw": [], "api": [], "direct": []}
     api_runs: list[dict[str, Any]] = []
     size = 0
     with tempfile.TemporaryDirectory(prefix="sluice-bench-relay-") as tmp:
@@ -334,12 +359,16 @@ def main() -> int:
         try:
             connection = server.connection(config)
             for round_ in range(args.rounds):
-                times["raw"].append(raw_pipe(work, config))
+                seconds, cpu = raw_pipe(work, config)
+                times["raw"].append(seconds)
+                cpus["raw"].append(cpu)
                 run = server.sync(connection)
                 api_runs.append(run)
                 times["api"].append(run["seconds"])
+                cpus["api"].append(run["cpu_all"])
                 alone = direct(work, config, round_)
                 times["direct"].append(alone["seconds"])
+                cpus["direct"].append(alone["cpu_all"])
                 size = alone["bytes"]
                 assert run["records"] == alone["records"] == args.records, (run, alone)
                 print(
@@ -351,21 +380,23 @@ def main() -> int:
             server.stop()
     raw_best = min(times["raw"])
     rows = [
-        ("(a) raw pipe, no Sluice", times["raw"]),
-        ("(b) Sluice HTTP API, connections/sync", times["api"]),
-        ("(b') run_attempt, in process", times["direct"]),
+        ("(a) raw pipe, no Sluice", "raw"),
+        ("(b) Sluice HTTP API, connections/sync", "api"),
+        ("(b') run_attempt, in process", "direct"),
     ]
     print(
         f"\n{args.records:,} records, {size / args.records:.0f} bytes of data each "
         f"({size / 1e6:.0f} MB), source-e2e-test -> destination-dev-null, best of {args.rounds}\n"
     )
-    print("| path | best s | median s | records/s | MB/s | vs raw |")
-    print("|---|---|---|---|---|---|")
-    for name, values in rows:
+    print("| path | best s | median s | records/s | MB/s | vs raw | CPU s (all processes) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, key in rows:
+        values = times[key]
         best = min(values)
         print(
             f"| {name} | {best:.2f} | {statistics.median(values):.2f} | "
-            f"{args.records / best:,.0f} | {size / best / 1e6:.0f} | {raw_best / best:.0%} |"
+            f"{args.records / best:,.0f} | {size / best / 1e6:.0f} | {raw_best / best:.0%} | "
+            f"{statistics.median(cpus[key]):.2f} |"
         )
     best_api = min(api_runs, key=lambda r: r["seconds"])
     peak = max(r["peak_rss"] for r in api_runs)

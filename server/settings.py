@@ -62,6 +62,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         float,
         _help("Longest wait for the destination to finish once the source has ended."),
     ] = 3600.0
+    state_commit_seconds: Annotated[
+        float,
+        _help(
+            "During a sync, the connection's state is saved at most this often (the latest "
+            "state the destination confirmed; always at the end); 0 saves every one."
+        ),
+    ] = 1.0
     connector_path: Annotated[
         str,
         _help(

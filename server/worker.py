@@ -330,6 +330,10 @@ class Worker:
             return status
 
         status = await self.ctx.store.write(finish)
+        if status is None:  # the connection, and so the job, was deleted meanwhile
+            shutil.rmtree(self.settings.data_path / "jobs" / str(job.id), ignore_errors=True)
+            log.info("job %s was deleted while attempt %s ran", job.id, number)
+            return
         outcome = "succeeded" if result.succeeded else "cancelled" if cancelled else "failed"
         detail = "" if result.succeeded else f": {failures[0].get('externalMessage', '')}"
         append_log(log_path, f"Attempt {number + 1} {outcome}{detail}; job is now {status}")
@@ -387,18 +391,16 @@ class Worker:
     # --- start-up recovery ---------------------------------------------------------------
 
     async def recover(self) -> None:
-        """Fail the attempts a killed server left running, after removing their connectors."""
+        """Fail the attempts a killed server left running, after removing their connectors;
+        drop the files of jobs that no longer exist (their connection was deleted)."""
         orphans = await self.ctx.store.read(recovery.orphaned_attempts)
-        if not orphans:
-            return
         processes = [p for attempt in orphans for p in attempt.processes]
         # Their containers went already: the app removes leftover containers before this.
         killed = await anyio.to_thread.run_sync(kill_process_groups, processes)
-        reason = failure(SERVER_STOPPED, kind="transient_error")
         settings = self.settings
         ended = await self.ctx.store.write(
             recovery.fail_orphans,
-            reason,
+            failure(SERVER_STOPPED, kind="transient_error"),
             self.ctx.now(),
             settings.sync_max_attempts,
             settings.sync_retry_backoff_seconds,
@@ -409,4 +411,19 @@ class Worker:
                 f"{SERVER_STOPPED}: attempt {attempt.attempt_number + 1} failed at start-up "
                 f"({killed} leftover connector processes removed)",
             )
-        log.warning("recovered %d interrupted jobs: %s", len(ended), ended)
+            job_dir = (
+                settings.data_path / "jobs" / str(attempt.job_id) / str(attempt.attempt_number)
+            )
+            shutil.rmtree(job_dir, ignore_errors=True)  # its configuration files hold secrets
+        if ended:
+            log.warning("recovered %d interrupted jobs: %s", len(ended), ended)
+        await self._prune_job_files()
+
+    async def _prune_job_files(self) -> None:
+        root = self.settings.data_path / "jobs"
+        names = [p.name for p in root.iterdir() if p.name.isdigit()] if root.is_dir() else []
+        if names:
+            known = await self.ctx.store.read(jobs.existing_job_ids, [int(n) for n in names])
+            for name in names:
+                if int(name) not in known:
+                    await anyio.to_thread.run_sync(shutil.rmtree, root / name, True)

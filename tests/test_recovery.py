@@ -61,7 +61,6 @@ class ServerProcess:
             **os.environ,
             "SLUICE_DATA_DIR": str(self.data_dir),
             "SLUICE_PORT": str(self.port),
-            "SLUICE_LOCAL_ROOT": str(self.data_dir / "local"),
             "SLUICE_SYNC_RETRY_BACKOFF_SECONDS": "0",
             "SLUICE_WORKER_POLL_SECONDS": "0.2",
             # Destinations commit (and echo states) every 5 records, not at their usual
@@ -193,7 +192,13 @@ async def test_shutdown_stops_the_attempt_and_the_next_start_retries_it(tmp_path
     assert time.monotonic() - stopped_at < 15
     assert processes_mentioning(str(settings.data_path / "jobs" / str(job_id))) == []
 
+    # Files of a job that is gone (its connection deleted while the server was down).
+    stray = settings.data_path / "jobs" / "9999"
+    stray.mkdir(parents=True)
+    (stray / "attempt-0.log").write_text("old\n")
+
     async with running(create_app(settings)) as client:
+        assert not stray.exists()
         info = await wait_job(client, job_id)
         assert info["job"]["status"] == "succeeded"
         first, second = (a["attempt"] for a in info["attempts"])

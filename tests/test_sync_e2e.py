@@ -8,6 +8,7 @@ and the faults source-e2e-test and destination-dev-null inject.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -53,11 +54,10 @@ class Server:
 
 
 @pytest.fixture
-def local_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where `/local/...` paths of local-file connectors land (Airbyte's local mount)."""
-    root = tmp_path / "data" / "local"
-    monkeypatch.setenv("SLUICE_LOCAL_ROOT", str(root))
-    return root
+def local_root(tmp_path: Path) -> Path:
+    """Where `/local/...` paths of local-file connectors land: `<data dir>/local` (Airbyte's
+    local mount)."""
+    return fast_settings(tmp_path).local_path
 
 
 async def serve(settings: Settings) -> AsyncIterator[Server]:
@@ -342,7 +342,7 @@ async def test_reset_of_one_stream_empties_it_and_forgets_only_its_state(
             "state_checkpoint_interval": 10,
             "mock_catalog": {
                 "type": "MULTI_STREAM",
-                "stream_schemas": {"users": schema, "orders": schema},
+                "stream_schemas": json.dumps({"users": schema, "orders": schema}),
             },
         },
     )

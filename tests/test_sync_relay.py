@@ -20,11 +20,13 @@ import pytest
 from server.protocol import StreamDescriptor
 from server.runner import Runners
 from server.runner.base import ConnectorImage, RunRequest
+from server.runner.lines import LineTooLong
 from server.runner.process import LocalProcess, ProcessRunner
 from server.settings import Settings
 from server.sync import AttemptPlan, AttemptProgress, AttemptResult, run_attempt
 from server.sync.catalog import Namespacing
 from server.sync.checkpoints import Checkpoints
+from server.sync.chunks import iter_chunks
 
 FIXTURES = Path(__file__).parent / "fixtures"
 E2E = ConnectorImage("E2E Testing", "process", "sluice/source-e2e-test:dev", ("source-e2e-test",))
@@ -155,7 +157,7 @@ def run(
     result = run_attempt(
         plan,
         Runners(runner),
-        settings or Settings(data_dir=str(tmp_path / "data")),
+        settings or Settings(data_dir=str(tmp_path / "data"), state_commit_seconds=0),
         commits.append,
         progress.append,
         cancel or threading.Event(),
@@ -275,6 +277,16 @@ def test_state_is_committed_only_after_the_destination_echoes_it(tmp_path: Path)
     ]
 
 
+def test_saves_are_spaced_but_the_last_confirmed_state_is_always_saved(tmp_path: Path) -> None:
+    settings = Settings(data_dir=str(tmp_path / "data"), state_commit_seconds=60)
+    done = run(tmp_path, e2e(5000, state_checkpoint_interval=100), settings=settings)
+    assert done.result.succeeded, done.log
+    assert done.result.state_messages_emitted == 50
+    # The first confirmed state is saved at once, the rest wait: the last one is saved at the end.
+    assert len(done.commits) == 2
+    assert done.commits[-1][0]["stream"]["stream_state"] == {"updated_at": 5000}
+
+
 def test_a_destination_that_never_echoes_commits_no_state(tmp_path: Path) -> None:
     done = run(tmp_path, e2e(300, state_checkpoint_interval=100), FAULTY, {"mode": "never"})
     assert done.result.succeeded, done.log
@@ -339,8 +351,18 @@ def test_a_failing_destination_fails_with_origin_destination(tmp_path: Path) -> 
     assert_nothing_left(done.started)
 
 
+def test_a_destination_that_quits_early_fails_the_attempt(tmp_path: Path) -> None:
+    done = run(tmp_path, e2e(5000, message_interval_ms=5), FAULTY, {"mode": "quit"})
+    result = done.result
+    assert not result.succeeded
+    assert [f["failureOrigin"] for f in result.failures] == ["destination"]
+    assert "stopped reading its input" in result.failures[0]["externalMessage"]
+    assert done.elapsed < 10  # the source (25 s of records) was stopped
+    assert_nothing_left(done.started)
+
+
 def test_a_huge_line_fails_the_attempt_clearly(tmp_path: Path) -> None:
-    settings = Settings(data_dir=str(tmp_path / "data"), max_line_bytes=1 << 20)
+    settings = Settings(data_dir=str(tmp_path / "data"), max_line_bytes=1 << 20)  # 1 MiB
     fault = {"mode": "huge_line", "after_records": 10, "line_bytes": 3 << 20}
     done = run(tmp_path, e2e(100, fault=fault), settings=settings)
     result = done.result
@@ -348,6 +370,15 @@ def test_a_huge_line_fails_the_attempt_clearly(tmp_path: Path) -> None:
     assert result.failures[0]["failureOrigin"] == "source"
     assert "longer than 1048576 bytes" in result.failures[0]["externalMessage"]
     assert_nothing_left(done.started)
+
+
+def test_a_long_line_within_the_bound_is_relayed(tmp_path: Path) -> None:
+    settings = Settings(data_dir=str(tmp_path / "data"), max_line_bytes=8 << 20)
+    fault = {"mode": "huge_line", "after_records": 10, "line_bytes": 3 << 20}
+    done = run(tmp_path, e2e(100, fault=fault), settings=settings)
+    assert done.result.succeeded, done.log
+    assert done.result.records_emitted == 101  # the 3 MiB record too
+    assert done.result.bytes_emitted > 3 << 20
 
 
 def test_a_silent_source_fails_the_heartbeat(tmp_path: Path) -> None:
@@ -475,6 +506,30 @@ def test_reset_empties_the_streams_and_their_state(tmp_path: Path, local_root: P
     assert reset.result.succeeded, reset.log
     assert rows(local_root / "out.sqlite", "data_stream") == 0
     assert reset.commits[-1] == []  # the stream's state is gone
+
+
+class Trickle:
+    """A pipe that hands over its bytes in pieces of the given sizes."""
+
+    def __init__(self, data: bytes, sizes: list[int]) -> None:
+        self.data, self.sizes = data, sizes
+
+    def readinto(self, buffer: memoryview) -> int:
+        size = min(self.sizes.pop(0) if self.sizes else len(self.data), len(buffer))
+        piece, self.data = self.data[:size], self.data[size:]
+        buffer[: len(piece)] = piece
+        return len(piece)
+
+
+def test_blocks_are_whole_lines_whatever_the_reads() -> None:
+    lines = [b'{"n":%d,"pad":"%s"}' % (i, b"x" * (i * 37 % 300)) for i in range(400)]
+    data = b"\n".join(lines) + b"\n" + b'{"last":"no newline"}'
+    sizes = [7, 1, 300, 5000, 2, 65536, 13] * 20
+    blocks = [bytes(b) for b in iter_chunks(Trickle(data, sizes), 1 << 20, chunk_bytes=4096)]  # type: ignore[arg-type]
+    assert all(b.endswith(b"\n") for b in blocks)
+    assert b"".join(blocks) == data + b"\n"
+    with pytest.raises(LineTooLong):
+        list(iter_chunks(Trickle(b"y" * 10_000 + b"\n", [999] * 20), 5000, chunk_bytes=1024))  # type: ignore[arg-type]
 
 
 # --- state matching rules ------------------------------------------------------------------

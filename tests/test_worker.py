@@ -21,8 +21,9 @@ from server.app import create_app
 from server.connector_processes import kill_process_groups, process_identity
 from server.errors import Conflict
 from server.store import jobs, recovery, state
-from tests.conftest import running
+from tests.conftest import post, running
 from tests.test_api_jobs import e2e_connection, fast_settings, ok, wait_job
+from tests.test_sync_e2e import processes_mentioning
 
 NOW = 1_700_000_000
 
@@ -225,6 +226,7 @@ def group_members(group: int) -> list[int]:
 # --- the worker with real connectors --------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_jobs_beyond_the_concurrency_limit_wait_as_pending(tmp_path: Path) -> None:
     settings = fast_settings(tmp_path, max_concurrent_syncs=1)
     async with running(create_app(settings)) as client:
@@ -239,6 +241,7 @@ async def test_jobs_beyond_the_concurrency_limit_wait_as_pending(tmp_path: Path)
         assert (await wait_job(client, second))["job"]["status"] == "succeeded"
 
 
+@pytest.mark.slow
 async def test_progress_is_visible_while_the_attempt_runs(tmp_path: Path) -> None:
     async with running(create_app(fast_settings(tmp_path))) as client:
         connection = await e2e_connection(
@@ -263,6 +266,7 @@ async def test_progress_is_visible_while_the_attempt_runs(tmp_path: Path) -> Non
         assert summary["latestSyncJobCreatedAt"] == done["job"]["createdAt"]
 
 
+@pytest.mark.slow
 async def test_failed_attempts_are_retried_after_a_backoff_then_the_job_fails(
     tmp_path: Path,
 ) -> None:
@@ -284,3 +288,32 @@ async def test_failed_attempts_are_retried_after_a_backoff_then_the_job_fails(
         assert attempts[2]["createdAt"] - attempts[1]["endedAt"] >= 2
         origins = {f["failureOrigin"] for a in attempts for f in a["failureSummary"]["failures"]}
         assert "source" in origins
+
+
+async def test_deleting_the_connection_stops_its_running_sync(tmp_path: Path) -> None:
+    settings = fast_settings(tmp_path)
+    async with running(create_app(settings)) as client:
+        connection = await e2e_connection(
+            client,
+            {"max_messages": 1000, "message_interval_ms": 20, "state_checkpoint_interval": 5},
+        )
+        job_id = (await ok(client, "connections/sync", {"connectionId": connection}))["job"]["id"]
+        await wait_job(client, job_id, until=("running",))
+        job_files = settings.data_path / "jobs" / str(job_id)
+        deadline = time.monotonic() + 30
+        while not processes_mentioning(str(job_files)):
+            assert time.monotonic() < deadline, "the connectors never started"
+            await anyio.sleep(0.1)
+        r = await post(client, "connections/delete", {"connectionId": connection})
+        assert r.status_code == 204
+        deadline = time.monotonic() + 20
+        while processes_mentioning(str(job_files)) or job_files.exists():
+            assert time.monotonic() < deadline, "the deleted connection's sync kept running"
+            await anyio.sleep(0.1)
+        assert (await post(client, "jobs/get", {"id": job_id})).status_code == 404
+        # The worker is free for other work.
+        other = await e2e_connection(client)
+        info = await wait_job(
+            client, (await ok(client, "connections/sync", {"connectionId": other}))["job"]["id"]
+        )
+        assert info["job"]["status"] == "succeeded"

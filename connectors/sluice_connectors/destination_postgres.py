@@ -216,9 +216,11 @@ class DestinationPostgres(BatchingDestination):
         try:
             conn = self.connect(config, files)
             with conn:
-                schema = ident(config.get("schema") or "public")
-                table = f"{schema}._airbyte_connection_test"
-                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                name = config.get("schema") or "public"
+                schema, table = ident(name), f"{ident(name)}._airbyte_connection_test"
+                found = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (name,))
+                if found.fetchone() is None:  # creating needs a privilege an existing one doesn't
+                    conn.execute(f"CREATE SCHEMA {schema}")
                 conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (id int, data jsonb)")
                 conn.execute(
                     f"INSERT INTO {table} VALUES (1, %s::jsonb)",

@@ -303,6 +303,17 @@ def list_attempts(db: Database, job_ids: Sequence[int]) -> dict[int, list[Attemp
     return found
 
 
+def existing_job_ids(db: Database, job_ids: Sequence[int]) -> set[int]:
+    """Those of the ids that name a job."""
+    found: set[int] = set()
+    for start in range(0, len(job_ids), 500):
+        chunk = list(job_ids[start : start + 500])
+        marks = ", ".join("?" for _ in chunk)
+        rows = db.execute(f"SELECT id FROM jobs WHERE id IN ({marks})", chunk).fetchall()
+        found.update(int(row[0]) for row in rows)
+    return found
+
+
 def last_job_for_connection(
     db: Database, connection_id: str, config_types: Sequence[str] = (SYNC,)
 ) -> Job | None:

@@ -67,8 +67,9 @@ def source_catalog(
     sync_id: int,
     reset: bool = False,
 ) -> ConfiguredAirbyteCatalog:
-    """The protocol catalog for the source: the selected streams (or, for a reset, the streams
-    to reset in full_refresh/overwrite, selected or not), narrowed to `streams` when given."""
+    """The protocol catalog for the source: the selected streams, or the ones `streams`
+    names. A reset takes them in full_refresh/overwrite (streams it names explicitly even if
+    they are no longer selected: their data is still there)."""
     api = msgspec.convert(sync_catalog, AirbyteCatalog)
     if reset:
         items = []
@@ -78,7 +79,7 @@ def source_catalog(
                     item.config,
                     sync_mode="full_refresh",
                     destination_sync_mode="overwrite",
-                    selected=True,
+                    selected=bool(item.config.selected is not False or streams is not None),
                 )
                 items.append(msgspec.structs.replace(item, config=config))
         api = AirbyteCatalog(streams=items)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import IO, Any
@@ -29,6 +30,7 @@ class DestinationReader:
         observations: Observations,
         commit_state: Callable[[list[dict[str, Any]]], None],
         max_line_bytes: int,
+        commit_seconds: float = 0.0,
     ) -> None:
         self.destination_out = destination_out
         self.checkpoints = checkpoints
@@ -40,6 +42,12 @@ class DestinationReader:
         self.stopping = False
         self.commits = 0
         self.unmatched = 0
+        # Saves are spaced by `commit_seconds` (as Airbyte flushes state periodically): the
+        # latest confirmed state waits in `pending` until `flush` or the next echo saves it.
+        self.commit_seconds = commit_seconds
+        self.pending: list[dict[str, Any]] | None = None
+        self._last_commit = 0.0
+        self._commit_lock = threading.Lock()
 
     def run(self) -> None:
         try:
@@ -63,6 +71,7 @@ class DestinationReader:
                 self.failed = True
                 self.seen.fail(failure("replication", "system_error", f"Relay error: {exc!r}"))
         finally:
+            self.flush()  # what the destination confirmed is saved, whatever else happened
             self.ended.set()
 
     def _echoed(self, raw: msgspec.Raw, line: bytes) -> None:
@@ -84,13 +93,35 @@ class DestinationReader:
                 "confirmed); ignored",
             )
             return
-        try:
-            self.commit_state(full)
-        except Exception as exc:
-            reason = failure(
-                "persistence", "system_error", f"Could not save the connection's state: {exc!r}"
-            )
-            reason["stacktrace"] = traceback.format_exc()
-            self.seen.fail(reason)
-            raise _StopReading from exc
-        self.commits += 1
+        with self._commit_lock:
+            self.pending = full
+        if time.monotonic() - self._last_commit >= self.commit_seconds and not self.flush():
+            raise _StopReading
+
+    def flush(self) -> bool:
+        """Save the pending state, if any (from the reader or the watcher thread). False if
+        saving failed: the attempt fails, since what is committed can no longer be known."""
+        with self._commit_lock:
+            full, self.pending = self.pending, None
+            if full is None:
+                return True
+            try:
+                self.commit_state(full)
+            except Exception as exc:
+                reason = failure(
+                    "persistence",
+                    "system_error",
+                    f"Could not save the connection's state: {exc!r}",
+                )
+                reason["stacktrace"] = traceback.format_exc()
+                self.seen.fail(reason)
+                self.failed = True
+                return False
+            self.commits += 1
+            self._last_commit = time.monotonic()
+            return True
+
+    def flush_if_due(self) -> bool:
+        if self.pending is not None and time.monotonic() - self._last_commit >= self.commit_seconds:
+            return self.flush()
+        return True

@@ -81,6 +81,11 @@ class SourcePump:
         self.destination_gone = False  # the destination stopped reading its input
         self.stopping = False  # set before the connectors are killed on purpose
 
+    @property
+    def reading(self) -> bool:
+        """Still reading the source (its output has not ended, nothing failed)."""
+        return not (self.eof or self.failed or self.destination_gone or self.ended.is_set())
+
     def run(self) -> None:
         try:
             for block in iter_chunks(self.source_out, self.max_line_bytes):

@@ -172,7 +172,12 @@ class Attempt:
         assert destination is not None and destination.stdin is not None
         max_line = self.settings.max_line_bytes
         reader = DestinationReader(
-            destination.stdout, self.checkpoints, self.seen, self.commit_state, max_line
+            destination.stdout,
+            self.checkpoints,
+            self.seen,
+            self.commit_state,
+            max_line,
+            self.settings.state_commit_seconds,
         )
         threads = [self._thread(reader.run, "sluice-destination")]
         pump: SourcePump | None = None
@@ -260,7 +265,7 @@ class Attempt:
                 if source_done_at is None:
                     source_done_at = now
                 self.connectors.reap("source", since=source_done_at)
-            if reader.failed:
+            if reader.failed or not reader.flush_if_due():
                 return
             if reader.ended.is_set():
                 self.connectors.reap("destination")
@@ -292,6 +297,10 @@ class Attempt:
                     f"Records read: {records} ({size / 1e6:.1f} MB), committed: {committed}",
                 )
             exited = self.connectors.exited
+            if "destination" in exited and pump is not None and pump.reading:
+                # The destination is gone before the end of the input: stop the source.
+                pump.destination_gone = True
+                self.connectors.stop("source")
             if "destination" in exited and (pump is None or "source" in exited):
                 return
 

@@ -13,10 +13,12 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
 import msgspec
+from sluice_connectors.destination_tables import ADDITIONAL, column_kind
 
 from tests.connectors.programs import Result, executable, run, write_json
 
