@@ -471,7 +471,7 @@ def test_a_prefix_renames_the_stream_the_destination_sees(tmp_path: Path, local_
     assert done.stats("data_stream")["recordsEmitted"] == 250  # stats under the source's name
 
 
-def test_renamed_records_keep_their_data(tmp_path: Path) -> None:
+def test_a_prefix_renames_every_stream_of_the_records(tmp_path: Path) -> None:
     names = tmp_path / "names.txt"
     connection = {"prefix": "x_", "namespaceDefinition": "source"}
     done = run(

@@ -16,6 +16,7 @@ from server.sync.plan import AttemptPlan
 
 Role = Literal["source", "destination"]
 REAP_WAIT_SECONDS = 0.5  # a connector whose output ended is normally gone by then
+POLL_SECONDS = 0.05  # "has it exited?" (the Docker SDK refuses a timeout of 0)
 EXIT_WAIT_SECONDS = 30.0  # after a kill; and for a connector that ended its output to exit
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 PIPE_BYTES = 1 << 20
@@ -92,15 +93,21 @@ class Connectors:
 
         def stop(role: Role, connector: RunningConnector) -> None:
             try:
-                self.codes[role] = connector.wait(0)
-            except TimeoutError:
+                try:
+                    self.codes[role] = connector.wait(POLL_SECONDS)
+                    return  # it had exited already
+                except TimeoutError:
+                    pass
+                except Exception as exc:  # whatever the runner says, it gets killed
+                    self.log.write("replication", "WARN", f"Waiting for the {role}: {exc!r}")
                 self.killed.add(role)
                 connector.kill()
                 with contextlib.suppress(TimeoutError):
                     self.codes[role] = connector.wait(EXIT_WAIT_SECONDS)
             except Exception as exc:  # a runner error must not leave the other one running
                 self.log.write("replication", "WARN", f"Stopping the {role} failed: {exc!r}")
-            self.exited.add(role)
+            finally:
+                self.exited.add(role)
 
         workers = [threading.Thread(target=stop, args=t, daemon=True) for t in targets]
         for worker in workers:

@@ -1,4 +1,4 @@
-"""Test data and helpers for the destination tests: streams and records, protocol messages,
+"""Test data and tools for the destination tests: streams and records, protocol messages,
 running a destination as a program (at once, step by step, or as a Docker image) and reading
 rows back in one shape whatever the engine."""
 
