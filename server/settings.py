@@ -60,7 +60,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ] = 3 * 3600.0
     destination_timeout_seconds: Annotated[
         float,
-        _help("Longest wait for the destination to finish once the source has ended."),
+        _help(
+            "The destination is unresponsive (the attempt fails) when it has not read its "
+            "input for this long, or not finished this long after the source ended."
+        ),
     ] = 3600.0
     state_commit_seconds: Annotated[
         float,

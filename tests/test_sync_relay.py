@@ -4,6 +4,7 @@ destination-dev-null and destination-sqlite, and one fault-injecting destination
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import subprocess
@@ -24,9 +25,12 @@ from server.runner.lines import LineTooLong
 from server.runner.process import LocalProcess, ProcessRunner
 from server.settings import Settings
 from server.sync import AttemptPlan, AttemptProgress, AttemptResult, run_attempt
-from server.sync.catalog import Namespacing
+from server.sync.attempt_log import AttemptLog
+from server.sync.catalog import Namespacing, destination_catalog, source_catalog
 from server.sync.checkpoints import Checkpoints
 from server.sync.chunks import iter_chunks
+from server.sync.messages import Observations
+from server.sync.pump import SourcePump
 
 FIXTURES = Path(__file__).parent / "fixtures"
 E2E = ConnectorImage("E2E Testing", "process", "sluice/source-e2e-test:dev", ("source-e2e-test",))
@@ -129,6 +133,7 @@ def run(
     sync_mode: str = "incremental",
     destination_mode: str = "append",
     commits: list[list[dict[str, Any]]] | None = None,
+    secrets: list[str] | None = None,
 ) -> Run:
     runner = RecordingRunner()
     commits = [] if commits is None else commits
@@ -152,6 +157,7 @@ def run(
         input_state=input_state or [],
         job_dir=attempt_dir / "job",
         log_path=attempt_dir / "attempt.log",
+        secrets=secrets or [],
     )
     started = time.monotonic()
     result = run_attempt(
@@ -410,6 +416,19 @@ def test_a_slow_destination_does_not_count_as_a_silent_source(tmp_path: Path) ->
     assert done.elapsed > 4  # it did wait on the destination
 
 
+def test_a_destination_that_stops_reading_times_out(tmp_path: Path) -> None:
+    """The gate fixture holds the first state forever: it stops reading its input."""
+    settings = Settings(data_dir=str(tmp_path / "data"), destination_timeout_seconds=1.5)
+    config = e2e(100_000, state_checkpoint_interval=100)
+    done = run(tmp_path, config, FAULTY, {"gate_path": str(tmp_path / "never")}, settings=settings)
+    result = done.result
+    assert not result.succeeded
+    assert result.failures[0]["failureType"] == "destination_timeout"
+    assert result.failures[0]["failureOrigin"] == "destination"
+    assert done.elapsed < 15
+    assert_nothing_left(done.started)
+
+
 def test_cancel_stops_both_connectors_within_seconds(tmp_path: Path) -> None:
     cancel = threading.Event()
     threading.Timer(1.0, cancel.set).start()
@@ -432,6 +451,21 @@ def test_a_source_that_cannot_start_fails_and_the_destination_is_stopped(
     assert result.failures[0]["failureOrigin"] == "source"
     assert "no-such-connector-program" in result.failures[0]["externalMessage"]
     assert_nothing_left(done.started)  # the destination, started first, is gone too
+
+
+def test_secrets_never_reach_the_log_or_the_failure(tmp_path: Path) -> None:
+    secret = "hunter2-api-key"
+    config = {"mode": "leak", "api_key": secret}
+    done = run(tmp_path, e2e(10), FAULTY, config, secrets=[secret])
+    result = done.result
+    assert not result.succeeded
+    assert result.failures[0]["failureType"] == "config_error"
+    assert result.failures[0]["retryable"] is False
+    assert secret not in done.log and secret not in str(result.failures)
+    assert "rejected key **********" in result.failures[0]["externalMessage"]
+    assert "using **********" in done.log and "connecting with key **********" in done.log
+    # The raw stderr was copied (masked) into the attempt log, and not kept.
+    assert not list(tmp_path.glob("attempt-0/job/*.stderr.log"))
 
 
 # --- names, reset --------------------------------------------------------------------------
@@ -532,6 +566,74 @@ def test_blocks_are_whole_lines_whatever_the_reads() -> None:
         list(iter_chunks(Trickle(b"y" * 10_000 + b"\n", [999] * 20), 5000, chunk_bytes=1024))  # type: ignore[arg-type]
 
 
+class Sink(io.BytesIO):
+    """The destination's stdin: keeps what was written when the relay closes it."""
+
+    def close(self) -> None:
+        self.written = self.getvalue()
+        super().close()
+
+
+def pump_lines(tmp_path: Path, lines: list[bytes]) -> tuple[bytes, Checkpoints, str]:
+    checkpoints = Checkpoints([], Namespacing({}))
+    log = AttemptLog(tmp_path / "pump.log")
+    sink = Sink()
+    pump = SourcePump(
+        io.BufferedReader(io.BytesIO(b"\n".join(lines) + b"\n")),
+        sink,
+        checkpoints,
+        Observations(log),
+        Namespacing({}),
+        1 << 20,
+    )
+    pump.run()
+    log.close()
+    return sink.written, checkpoints, (tmp_path / "pump.log").read_text()
+
+
+def record(stream: str, n: int) -> bytes:
+    return b'{"type":"RECORD","record":{"stream":"%s","data":{"n":%d},"emitted_at":1}}' % (
+        stream.encode(),
+        n,
+    )
+
+
+def test_the_relay_drops_what_is_not_for_the_destination(tmp_path: Path) -> None:
+    state = (
+        b'{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"a"},'
+        b'"stream_state":{"n":2}}}}'
+    )
+    log = b'{"type":"LOG","log":{"level":"WARN","message":"careful"}}'
+    lines = [record("a", 1), b"", log, record("a", 2), state, b"  ", record("b", 3)]
+    written, checkpoints, text = pump_lines(tmp_path, lines)
+    assert written == b"\n".join([record("a", 1), record("a", 2), state, record("b", 3)]) + b"\n"
+    assert checkpoints.emitted == {("a", None): [2, 14], ("b", None): [1, 7]}
+    assert checkpoints.states_emitted == 1
+    assert "source WARN careful" in text
+
+    # Records and states only: the block goes on as it came, unless a state is malformed.
+    malformed = b'{"type":"STATE","state":{"type":"STREAM","stream":{}}}'
+    written, checkpoints, text = pump_lines(tmp_path, [record("a", 1), state, record("a", 2)])
+    assert written == b"\n".join([record("a", 1), state, record("a", 2)]) + b"\n"
+    written, checkpoints, text = pump_lines(tmp_path, [record("a", 1), malformed, record("a", 2)])
+    assert written == b"\n".join([record("a", 1), record("a", 2)]) + b"\n"
+    assert checkpoints.states_emitted == 0 and "malformed STATE" in text
+
+
+def test_messages_not_on_a_line_of_their_own_are_dropped(tmp_path: Path) -> None:
+    lines = [
+        record("a", 1),
+        b'{"type":"LOG",',  # one message over two lines
+        b'"log":{"level":"INFO","message":"split"}}',
+        record("a", 2) + record("a", 3),  # two on one line
+        record("a", 4),
+    ]
+    written, checkpoints, text = pump_lines(tmp_path, lines)
+    assert written == record("a", 1) + b"\n" + record("a", 4) + b"\n"
+    assert checkpoints.emitted == {("a", None): [2, 14]}
+    assert text.count("(not a protocol message, dropped)") == 3
+
+
 # --- state matching rules ------------------------------------------------------------------
 
 
@@ -570,3 +672,21 @@ def test_namespace_rules_follow_airbyte() -> None:
     assert blank.map("s", "ns") == ("s", None)
     assert Namespacing({"prefix": "p_"}).map("s", None) == ("p_s", None)
     assert not Namespacing({"namespaceDefinition": "source", "prefix": " "}).may_rename
+
+
+def test_catalogs_for_the_source_and_the_destination() -> None:
+    catalog = api_catalog(e2e(1, mock_catalog=TWO_STREAMS), "incremental", "append_dedup")
+    catalog["streams"][1]["config"]["selected"] = False  # "orders"
+    source = source_catalog(catalog, None, sync_id=12)
+    assert [s.stream.name for s in source.streams] == ["users"]
+    users = source.streams[0]
+    assert (users.sync_mode, users.destination_sync_mode) == ("incremental", "append_dedup")
+    assert users.cursor_field == ["updated_at"] and users.primary_key == [["id"]]
+    assert (users.sync_id, users.generation_id, users.minimum_generation_id) == (12, 0, 0)
+    renamed = destination_catalog(source, Namespacing({"prefix": "p_"}))
+    assert [s.stream.name for s in renamed.streams] == ["p_users"]
+    # A reset of a stream no longer selected still clears it, in overwrite.
+    reset = source_catalog(catalog, [StreamDescriptor(name="orders")], sync_id=13, reset=True)
+    assert [(s.stream.name, s.sync_mode, s.destination_sync_mode) for s in reset.streams] == [
+        ("orders", "full_refresh", "overwrite")
+    ]

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
+
+from server.secrets import mask_text
 
 MAX_MESSAGE_CHARS = 64 * 1024  # one log entry; longer ones are cut (a connector may dump data)
 TAIL_LINES = 20
@@ -24,14 +27,19 @@ def timestamp() -> str:
 class AttemptLog:
     """Appends to the attempt's log from several threads; flushed by the caller's clock."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, secrets: Sequence[str] = ()) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.secrets = sorted(set(secrets), key=len, reverse=True)
         self._file: IO[str] = path.open("a", encoding="utf-8", errors="replace")
         self._lock = threading.Lock()
         # Recent lines per origin: the "last lines" of a connector that failed.
         self.recent: dict[str, deque[str]] = {}
 
+    def mask(self, text: str) -> str:
+        return mask_text(text, self.secrets) if self.secrets else text
+
     def write(self, origin: str, level: str, message: str) -> None:
+        message = self.mask(message)
         if len(message) > MAX_MESSAGE_CHARS:
             cut = len(message) - MAX_MESSAGE_CHARS
             message = f"{message[:MAX_MESSAGE_CHARS]}... ({cut} more characters not logged)"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import threading
 import time
 from typing import Any, Literal
 
@@ -84,36 +83,30 @@ class Connectors:
         self.exited.add(role)
 
     def stop(self, *roles: Role) -> None:
-        """Kill (in parallel) and reap the given connectors that are still running."""
-        targets = [
-            (role, self.running[role])
-            for role in roles
-            if role in self.running and role not in self.exited
-        ]
+        """Kill and reap the given connectors that are still running: the source first, so
+        that the relay can still drain it into the destination while it dies (a container
+        killed while the relay is blocked writing to it can leave that write hanging)."""
+        for role in ("source", "destination"):
+            if role in roles and role in self.running and role not in self.exited:
+                self._stop(role, self.running[role])
 
-        def stop(role: Role, connector: RunningConnector) -> None:
+    def _stop(self, role: Role, connector: RunningConnector) -> None:
+        try:
             try:
-                try:
-                    self.codes[role] = connector.wait(POLL_SECONDS)
-                    return  # it had exited already
-                except TimeoutError:
-                    pass
-                except Exception as exc:  # whatever the runner says, it gets killed
-                    self.log.write("replication", "WARN", f"Waiting for the {role}: {exc!r}")
-                self.killed.add(role)
-                connector.kill()
-                with contextlib.suppress(TimeoutError):
-                    self.codes[role] = connector.wait(EXIT_WAIT_SECONDS)
-            except Exception as exc:  # a runner error must not leave the other one running
-                self.log.write("replication", "WARN", f"Stopping the {role} failed: {exc!r}")
-            finally:
-                self.exited.add(role)
-
-        workers = [threading.Thread(target=stop, args=t, daemon=True) for t in targets]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
+                self.codes[role] = connector.wait(POLL_SECONDS)
+                return  # it had exited already
+            except TimeoutError:
+                pass
+            except Exception as exc:  # whatever the runner says, it gets killed
+                self.log.write("replication", "WARN", f"Waiting for the {role}: {exc!r}")
+            self.killed.add(role)
+            connector.kill()
+            with contextlib.suppress(TimeoutError):
+                self.codes[role] = connector.wait(EXIT_WAIT_SECONDS)
+        except Exception as exc:  # a runner error must not leave the other one running
+            self.log.write("replication", "WARN", f"Stopping the {role} failed: {exc!r}")
+        finally:
+            self.exited.add(role)
 
     def close_outputs(self) -> None:
         """Close our ends of their stdout pipes (once no thread reads them)."""

@@ -29,6 +29,10 @@ class AttemptPlan:
     input_state: list[dict[str, Any]]  # committed AirbyteStateMessage dicts ([] if none)
     job_dir: Path  # per-attempt directory under the data dir
     log_path: Path  # the attempt's full log file (appended to)
+    # Added after the first version (optional, so older callers still work): the secret
+    # values of both configurations (server.secrets.secret_values with each connector's
+    # spec). They are replaced by `**********` in every log line and failure message.
+    secrets: list[str] = field(default_factory=list)
 
 
 @dataclass

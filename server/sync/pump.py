@@ -1,18 +1,20 @@
 """The hot path: the source's stdout into the destination's stdin, counted, states held.
 
 Each read of the source is a block of whole lines, decoded in one msgspec call
-(`decode_lines` into `Envelope`s, each record's `data` left as `msgspec.Raw`). Records are
-counted per stream with C-level list operations and the block is written on as the original
-bytes. Lines are split and handled one by one only when the block holds something that must
-not be forwarded (a LOG or TRACE message, a line that is not JSON) or that must be renamed
-(a prefix or namespace rule). Writes block while the destination is slow, so the source is
-slowed in turn and memory stays bounded.
+(`decode_lines` into `Envelope`s, each record's `data` left as `msgspec.Raw`). A block of
+only records and states (the common case) is counted per stream with C-level list
+operations, its states are held, and it is written on as the original bytes. Any other block
+(a LOG or TRACE message, a line that is not JSON, a malformed state, or a prefix/namespace
+rule that renames streams) is taken line by line, as the protocol reads it: messages that
+are not for the destination are dropped, renamed records are re-encoded around their
+undecoded `data`. Writes block while the destination is slow, so the source is slowed in
+turn and memory stays bounded.
 
-`decode_lines` is lenient where a line-by-line parse is not: a message pretty-printed over
-several lines, or two messages on one line, are read as messages (and relayed as printed),
-where Airbyte would drop those lines. Checking that each message is on a line of its own
-costs a scan of every block (measured: ~17% of the relay's time), and sources that print
-such lines are broken under Airbyte already. Lines that are not JSON are dropped and logged.
+In a block of only records and states, `decode_lines` is more lenient than a line-by-line
+parse: a record or state pretty-printed over several lines, or two on one line, are relayed
+as printed, where Airbyte would drop those lines. Checking that every message has a line of
+its own costs a scan of every block (measured: ~17% of the relay's time), and a source that
+prints such lines is broken under Airbyte already.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import msgspec
 from server.protocol import Envelope, RecordEnvelope, envelope_decoder
 from server.runner.lines import LineTooLong
 from server.sync.catalog import Namespacing, StreamKey
-from server.sync.checkpoints import Checkpoints, descriptor_of
+from server.sync.checkpoints import Checkpoints, descriptor_of, state_kind
 from server.sync.chunks import iter_chunks
 from server.sync.messages import Observations, failure
 
@@ -41,17 +43,23 @@ _namespace = attrgetter("namespace")
 _data = attrgetter("data")
 
 
+class _Message(msgspec.Struct, gc=False):
+    record: msgspec.Raw
+
+
+_message = msgspec.json.Decoder(_Message)
+
+
 def rename_record(line: bytes, target: StreamKey) -> bytes:
-    """The same record under another stream name/namespace; `data` is copied as raw bytes."""
-    message = _fields.decode(line)
-    record = _fields.decode(message["record"])
+    """The same record under another stream name/namespace; its fields other than those two
+    (`data` above all) are copied as raw bytes."""
+    record = _fields.decode(_message.decode(line).record)
     record["stream"] = msgspec.Raw(_encoder.encode(target[0]))
     if target[1] is None:
         record.pop("namespace", None)
     else:
         record["namespace"] = msgspec.Raw(_encoder.encode(target[1]))
-    message["record"] = msgspec.Raw(_encoder.encode(record))
-    return _encoder.encode(message)
+    return b'{"type":"RECORD","record":' + _encoder.encode(record) + b"}"
 
 
 class SourcePump:
@@ -75,6 +83,7 @@ class SourcePump:
         self.max_line_bytes = max_line_bytes
         self.last_message = time.monotonic()  # last RECORD or STATE: the source's heartbeat
         self.sending = False  # writing to the destination (the source's silence is not timed)
+        self.send_started = 0.0
         self.ended = threading.Event()
         self.eof = False  # the source closed its output
         self.failed = False  # the pump failed the attempt (recorded in observations)
@@ -91,6 +100,7 @@ class SourcePump:
             for block in iter_chunks(self.source_out, self.max_line_bytes):
                 out = self._block(block)
                 if out is not None:
+                    self.send_started = time.monotonic()
                     self.sending = True  # blocked here, it is the destination that is slow
                     self._send(out)
                     self.sending = False
@@ -128,66 +138,55 @@ class SourcePump:
 
     def _block(self, block: bytes | memoryview) -> bytes | memoryview | None:
         """What to forward for a block of whole lines (the block itself in the common case)."""
+        if self.renames:
+            return self._lines(block)  # every record is rewritten
         try:
             envelopes = envelope_decoder.decode_lines(block)
         except msgspec.DecodeError:
-            return self._lines(block)
+            return self._lines(block)  # a line that is not JSON: take them one by one
         records: list[RecordEnvelope | None] = list(map(_record, envelopes))
+        states = self._states(envelopes, records)
+        if states is None:
+            return self._lines(block)  # lines to drop or rewrite: take them one by one
+        self._scan(records, states)
+        return block
+
+    def _states(
+        self, envelopes: list[Envelope], records: list[RecordEnvelope | None]
+    ) -> dict[int, dict[str, Any]] | None:
+        """The block's states by position, decoded, if all its other messages are records;
+        None if it holds anything else (a LOG, a TRACE, a malformed state)."""
+        states: dict[int, dict[str, Any]] = {}
+        start = 0
+        while True:
+            try:
+                index = records.index(None, start)  # C-level: the records are skipped
+            except ValueError:
+                return states
+            state = _state(envelopes[index])
+            if state is None:
+                return None
+            states[index] = state
+            start = index + 1
+
+    def _scan(self, records: list[RecordEnvelope | None], states: dict[int, Any]) -> None:
+        """Count the records and hold the states of a block of only those, in order."""
         total = len(records)
-        # Lines that are not records, in order: True = forward, False = drop, bytes = replace.
-        edits: dict[int, bool | bytes] = {}
-        renamed = False
         start = 0
         while start < total:
-            try:
-                end = records.index(None, start)
-            except ValueError:
-                end = total
+            end = next(iter(states), total)
             if end > start:
-                segment = records if end - start == total else records[start:end]
-                if not self._count(segment):
-                    renamed = True
+                self._count(records if end - start == total else records[start:end])
             if end < total:
-                envelope = envelopes[end]
-                is_state = envelope.type == "STATE" and bool(envelope.state)
                 # A state is held when its place in the stream is reached: what it covers is
                 # exactly what was counted before it.
-                edits[end] = self._hold(envelope) if is_state else False
+                hold_state(self.checkpoints, states.pop(end))
             start = end + 1
-        if total > len(edits) or any(edit is not False for edit in edits.values()):
+        if total:
             self.last_message = time.monotonic()
-        if not renamed and all(edit is True for edit in edits.values()):
-            return block
-        return self._assemble(block, envelopes, edits)
 
-    def _assemble(
-        self, block: bytes | memoryview, envelopes: list[Envelope], edits: dict[int, bool | bytes]
-    ) -> bytes | None:
-        lines = bytes(block).split(b"\n")
-        lines.pop()  # the block ends with a newline
-        out: list[bytes] = []
-        for index, line in enumerate(lines):
-            edit = edits.get(index, True)
-            if index not in edits:  # a record
-                record = envelopes[index].record
-                assert record is not None
-                key = (record.stream, record.namespace)
-                target = self.namespacing.map(*key) if self.renames else key
-                out.append(line if target == key else rename_record(line, target))
-            elif edit is True:
-                out.append(line)
-            elif edit is False:
-                if envelopes[index].type != "STATE":
-                    self.seen.other("source", envelopes[index], line)
-            else:
-                out.append(edit)
-        if not out:
-            return None
-        out.append(b"")
-        return b"\n".join(out)
-
-    def _count(self, segment: list[Any]) -> bool:
-        """Count a run of records; False if one of them must be renamed."""
+    def _count(self, segment: list[Any]) -> None:
+        """Count a run of records: C-level passes when they are all of one stream."""
         size = len(segment)
         names = list(map(_stream, segment))
         first = names[0]
@@ -198,40 +197,38 @@ class SourcePump:
                 counts = self.checkpoints.slot((first, space))
                 counts[0] += size
                 counts[1] += sum(map(len, map(_data, segment)))
-                return not self.renames or self.namespacing.map(first, space) == (first, space)
+                return
         slot = self.checkpoints.slot
-        same = True
         for record in segment:
-            key = (record.stream, record.namespace)
-            counts = slot(key)
+            counts = slot((record.stream, record.namespace))
             counts[0] += 1
             counts[1] += len(record.data)
-            if self.renames and self.namespacing.map(*key) != key:
-                same = False
-        return same
 
     def _lines(self, block: bytes | memoryview) -> bytes | None:
-        """The slow path, for a block that does not decode as a whole: line by line."""
+        """The careful path, line by line: drop what is not for the destination, rename."""
         lines = bytes(block).split(b"\n")
         lines.pop()  # the block ends with a newline
         out: list[bytes] = []
         activity = False
+        slot = self.checkpoints.slot
+        rename = self.namespacing.map if self.renames else None
         for line in lines:
-            if not line.strip():
+            if not line or line.isspace():
                 continue
             try:
                 envelope = envelope_decoder.decode(line)
             except msgspec.DecodeError:
-                self.seen.unreadable("source", line)
+                if not self.stopping:  # else: the last line, cut when the source was killed
+                    self.seen.unreadable("source", line)
                 continue
             record = envelope.record
             if record is not None:
                 activity = True
                 key = (record.stream, record.namespace)
-                counts = self.checkpoints.slot(key)
+                counts = slot(key)
                 counts[0] += 1
                 counts[1] += len(record.data)
-                target = self.namespacing.map(*key) if self.renames else key
+                target = rename(*key) if rename else key
                 out.append(line if target == key else rename_record(line, target))
             elif envelope.type == "STATE" and envelope.state:
                 activity = True
@@ -250,14 +247,24 @@ class SourcePump:
     def _hold(self, envelope: Envelope) -> bool | bytes:
         """Hold a source state. True: forward its line as it is; False: drop it (malformed);
         bytes: forward this line instead (the stream renamed for the destination)."""
-        try:
-            state = msgspec.json.decode(envelope.state)
-            if not isinstance(state, dict):
-                raise ValueError("a state must be an object")
-            return hold_state(self.checkpoints, state) or True
-        except (msgspec.DecodeError, ValueError) as exc:
-            self.seen.log.write("source", "WARN", f"(malformed STATE message dropped) {exc}")
+        state = _state(envelope)
+        if state is None:
+            self.seen.log.write("source", "WARN", "(malformed STATE message dropped)")
             return False
+        return hold_state(self.checkpoints, state) or True
+
+
+def _state(envelope: Envelope) -> dict[str, Any] | None:
+    """A STATE message's state, decoded; None if it is not one or is malformed."""
+    if envelope.type != "STATE" or not envelope.state:
+        return None
+    try:
+        state = msgspec.json.decode(envelope.state)
+        if isinstance(state, dict) and (state_kind(state) != "STREAM" or descriptor_of(state)):
+            return state
+    except (msgspec.DecodeError, ValueError):
+        pass
+    return None
 
 
 def hold_state(checkpoints: Checkpoints, state: dict[str, Any]) -> bytes | None:

@@ -54,8 +54,14 @@ def run_attempt(
     cancel: threading.Event,
 ) -> AttemptResult:
     """Run one attempt to its end (blocking). Never raises for connector trouble: that is a
-    failed result with Airbyte failure reasons."""
-    log = AttemptLog(plan.log_path)
+    failed result with Airbyte failure reasons.
+
+    `commit_state` gets the connection's full new state (from a relay thread) once the
+    destination has echoed a state: at most every `settings.state_commit_seconds` (the
+    latest confirmed state; 0 = every echo), and always for the last one before returning.
+    `report_progress` is called about every second; `cancel` stops both connectors.
+    """
+    log = AttemptLog(plan.log_path, plan.secrets)
     try:
         return Attempt(plan, runners, settings, log, commit_state, report_progress, cancel).run()
     except Exception as exc:
@@ -220,6 +226,7 @@ class Attempt:
                 connectors.close_outputs()
             for tail in tails:
                 tail.poll(final=True)
+                tail.path.unlink(missing_ok=True)  # copied, masked, into the attempt log
             self._report()
 
     def _thread(self, run: Callable[[], None], name: str) -> threading.Thread:
@@ -256,6 +263,20 @@ class Attempt:
                         )
                     )
                     return
+            if (
+                pump is not None
+                and pump.sending
+                and now - pump.send_started > settings.destination_timeout_seconds
+            ):
+                self.seen.fail(
+                    failure(
+                        "destination",
+                        "destination_timeout",
+                        "The destination is unresponsive: it has not read its input for "
+                        f"{settings.destination_timeout_seconds:g} s",
+                    )
+                )
+                return
             if pump is not None and pump.ended.is_set():
                 if pump.failed:
                     return
@@ -355,10 +376,14 @@ class Attempt:
                 )
             )
 
+    def _masked(self, reason: dict[str, Any]) -> dict[str, Any]:
+        """A failure reason with secret values taken out of its texts (clients see them)."""
+        return {k: self.log.mask(v) if isinstance(v, str) else v for k, v in reason.items()}
+
     def _result(self) -> AttemptResult:
         if not self.cancelled:
             self._exit_failures()
-        failures = [] if self.cancelled else list(self.seen.failures)
+        failures = [] if self.cancelled else [self._masked(f) for f in self.seen.failures]
         codes = self.connectors.codes
         codes_ok = codes.get("destination") == 0 and (self.reset or codes.get("source") == 0)
         succeeded = not self.cancelled and not failures and codes_ok
