@@ -542,6 +542,27 @@ def test_reset_empties_the_streams_and_their_state(tmp_path: Path, local_root: P
     assert reset.commits[-1] == []  # the stream's state is gone
 
 
+def test_a_failed_source_never_ends_an_overwrite_as_if_complete(
+    tmp_path: Path, local_root: Path
+) -> None:
+    sqlite = {"destination_path": "/local/out.sqlite"}
+    good = run(
+        tmp_path, e2e(300), SQLITE, sqlite, sync_mode="full_refresh", destination_mode="overwrite"
+    )
+    assert good.result.succeeded, good.log
+    for mode in ("fail", "crash"):  # a TRACE ERROR then exit 1; exit 1 without a word
+        config = e2e(300, fault={"mode": mode, "after_records": 120})
+        bad = run(
+            tmp_path, config, SQLITE, sqlite, sync_mode="full_refresh", destination_mode="overwrite"
+        )
+        assert not bad.result.succeeded
+        assert bad.result.failures[0]["failureOrigin"] == "source"
+        # The destination was stopped, not told the input was complete: the table that the
+        # last good sync wrote is still there, not 120 rows of a partial refresh.
+        assert rows(local_root / "out.sqlite", "data_stream") == 300
+        assert_nothing_left(bad.started)
+
+
 class Trickle:
     """A pipe that hands over its bytes in pieces of the given sizes."""
 
@@ -566,18 +587,10 @@ def test_blocks_are_whole_lines_whatever_the_reads() -> None:
         list(iter_chunks(Trickle(b"y" * 10_000 + b"\n", [999] * 20), 5000, chunk_bytes=1024))  # type: ignore[arg-type]
 
 
-class Sink(io.BytesIO):
-    """The destination's stdin: keeps what was written when the relay closes it."""
-
-    def close(self) -> None:
-        self.written = self.getvalue()
-        super().close()
-
-
 def pump_lines(tmp_path: Path, lines: list[bytes]) -> tuple[bytes, Checkpoints, str]:
     checkpoints = Checkpoints([], Namespacing({}))
     log = AttemptLog(tmp_path / "pump.log")
-    sink = Sink()
+    sink = io.BytesIO()  # the destination's stdin
     pump = SourcePump(
         io.BufferedReader(io.BytesIO(b"\n".join(lines) + b"\n")),
         sink,
@@ -588,7 +601,8 @@ def pump_lines(tmp_path: Path, lines: list[bytes]) -> tuple[bytes, Checkpoints, 
     )
     pump.run()
     log.close()
-    return sink.written, checkpoints, (tmp_path / "pump.log").read_text()
+    assert not sink.closed  # ending the destination's input is the relay's decision, not the pump's
+    return sink.getvalue(), checkpoints, (tmp_path / "pump.log").read_text()
 
 
 def record(stream: str, n: int) -> bytes:

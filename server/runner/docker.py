@@ -190,7 +190,14 @@ class DockerContainer:
         if self._exit_code is not None:
             return self._exit_code
         try:
-            result = self._api.wait(self.id, timeout=timeout)
+            if timeout is not None and timeout <= 0:
+                # "Has it exited?" without waiting: the engine's wait API refuses a 0 timeout.
+                state = self._api.inspect_container(self.id)["State"]
+                if state.get("Running"):
+                    raise TimeoutError("connector still running")
+                result = {"StatusCode": state.get("ExitCode", -1)}
+            else:
+                result = self._api.wait(self.id, timeout=timeout)
         except requests.exceptions.ReadTimeout:
             raise TimeoutError(f"connector still running after {timeout} s") from None
         except requests.exceptions.ConnectionError as exc:
@@ -219,11 +226,14 @@ class DockerContainer:
     def _remove(self) -> None:
         import docker.errors
 
+        # Shut the attach socket down first, in both directions: a thread blocked writing to
+        # the container's stdin gets an error instead of hanging, and the engine is not left
+        # pushing output nobody reads while it removes the container.
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
             self._api.remove_container(self.id, force=True)
         if self._pump.is_alive():
-            with contextlib.suppress(OSError):
-                self._sock.shutdown(socket.SHUT_RDWR)
             self._pump.join(STDIN_EOF_GRACE_SECONDS)
         with contextlib.suppress(OSError):
             self._sock.close()

@@ -59,6 +59,9 @@ class LocalProcess:
             except subprocess.TimeoutExpired:
                 self._signal(signal.SIGKILL)
                 self._proc.wait()
+        if self.stdin is not None:  # nobody writes to a stopped connector
+            with contextlib.suppress(OSError, ValueError):
+                self.stdin.close()
         self._close_log()
 
     def _signal(self, sig: signal.Signals) -> None:

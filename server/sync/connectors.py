@@ -109,7 +109,9 @@ class Connectors:
             self.exited.add(role)
 
     def close_outputs(self) -> None:
-        """Close our ends of their stdout pipes (once no thread reads them)."""
+        """Close our ends of their pipes (once no thread uses them)."""
         for connector in self.running.values():
-            with contextlib.suppress(OSError, ValueError):
-                connector.stdout.close()
+            for pipe in (connector.stdout, connector.stdin):
+                if pipe is not None:
+                    with contextlib.suppress(OSError, ValueError):
+                        pipe.close()

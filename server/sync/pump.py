@@ -122,7 +122,9 @@ class SourcePump:
             reason["stacktrace"] = traceback.format_exc()
             self.seen.fail(reason)
         finally:
-            self._close_destination_input()
+            # The destination's input is not closed here: an end of input reads as a complete
+            # sync to a destination (an overwrite would swap in a partial table), so the relay
+            # closes it only once the source has exited cleanly, and kills it otherwise.
             self.ended.set()
 
     def _send(self, data: bytes | memoryview) -> None:
@@ -130,7 +132,7 @@ class SourcePump:
         # Flushed per block: a state must reach the destination now, not when a buffer fills.
         self.destination_in.flush()
 
-    def _close_destination_input(self) -> None:
+    def close_destination_input(self) -> None:
         with contextlib.suppress(OSError, ValueError):
             self.destination_in.close()  # end of input: the destination can finish
 

@@ -285,7 +285,12 @@ class Attempt:
                     self.connectors.stop("source")
                 if source_done_at is None:
                     source_done_at = now
-                self.connectors.reap("source", since=source_done_at)
+                if "source" not in self.connectors.exited:
+                    self.connectors.reap("source", since=source_done_at)
+                    if "source" in self.connectors.exited and not self._source_ended_cleanly():
+                        return  # the finally block kills the destination before it commits
+                    if "source" in self.connectors.exited:
+                        pump.close_destination_input()  # end of input: it may finish now
             if reader.failed or not reader.flush_if_due():
                 return
             if reader.ended.is_set():
@@ -324,6 +329,13 @@ class Attempt:
                 self.connectors.stop("source")
             if "destination" in exited and (pump is None or "source" in exited):
                 return
+
+    def _source_ended_cleanly(self) -> bool:
+        """Exit code 0 and no error of its own: only then is the input to the destination
+        complete (a failed source's partial output must not be committed as a whole)."""
+        if self.connectors.codes.get("source") != 0 or "source" in self.connectors.killed:
+            return False
+        return not any(f.get("failureOrigin") == "source" for f in self.seen.failures)
 
     # --- results -------------------------------------------------------------------------
 
