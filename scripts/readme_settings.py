@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Render the README's settings table from `Settings` (its defaults and help strings).
 
-    python scripts/readme_settings.py          # rewrite the table in README.md
-    python scripts/readme_settings.py --check  # exit 1 if the table is out of date
+python scripts/readme_settings.py          # rewrite the table in README.md
+python scripts/readme_settings.py --check  # exit 1 if the table is out of date
 """
 
 from __future__ import annotations

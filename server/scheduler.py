@@ -1,8 +1,9 @@
 """The scheduler: one loop in the server that starts the syncs of scheduled connections.
 
 Every tick (at least every `scheduler_tick_seconds`, 1 s by default, and right at the next
-known slot) it looks at each active connection with a basic or cron schedule, decides from stored facts whether a sync is due, and if so creates the
-sync job and records the slot in one transaction, then wakes the worker. Nothing is kept only
+known slot) it looks at each active connection with a basic or cron schedule, decides from
+stored facts whether a sync is due, and if so creates the sync job and records the slot in one
+transaction, then wakes the worker. Nothing is kept only
 in memory (the in-memory cache merely saves recomputing), so a restart neither loses nor
 doubles a run.
 

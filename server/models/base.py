@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import msgspec
 
 M = TypeVar("M", bound=msgspec.Struct)
+
+# Paging values end up in SQLite, whose integers are 64-bit: bounded, a huge value is a 422.
+PageSize = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+RowOffset = Annotated[int, msgspec.Meta(ge=0, le=2**62)]
 
 
 class Model(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):

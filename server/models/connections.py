@@ -14,7 +14,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from server.models.base import Model
+from server.models.base import Model, PageSize, RowOffset
 from server.models.definitions import ResourceRequirements
 
 SyncMode = Literal["full_refresh", "incremental"]
@@ -218,8 +218,8 @@ class ConnectionListRequestBody(Model):
     """`connections/list`: `{workspaceId}`; `pageSize`/`rowOffset` page a large workspace."""
 
     workspace_id: UUID
-    page_size: Annotated[int, Meta(ge=1)] | None = None
-    row_offset: Annotated[int, Meta(ge=0)] = 0
+    page_size: PageSize | None = None
+    row_offset: RowOffset = 0
 
 
 class ConnectionReadList(Model):

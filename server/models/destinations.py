@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from msgspec import Meta
-
-from server.models.base import Model
+from server.models.base import Model, PageSize
 from server.models.sources import ActorName
 
 
@@ -58,7 +56,7 @@ class DestinationListRequestBody(Model):
     (the 2020 body) is the common case. `pageSize` bounds the reply."""
 
     workspace_id: UUID
-    page_size: Annotated[int, Meta(ge=1)] | None = None
+    page_size: PageSize | None = None
 
 
 class DestinationReadList(Model):

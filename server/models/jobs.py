@@ -13,7 +13,7 @@ from uuid import UUID
 
 from msgspec import Meta
 
-from server.models.base import Model
+from server.models.base import Model, PageSize, RowOffset
 
 JobStatus = Literal["pending", "running", "incomplete", "failed", "succeeded", "cancelled"]
 JobConfigType = Literal[
@@ -181,8 +181,8 @@ class JobIdRequestBody(Model):
 
 
 class Pagination(Model):
-    page_size: Annotated[int, Meta(ge=1)] | None = None
-    row_offset: Count | None = None
+    page_size: PageSize | None = None
+    row_offset: RowOffset | None = None
 
 
 class JobListRequestBody(Model):

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from msgspec import Meta
 
-from server.models.base import Model
+from server.models.base import Model, PageSize
 
 ActorName = Annotated[str, Meta(min_length=1, max_length=256)]
 
@@ -59,7 +59,7 @@ class SourceListRequestBody(Model):
     (the 2020 body) is the common case. `pageSize` bounds the reply."""
 
     workspace_id: UUID
-    page_size: Annotated[int, Meta(ge=1)] | None = None
+    page_size: PageSize | None = None
 
 
 class SourceReadList(Model):

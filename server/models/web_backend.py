@@ -3,12 +3,10 @@ web app (and older tools built on its API) read them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
-from msgspec import Meta
-
-from server.models.base import Model
+from server.models.base import Model, PageSize, RowOffset
 from server.models.connections import (
     AirbyteCatalog,
     ConnectionSchedule,
@@ -35,8 +33,8 @@ class WebBackendConnectionRequestBody(Model):
 
 class WebBackendConnectionListRequestBody(Model):
     workspace_id: UUID
-    page_size: Annotated[int, Meta(ge=1)] | None = None
-    row_offset: Annotated[int, Meta(ge=0)] = 0
+    page_size: PageSize | None = None
+    row_offset: RowOffset = 0
 
 
 class WebBackendConnectionRead(Model):
