@@ -557,8 +557,8 @@ def test_a_failed_source_never_ends_an_overwrite_as_if_complete(
         )
         assert not bad.result.succeeded
         assert bad.result.failures[0]["failureOrigin"] == "source"
-        # The destination was stopped, not told the input was complete: the table that the
-        # last good sync wrote is still there, not 120 rows of a partial refresh.
+        # The destination was told the stream is INCOMPLETE before its input ended: the table
+        # that the last good sync wrote is still there, not 120 rows of a partial refresh.
         assert rows(local_root / "out.sqlite", "data_stream") == 300
         assert_nothing_left(bad.started)
 

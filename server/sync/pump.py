@@ -28,7 +28,13 @@ from typing import IO, Any
 
 import msgspec
 
-from server.protocol import Envelope, RecordEnvelope, envelope_decoder
+from server.protocol import (
+    AirbyteTraceMessage,
+    Envelope,
+    RecordEnvelope,
+    decode_payload,
+    envelope_decoder,
+)
 from server.runner.lines import LineTooLong
 from server.sync.catalog import Namespacing, StreamKey
 from server.sync.checkpoints import Checkpoints, descriptor_of, state_kind
@@ -89,6 +95,7 @@ class SourcePump:
         self.failed = False  # the pump failed the attempt (recorded in observations)
         self.destination_gone = False  # the destination stopped reading its input
         self.stopping = False  # set before the connectors are killed on purpose
+        self.complete: set[StreamKey] = set()  # streams the source reported COMPLETE
 
     @property
     def reading(self) -> bool:
@@ -239,12 +246,46 @@ class SourcePump:
                     out.append(line if edit is True else edit)
             else:
                 self.seen.other("source", envelope, line)
+                status = self._stream_status(envelope, line)
+                if status is not None:
+                    out.append(status)
         if activity:
             self.last_message = time.monotonic()
         if not out:
             return None
         out.append(b"")
         return b"\n".join(out)
+
+    def _stream_status(self, envelope: Envelope, line: bytes) -> bytes | None:
+        """A stream status trace goes on to the destination as well (as Airbyte's platform
+        does): a destination completes a stream's overwrite only for a COMPLETE stream."""
+        if envelope.type != "TRACE" or not envelope.trace:
+            return None
+        try:
+            trace = decode_payload(envelope.trace, AirbyteTraceMessage)
+        except (msgspec.DecodeError, ValueError):
+            return None
+        status = trace.stream_status
+        if trace.type != "STREAM_STATUS" or status is None:
+            return None
+        key = (status.stream_descriptor.name, status.stream_descriptor.namespace)
+        if status.status == "COMPLETE":
+            self.complete.add(key)
+        target = self.namespacing.map(*key) if self.renames else key
+        return line if target == key else stream_status_line(target, status.status)
+
+    def mark_incomplete(self, streams: list[StreamKey]) -> None:
+        """Tell the destination that the streams the source did not finish are INCOMPLETE,
+        before its input ends: it then keeps what it was sent (committing up to the last
+        state) but completes no overwrite with a partial stream."""
+        lines = [
+            stream_status_line(self.namespacing.map(*key), "INCOMPLETE")
+            for key in streams
+            if key not in self.complete
+        ]
+        if lines:
+            with contextlib.suppress(OSError, ValueError):
+                self._send(b"\n".join(lines) + b"\n")
 
     def _hold(self, envelope: Envelope) -> bool | bytes:
         """Hold a source state. True: forward its line as it is; False: drop it (malformed);
@@ -254,6 +295,18 @@ class SourcePump:
             self.seen.log.write("source", "WARN", "(malformed STATE message dropped)")
             return False
         return hold_state(self.checkpoints, state) or True
+
+
+def stream_status_line(stream: StreamKey, status: str) -> bytes:
+    """A TRACE STREAM_STATUS message line for the destination."""
+    name, namespace = stream
+    descriptor = {"name": name} if namespace is None else {"name": name, "namespace": namespace}
+    trace = {
+        "type": "STREAM_STATUS",
+        "emitted_at": time.time() * 1000,
+        "stream_status": {"stream_descriptor": descriptor, "status": status},
+    }
+    return msgspec.json.encode({"type": "TRACE", "trace": trace})
 
 
 def _state(envelope: Envelope) -> dict[str, Any] | None:

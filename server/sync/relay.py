@@ -287,9 +287,9 @@ class Attempt:
                     source_done_at = now
                 if "source" not in self.connectors.exited:
                     self.connectors.reap("source", since=source_done_at)
-                    if "source" in self.connectors.exited and not self._source_ended_cleanly():
-                        return  # the finally block kills the destination before it commits
                     if "source" in self.connectors.exited:
+                        if not self._source_ended_cleanly():
+                            pump.mark_incomplete(self.streams)
                         pump.close_destination_input()  # end of input: it may finish now
             if reader.failed or not reader.flush_if_due():
                 return
@@ -331,8 +331,8 @@ class Attempt:
                 return
 
     def _source_ended_cleanly(self) -> bool:
-        """Exit code 0 and no error of its own: only then is the input to the destination
-        complete (a failed source's partial output must not be committed as a whole)."""
+        """Exit code 0 and no error of its own: only then is the destination's input complete
+        (a failed source's partial streams must not complete an overwrite)."""
         if self.connectors.codes.get("source") != 0 or "source" in self.connectors.killed:
             return False
         return not any(f.get("failureOrigin") == "source" for f in self.seen.failures)
