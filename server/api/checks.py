@@ -87,9 +87,8 @@ async def _checked(
 async def check_connection_to_source(
     body: SourceIdRequestBody, ctx: Context
 ) -> CheckConnectionRead:
-    source = await ctx.store.read(sources.get_source, str(body.source_id))
-    definition = await ctx.store.read(
-        definitions.get_source_definition, str(source.source_definition_id)
+    source, definition = await ctx.store.read(
+        sources.get_source_with_definition, str(body.source_id)
     )
     return await run_check(ctx, definition, source.connection_configuration, str(body.source_id))
 
@@ -97,9 +96,8 @@ async def check_connection_to_source(
 async def check_connection_to_source_for_update(
     body: SourceUpdate, ctx: Context
 ) -> CheckConnectionRead:
-    source = await ctx.store.read(sources.get_source, str(body.source_id))
-    definition = await ctx.store.read(
-        definitions.get_source_definition, str(source.source_definition_id)
+    source, definition = await ctx.store.read(
+        sources.get_source_with_definition, str(body.source_id)
     )
     return await _checked(
         ctx,
@@ -127,9 +125,8 @@ async def execute_source_check_connection(
 async def check_connection_to_destination(
     body: DestinationIdRequestBody, ctx: Context
 ) -> CheckConnectionRead:
-    destination = await ctx.store.read(destinations.get_destination, str(body.destination_id))
-    definition = await ctx.store.read(
-        definitions.get_destination_definition, str(destination.destination_definition_id)
+    destination, definition = await ctx.store.read(
+        destinations.get_destination_with_definition, str(body.destination_id)
     )
     return await run_check(
         ctx, definition, destination.connection_configuration, str(body.destination_id)
@@ -139,9 +136,8 @@ async def check_connection_to_destination(
 async def check_connection_to_destination_for_update(
     body: DestinationUpdate, ctx: Context
 ) -> CheckConnectionRead:
-    destination = await ctx.store.read(destinations.get_destination, str(body.destination_id))
-    definition = await ctx.store.read(
-        definitions.get_destination_definition, str(destination.destination_definition_id)
+    destination, definition = await ctx.store.read(
+        destinations.get_destination_with_definition, str(body.destination_id)
     )
     return await _checked(
         ctx,

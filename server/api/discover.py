@@ -84,9 +84,8 @@ async def run_discover(
 async def discover_schema_for_source(
     body: SourceDiscoverSchemaRequestBody, ctx: Context
 ) -> SourceDiscoverSchemaRead:
-    source = await ctx.store.read(sources.get_source, str(body.source_id))
-    definition = await ctx.store.read(
-        definitions.get_source_definition, str(source.source_definition_id)
+    source, definition = await ctx.store.read(
+        sources.get_source_with_definition, str(body.source_id)
     )
     return await run_discover(
         ctx,

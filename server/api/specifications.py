@@ -71,10 +71,7 @@ async def get_source_definition_specification(
 async def get_specification_for_source_id(
     body: SourceIdRequestBody, ctx: Context
 ) -> SourceDefinitionSpecificationRead:
-    source = await ctx.store.read(sources.get_source, str(body.source_id))
-    definition = await ctx.store.read(
-        definitions.get_source_definition, str(source.source_definition_id)
-    )
+    _, definition = await ctx.store.read(sources.get_source_with_definition, str(body.source_id))
     return await _source_spec(ctx, definition)
 
 
@@ -92,9 +89,8 @@ async def get_destination_definition_specification(
 async def get_specification_for_destination_id(
     body: DestinationIdRequestBody, ctx: Context
 ) -> DestinationDefinitionSpecificationRead:
-    destination = await ctx.store.read(destinations.get_destination, str(body.destination_id))
-    definition = await ctx.store.read(
-        definitions.get_destination_definition, str(destination.destination_definition_id)
+    _, definition = await ctx.store.read(
+        destinations.get_destination_with_definition, str(body.destination_id)
     )
     return await _destination_spec(ctx, definition)
 

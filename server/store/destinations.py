@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from server.models.definitions import DestinationDefinitionRead
 from server.models.destinations import DestinationRead
 from server.store import documents
+from server.store.definitions import get_destination_definition
 
 TABLE = "destinations"
 KIND = "destination"
@@ -26,6 +28,14 @@ def insert_destination(db: Database, destination: DestinationRead) -> Destinatio
 
 def get_destination(db: Database, destination_id: str) -> DestinationRead:
     return documents.get_doc(db, TABLE, destination_id, DestinationRead, KIND)
+
+
+def get_destination_with_definition(
+    db: Database, destination_id: str
+) -> tuple[DestinationRead, DestinationDefinitionRead]:
+    """The destination and its definition, in one read (most connector calls need both)."""
+    destination = get_destination(db, destination_id)
+    return destination, get_destination_definition(db, str(destination.destination_definition_id))
 
 
 def list_destinations(

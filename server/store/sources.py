@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from server.models.definitions import SourceDefinitionRead
 from server.models.sources import SourceRead
 from server.store import documents
+from server.store.definitions import get_source_definition
 
 TABLE = "sources"
 KIND = "source"
@@ -26,6 +28,14 @@ def insert_source(db: Database, source: SourceRead) -> SourceRead:
 
 def get_source(db: Database, source_id: str) -> SourceRead:
     return documents.get_doc(db, TABLE, source_id, SourceRead, KIND)
+
+
+def get_source_with_definition(
+    db: Database, source_id: str
+) -> tuple[SourceRead, SourceDefinitionRead]:
+    """The source and its definition, in one read (most connector calls need both)."""
+    source = get_source(db, source_id)
+    return source, get_source_definition(db, str(source.source_definition_id))
 
 
 def list_sources(db: Database, workspace_id: str, limit: int | None = None) -> list[SourceRead]:
