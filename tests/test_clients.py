@@ -334,7 +334,9 @@ async def test_prefect_client_calls(client: httpx.AsyncClient) -> None:
 
     # AirbyteSync.wait_for_completion reads attempts[-1].attempt from the very first poll on.
     status = "pending"
-    while status not in PREFECT_TERMINAL:
+    for _ in range(600):
+        if status in PREFECT_TERMINAL:
+            break
         r = await client.post("/api/v1/jobs/get/", json={"id": job_id})
         assert r.status_code == 200
         info = r.json()
@@ -345,6 +347,21 @@ async def test_prefect_client_calls(client: httpx.AsyncClient) -> None:
         await anyio.sleep(0.1)
     assert status == "succeeded"
     assert records == 24  # 12 per stream, two streams
+
+
+async def test_prefect_reads_an_attempt_of_a_waiting_job(tmp_path: Path) -> None:
+    """A job still waiting for a free worker already has an attempt to read: prefect indexes
+    attempts[-1] unguarded on its first poll, and an empty list would crash the flow."""
+    async with running(create_app(fast_settings(tmp_path, max_concurrent_syncs=0))) as idle:
+        idle.headers.update(HEADERS)
+        conn = await connection(idle, "waiting")
+        r = await idle.post(
+            "/api/v1/connections/sync/", json={"connectionId": conn["connectionId"]}
+        )
+        job_id = r.json()["job"]["id"]
+        info = (await idle.post("/api/v1/jobs/get/", json={"id": job_id})).json()
+        assert info["job"]["status"] == "pending"
+        assert info["attempts"][-1]["attempt"]["recordsSynced"] == 0
 
 
 async def test_prefect_error_mapping(client: httpx.AsyncClient) -> None:
@@ -363,7 +380,9 @@ async def test_prefect_error_mapping(client: httpx.AsyncClient) -> None:
 async def test_prefect_inactive_connection_status(client: httpx.AsyncClient) -> None:
     """prefect only syncs when connections/get/ says `active`; it raises on inactive."""
     conn = await connection(client, "paused")
-    await call(client, "connections/update", {"connectionId": conn["connectionId"], "status": "inactive"})
+    await call(
+        client, "connections/update", {"connectionId": conn["connectionId"], "status": "inactive"}
+    )
     r = await client.post("/api/v1/connections/get/", json={"connectionId": conn["connectionId"]})
     assert r.json()["status"] == "inactive"
 
@@ -416,9 +435,13 @@ async def test_kestra_sync_already_running(client: httpx.AsyncClient) -> None:
     """A second sync of a connection with an active job: HTTP 409 and a message containing
     "already running" (kestra maps either to SyncAlreadyRunningException)."""
     conn = await connection(client, "kestra", records=100000, interval_ms=50)
-    first = await client.post("/api/v1/connections/sync/", json={"connectionId": conn["connectionId"]})
+    first = await client.post(
+        "/api/v1/connections/sync/", json={"connectionId": conn["connectionId"]}
+    )
     assert first.status_code == 200
-    second = await client.post("/api/v1/connections/sync/", json={"connectionId": conn["connectionId"]})
+    second = await client.post(
+        "/api/v1/connections/sync/", json={"connectionId": conn["connectionId"]}
+    )
     assert second.status_code == 409
     assert "already running" in second.json()["message"]
     await call(client, "jobs/cancel", {"id": first.json()["job"]["id"]})

@@ -6,8 +6,10 @@ Run inside a virtualenv holding dagster-airbyte (0.29.x still ships `AirbyteReso
     SLUICE_URL=http://127.0.0.1:8000 python scripts/clients/dagster_client.py
 
 Checks: `sync_and_poll` to success (jobs/get polling with logs, and jobs/list polling without),
-asset definitions from `load_assets_from_airbyte_instance` and their materialization, and the
-cancel that `sync_and_poll` sends when its poll times out.
+asset definitions from `load_assets_from_airbyte_instance` and their materialization, managed
+elements (check, apply, check again: nothing left to change; needs dagster-managed-elements),
+and the cancel that `sync_and_poll` sends when its poll times out. Names carry a random suffix
+because dagster matches sources, destinations and connections by name.
 """
 
 from __future__ import annotations
@@ -116,7 +118,7 @@ def main() -> int:
         airbyte=resource(), connections=[managed_connection(managed_name)]
     )
     planned = str(managed.check())
-    checks.check("managed check plans the connection", managed_name in planned, planned)
+    checks.check("managed check plans the connection", managed_name in planned)
     managed.apply()
     again = str(managed.check())
     checks.check("managed apply converges", managed_name not in again, again)
@@ -136,9 +138,9 @@ def main() -> int:
         checks.check("poll timeout raises", False)
     except Failure as exc:
         checks.check("poll timeout raises", "Timeout" in str(exc), exc)
-    jobs = api.call(
-        "jobs/list", {"configTypes": ["sync"], "configId": slow["connectionId"]}
-    )["jobs"]
+    jobs = api.call("jobs/list", {"configTypes": ["sync"], "configId": slow["connectionId"]})[
+        "jobs"
+    ]
     status = jobs[0]["job"]["status"] if jobs else None
     checks.check("the timed-out job was cancelled", status == "cancelled", status)
     checks.check("cancel returned promptly", time.monotonic() - before < 30)

@@ -84,7 +84,9 @@ async def sync_with_task(connection_id: str) -> dict[str, object]:
 
 
 def main() -> int:
-    checks = api.Checks(f"prefect-airbyte {version('prefect-airbyte')} (prefect {version('prefect')})")
+    checks = api.Checks(
+        f"prefect-airbyte {version('prefect-airbyte')} (prefect {version('prefect')})"
+    )
     connection = api.make_connection("prefect", records=30, streams=1)
     connection_id = connection["connectionId"]
 
