@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Build the image of every built-in connector (connectors/*/Dockerfile), FROM the local base
-# image, with build context connectors/ so each Dockerfile can COPY the package. Then build
-# Airbyte's source-faker image. Each image is tagged with its Dockerfile's labels
-# (io.airbyte.name:io.airbyte.version, e.g. sluice/source-e2e-test:0.1.0).
+# Build the image of every built-in connector (connectors/*/Dockerfile) on a shared runtime
+# image (connectors/Dockerfile.runtime, FROM the local base image), with build context
+# connectors/. Then build Airbyte's source-faker image. Each image is tagged with its
+# Dockerfile's labels (io.airbyte.name:io.airbyte.version, e.g. sluice/source-e2e-test:0.1.0).
 #
-# Cached: an image whose label io.sluice.source-hash matches the hash of its Dockerfile, the
-# package sources and the base image is kept. --force rebuilds everything.
+# Cached: an image whose label io.sluice.source-hash matches the hash of what it is built from
+# (its Dockerfile, and the package sources and base image through the runtime image) is kept.
+# --force rebuilds everything.
 #
 # Dockerfiles may COPY .docker-build/host-ca.crt: the host's CA bundle, staged here so pip
 # inside a build reaches PyPI (builds run with --network host; the engine has no bridge).
@@ -38,20 +39,14 @@ label() { # label <dockerfile> <name>: the value of LABEL <name>=... in a Docker
     sed -n "s/^LABEL .*$2=\\([^ ]*\\).*/\\1/p" "$1" | head -n 1 | tr -d '"'
 }
 
-built=0
-for dockerfile in "$context"/*/Dockerfile; do
-    [ -e "$dockerfile" ] || continue
-    connector="$(basename "$(dirname "$dockerfile")")"
-    name="$(label "$dockerfile" io.airbyte.name)"
-    version="$(label "$dockerfile" io.airbyte.version)"
-    image="${name:-sluice/$connector}:${version:-0.1.0}"
-    hash="$(printf '%s %s %s' "$package_hash" "$(sha256sum <"$dockerfile")" "$base_id" |
-        sha256sum | cut -d' ' -f1)"
+# build <image> <dockerfile> <hash>: build unless the image carries this hash already.
+build() {
+    local image="$1" dockerfile="$2" hash="$3" current start log
     current="$(docker image inspect --format '{{index .Config.Labels "io.sluice.source-hash"}}' \
         "$image" 2>/dev/null || true)"
     if [ "$force" != "--force" ] && [ "$current" = "$hash" ]; then
         echo "build-connector-images: $image is up to date"
-        continue
+        return 1
     fi
     echo "build-connector-images: building $image"
     start=$SECONDS
@@ -62,7 +57,28 @@ for dockerfile in "$context"/*/Dockerfile; do
         exit 1
     fi
     echo "build-connector-images: $image built in $((SECONDS - start)) s"
+}
+
+# The layers all connectors share: the package, its dependencies, the user.
+runtime_image="sluice/connectors-runtime:0.1.0"
+runtime_hash="$(printf '%s %s %s' "$package_hash" "$(sha256sum <"$context/Dockerfile.runtime")" \
+    "$base_id" | sha256sum | cut -d' ' -f1)"
+built=0
+if build "$runtime_image" "$context/Dockerfile.runtime" "$runtime_hash"; then
     built=$((built + 1))
+fi
+runtime_id="$(docker image inspect --format '{{.Id}}' "$runtime_image")"
+
+for dockerfile in "$context"/*/Dockerfile; do
+    [ -e "$dockerfile" ] || continue
+    connector="$(basename "$(dirname "$dockerfile")")"
+    name="$(label "$dockerfile" io.airbyte.name)"
+    version="$(label "$dockerfile" io.airbyte.version)"
+    image="${name:-sluice/$connector}:${version:-0.1.0}"
+    hash="$(printf '%s %s' "$(sha256sum <"$dockerfile")" "$runtime_id" | sha256sum | cut -d' ' -f1)"
+    if build "$image" "$dockerfile" "$hash"; then
+        built=$((built + 1))
+    fi
 done
 echo "build-connector-images: $built connector image(s) built"
 if [ "$built" -gt 0 ]; then # drop the builds these replaced (untagged, carrying our label)
