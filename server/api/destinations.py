@@ -2,7 +2,8 @@
 
 Two seams keep configuration handling in one place for every path that touches a destination
 (these endpoints and web_backend's):
-- `prepare_configuration` is the only way a configuration gets into the store;
+- `specs.prepare_configuration` is the only way a configuration gets into the store
+  (validated against the connector's spec, masked secrets restored);
 - `present_destination` builds every DestinationRead that is sent.
 """
 
@@ -27,17 +28,6 @@ from server.models.destinations import (
 )
 from server.store import definitions, workspaces
 from server.store import destinations as store
-
-
-async def prepare_configuration(
-    ctx: Context,
-    definition: DestinationDefinitionRead,
-    configuration: dict[str, Any],
-    previous: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The configuration to store for a destination of `definition`, given what the client sent
-    and, on update, what is stored (`previous`). Raise InvalidInput (422) to refuse it."""
-    return await specs.prepare_configuration(ctx, definition, configuration, previous)
 
 
 async def present_destination(ctx: Context, destination: DestinationRead) -> DestinationRead:
@@ -78,7 +68,7 @@ async def new_destination(
     definition = await ctx.store.read(
         _definition_in_workspace, str(workspace_id), str(definition_id)
     )
-    prepared = await prepare_configuration(ctx, definition, configuration)
+    prepared = await specs.prepare_configuration(ctx, definition, configuration)
     return DestinationRead(
         destination_definition_id=definition_id,
         destination_id=uuid.uuid4(),
@@ -135,11 +125,10 @@ async def list_destinations_for_workspace(
 
 async def update_destination(body: DestinationUpdate, ctx: Context) -> DestinationRead:
     destination_id = str(body.destination_id)
-    current = await ctx.store.read(store.get_destination, destination_id)
-    definition = await ctx.store.read(
-        definitions.get_destination_definition, str(current.destination_definition_id)
+    current, definition = await ctx.store.read(
+        store.get_destination_with_definition, destination_id
     )
-    prepared = await prepare_configuration(
+    prepared = await specs.prepare_configuration(
         ctx, definition, body.connection_configuration, current.connection_configuration
     )
 

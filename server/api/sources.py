@@ -2,7 +2,8 @@
 
 Two seams keep configuration handling in one place for every path that touches a source
 (these endpoints and web_backend's):
-- `prepare_configuration` is the only way a configuration gets into the store;
+- `specs.prepare_configuration` is the only way a configuration gets into the store
+  (validated against the connector's spec, masked secrets restored);
 - `present_source` builds every SourceRead that is sent.
 """
 
@@ -27,17 +28,6 @@ from server.models.sources import (
 )
 from server.store import definitions, workspaces
 from server.store import sources as store
-
-
-async def prepare_configuration(
-    ctx: Context,
-    definition: SourceDefinitionRead,
-    configuration: dict[str, Any],
-    previous: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The configuration to store for a source of `definition`, given what the client sent
-    and, on update, what is stored (`previous`). Raise InvalidInput (422) to refuse it."""
-    return await specs.prepare_configuration(ctx, definition, configuration, previous)
 
 
 async def present_source(ctx: Context, source: SourceRead) -> SourceRead:
@@ -76,7 +66,7 @@ async def new_source(
     definition = await ctx.store.read(
         _definition_in_workspace, str(workspace_id), str(definition_id)
     )
-    prepared = await prepare_configuration(ctx, definition, configuration)
+    prepared = await specs.prepare_configuration(ctx, definition, configuration)
     return SourceRead(
         source_definition_id=definition_id,
         source_id=uuid.uuid4(),
@@ -121,11 +111,8 @@ async def list_sources_for_workspace(body: SourceListRequestBody, ctx: Context) 
 
 async def update_source(body: SourceUpdate, ctx: Context) -> SourceRead:
     source_id = str(body.source_id)
-    current = await ctx.store.read(store.get_source, source_id)
-    definition = await ctx.store.read(
-        definitions.get_source_definition, str(current.source_definition_id)
-    )
-    prepared = await prepare_configuration(
+    current, definition = await ctx.store.read(store.get_source_with_definition, source_id)
+    prepared = await specs.prepare_configuration(
         ctx, definition, body.connection_configuration, current.connection_configuration
     )
 

@@ -2,7 +2,7 @@
 latest sync embedded, and the 2020 web app's source/destination create and recreate.
 
 Every embedded source and destination goes through `present_source`/`present_destination`
-and every stored configuration through `prepare_configuration` (see api/sources.py).
+and every stored configuration through `specs.prepare_configuration` (see api/sources.py).
 """
 
 from __future__ import annotations
