@@ -97,10 +97,12 @@ def restore(sent: Any, stored: Any) -> Any:
     return sent
 
 
-def secret_values(configuration: dict[str, Any], spec: dict[str, Any]) -> list[str]:
-    """The secret values in `configuration` as text, longest first (for `mask_text`)."""
+def secret_values(configuration: dict[str, Any], spec: dict[str, Any] | None) -> list[str]:
+    """The secret values in `configuration` as text, longest first (for `mask_text`): those the
+    spec marks `airbyte_secret`, or with no spec at hand, those with secret-looking names."""
     found: set[str] = set()
-    _collect(configuration, mask(configuration, spec), found)
+    masked = mask_by_name(configuration) if spec is None else mask(configuration, spec)
+    _collect(configuration, masked, found)
     return sorted(found, key=len, reverse=True)
 
 

@@ -25,6 +25,7 @@ from server.runner.images import connector_image
 from server.runner.oneshot import CommandFailed
 from server.secrets import MASK, mask, mask_by_name, mask_text, restore, secret_values
 from server.store import connector_cache
+from server.store.connector_cache import spec_key
 
 log = logging.getLogger("sluice.specs")
 
@@ -34,13 +35,6 @@ MAX_SHOWN_VALUE = 1000
 
 class ConnectorUnavailable(BadRequest):
     """The connector could not be run."""
-
-
-def spec_key(connector: ConnectorImage) -> str:
-    """One cache entry per connector version and way of running it."""
-    if connector.runner == "process":
-        return f"process:{connector.docker_image}:{' '.join(connector.command)}"
-    return f"docker:{connector.docker_image}"
 
 
 async def connector_spec(

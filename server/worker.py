@@ -35,7 +35,8 @@ from server.connector_processes import AttemptRunners, kill_process_groups, proc
 from server.protocol import StreamDescriptor
 from server.runner.base import ConnectorImage
 from server.runner.images import connector_image
-from server.store import jobs, recovery, state
+from server.secrets import secret_values
+from server.store import connector_cache, jobs, recovery, state
 from server.store.connections import get_connection
 from server.store.definitions import get_destination_definition, get_source_definition
 from server.store.destinations import get_destination
@@ -79,6 +80,15 @@ def append_log(path: Path, message: str) -> None:
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
     with path.open("a", encoding="utf-8") as file:
         file.write(f"{stamp} platform > {message}\n")
+
+
+def _secrets(db: Database, definition: Any, configuration: dict[str, Any]) -> list[str]:
+    """A configuration's secret values, kept out of the attempt log: by the connector's cached
+    spec (every source and destination was validated against it when stored), else by name."""
+    spec = connector_cache.get_spec(
+        db, connector_cache.spec_key(connector_image(definition, "get_spec"))
+    )
+    return secret_values(configuration, None if spec is None else spec.connectionSpecification)
 
 
 class PlanError(Exception):
@@ -386,6 +396,14 @@ class Worker:
             input_state=state.get_state(db, job.config_id),
             job_dir=job_dir,
             log_path=log_path,
+            secrets=[
+                *_secrets(db, destination_definition, destination.connection_configuration),
+                *(
+                    ()
+                    if source is None
+                    else _secrets(db, source_definition, source.connection_configuration)
+                ),
+            ],
         )
 
     # --- start-up recovery ---------------------------------------------------------------

@@ -20,7 +20,12 @@ from sqlite_utils import Database
 from server.app import create_app
 from server.connector_processes import kill_process_groups, process_identity
 from server.errors import Conflict
+from server.protocol import ConnectorSpecification
+from server.runner.images import connector_image
 from server.store import jobs, recovery, state
+from server.store.connector_cache import put_spec, spec_key
+from server.store.definitions import get_destination_definition
+from server.worker import _secrets
 from tests.conftest import post, running
 from tests.test_api_jobs import e2e_connection, fast_settings, ok, wait_job
 from tests.test_sync_e2e import processes_mentioning
@@ -182,6 +187,22 @@ def test_reset_state_of_some_streams() -> None:
     assert [s["stream_descriptor"]["name"] for s in kept[0]["global"]["stream_states"]] == ["b"]
     assert state.without_streams([shared], [{"name": "a"}, {"name": "b", "namespace": "s"}]) == []
     assert state.without_streams([{"type": "LEGACY", "data": {}}], [{"name": "a"}]) == []
+
+
+def test_attempt_secrets_come_from_the_cached_spec_or_else_by_name(db: Database) -> None:
+    postgres = get_destination_definition(db, "25c5221d-dce2-4163-ade9-739ef790f503")
+    config = {"host": "db.internal", "username": "sluice", "password": "pw-123456"}
+    # No spec cached yet: values under secret-looking names are kept out of the log.
+    assert _secrets(db, postgres, config) == ["pw-123456"]
+    # With the connector's spec cached, its airbyte_secret marks decide.
+    spec = ConnectorSpecification(
+        connectionSpecification={
+            "type": "object",
+            "properties": {"host": {"type": "string", "airbyte_secret": True}},
+        }
+    )
+    put_spec(db, spec_key(connector_image(postgres, "get_spec")), spec)
+    assert _secrets(db, postgres, config) == ["db.internal"]
 
 
 def test_leftover_process_groups_are_killed_and_only_ours(tmp_path: Path) -> None:

@@ -26,9 +26,9 @@ from server.specs import (
     configuration_problems,
     definition_spec,
     problems_message,
-    spec_key,
 )
 from server.store import connector_cache, definitions, sources
+from server.store.connector_cache import spec_key
 
 
 def _read(catalog_id: str, catalog: AirbyteCatalog, info: Any) -> SourceDiscoverSchemaRead:

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from server.errors import NotFound
 from server.protocol import AirbyteCatalog, ConnectorSpecification
+from server.runner.base import ConnectorImage
 
 _encoder = msgspec.json.Encoder(order="sorted")
 
@@ -20,6 +21,13 @@ _encoder = msgspec.json.Encoder(order="sorted")
 def digest(value: Any) -> str:
     """A stable hash of a JSON value (keys sorted)."""
     return hashlib.sha256(_encoder.encode(value)).hexdigest()
+
+
+def spec_key(connector: ConnectorImage) -> str:
+    """One cache entry per connector version and way of running it."""
+    if connector.runner == "process":
+        return f"process:{connector.docker_image}:{' '.join(connector.command)}"
+    return f"docker:{connector.docker_image}"
 
 
 def get_spec(db: Database, key: str) -> ConnectorSpecification | None:
