@@ -64,7 +64,9 @@ class NormalizationDestinationDefinitionConfig(Model):
     normalization_integration_type: str | None = None
 
 
-class SourceDefinitionCreate(Model):
+class DefinitionCreate(Model):
+    """A connector to add: the same fields for sources and destinations."""
+
     name: Name
     docker_repository: DockerRepository
     docker_image_tag: DockerImageTag
@@ -75,15 +77,12 @@ class SourceDefinitionCreate(Model):
     command: Command | None = None
 
 
-class DestinationDefinitionCreate(Model):
-    name: Name
-    docker_repository: DockerRepository
-    docker_image_tag: DockerImageTag
-    documentation_url: str
-    icon: str | None = None
-    resource_requirements: ActorDefinitionResourceRequirements | None = None
-    runner: RunnerKind = "docker"
-    command: Command | None = None
+class SourceDefinitionCreate(DefinitionCreate):
+    pass
+
+
+class DestinationDefinitionCreate(DefinitionCreate):
+    pass
 
 
 class CustomSourceDefinitionCreate(Model):
@@ -100,26 +99,23 @@ class CustomDestinationDefinitionCreate(Model):
     scope_type: ScopeType | None = None
 
 
-class SourceDefinitionUpdate(Model):
+class DefinitionUpdate(Model):
     """Fields left out keep their stored value (Airbyte requires `dockerImageTag`; we do not)."""
 
+    docker_image_tag: DockerImageTag | None = None
+    name: Name | None = None
+    workspace_id: UUID | None = None
+    resource_requirements: ActorDefinitionResourceRequirements | None = None
+    runner: RunnerKind | None = None
+    command: Command | None = None
+
+
+class SourceDefinitionUpdate(DefinitionUpdate, kw_only=True):
     source_definition_id: UUID
-    docker_image_tag: DockerImageTag | None = None
-    name: Name | None = None
-    workspace_id: UUID | None = None
-    resource_requirements: ActorDefinitionResourceRequirements | None = None
-    runner: RunnerKind | None = None
-    command: Command | None = None
 
 
-class DestinationDefinitionUpdate(Model):
+class DestinationDefinitionUpdate(DefinitionUpdate, kw_only=True):
     destination_definition_id: UUID
-    docker_image_tag: DockerImageTag | None = None
-    name: Name | None = None
-    workspace_id: UUID | None = None
-    resource_requirements: ActorDefinitionResourceRequirements | None = None
-    runner: RunnerKind | None = None
-    command: Command | None = None
 
 
 class SourceDefinitionRead(Model):
