@@ -41,14 +41,10 @@ def get_destination_with_definition(
 def list_destinations(
     db: Database, workspace_id: str, limit: int | None = None
 ) -> list[DestinationRead]:
-    """The workspace's destinations, oldest first (the order of the `destinations_workspace`
-    index, so no sort), at most `limit` of them."""
-    sql = f"SELECT data FROM {TABLE} WHERE workspace_id = ? ORDER BY created_at, rowid"
-    args: list[object] = [workspace_id]
-    if limit is not None:
-        sql += " LIMIT ?"
-        args.append(limit)
-    return [documents.decode(row[0], DestinationRead) for row in db.execute(sql, args).fetchall()]
+    """The workspace's destinations, oldest first, at most `limit` of them."""
+    return documents.list_docs(
+        db, TABLE, DestinationRead, "workspace_id = ?", [workspace_id], limit
+    )
 
 
 def update_destination(db: Database, destination: DestinationRead) -> DestinationRead:

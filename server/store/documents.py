@@ -60,8 +60,9 @@ def list_docs(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[M]:
-    """Objects in creation order (oldest first), optionally paged."""
-    sql = f"SELECT data FROM {table} WHERE {where} ORDER BY rowid"
+    """Objects in creation order (oldest first), optionally paged. The order is the one of the
+    tables' (workspace_id, created_at) indexes, so a workspace's objects need no sort."""
+    sql = f"SELECT data FROM {table} WHERE {where} ORDER BY created_at, rowid"
     args = list(params)
     if limit is not None:
         sql += " LIMIT ? OFFSET ?"

@@ -39,14 +39,8 @@ def get_source_with_definition(
 
 
 def list_sources(db: Database, workspace_id: str, limit: int | None = None) -> list[SourceRead]:
-    """The workspace's sources, oldest first (the order of the `sources_workspace`
-    index, so no sort), at most `limit` of them."""
-    sql = f"SELECT data FROM {TABLE} WHERE workspace_id = ? ORDER BY created_at, rowid"
-    args: list[object] = [workspace_id]
-    if limit is not None:
-        sql += " LIMIT ?"
-        args.append(limit)
-    return [documents.decode(row[0], SourceRead) for row in db.execute(sql, args).fetchall()]
+    """The workspace's sources, oldest first, at most `limit` of them."""
+    return documents.list_docs(db, TABLE, SourceRead, "workspace_id = ?", [workspace_id], limit)
 
 
 def update_source(db: Database, source: SourceRead) -> SourceRead:
