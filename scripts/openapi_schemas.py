@@ -7,10 +7,17 @@ models the handlers are annotated with, so the two can never disagree on a field
 
     python scripts/openapi_schemas.py          # rewrite the components section
     python scripts/openapi_schemas.py --check  # exit 1 if it is out of date (tests do this)
+
+Descriptions come from docstrings, and how a docstring's indentation reaches the schema has
+changed between msgspec releases; so every description is normalized here (paragraphs kept,
+whitespace inside them collapsed), and `--check` compares the parsed components, not the text
+that a YAML library happens to write.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,10 +55,37 @@ def models() -> list[Any]:
     return types
 
 
+def normalize(text: str) -> str:
+    """A description as one line per paragraph, whatever indentation the docstring had."""
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
+
+
+def _normalized(node: Any) -> Any:
+    """`node` with descriptions normalized and `anyOf` members in one order (msgspec releases
+    differ on where `null` goes; the order means nothing to JSON Schema)."""
+    if isinstance(node, dict):
+        out = {
+            k: normalize(v) if k == "description" and isinstance(v, str) else _normalized(v)
+            for k, v in node.items()
+        }
+        if isinstance(out.get("anyOf"), list):
+            out["anyOf"] = sorted(out["anyOf"], key=_null_last)
+        return out
+    if isinstance(node, list):
+        return [_normalized(v) for v in node]
+    return node
+
+
+def _null_last(member: Any) -> tuple[bool, str]:
+    return member == {"type": "null"}, json.dumps(member, sort_keys=True)
+
+
 def components() -> dict[str, Any]:
-    _, schemas = msgspec.json.schema_components(
+    _, rendered = msgspec.json.schema_components(
         models(), ref_template="#/components/schemas/{name}"
     )
+    schemas = _normalized(rendered)
     responses = {
         name: {
             "description": text,
@@ -68,11 +102,28 @@ def render() -> str:
     return f"{head}\n\n{MARKER}\n{body}"
 
 
+def stale_schemas() -> list[str]:
+    """Names of the components (schemas and responses) the document has wrong, missing or extra."""
+    current = yaml.safe_load(DOCUMENT.read_text()).get("components") or {}
+    wanted = components()["components"]
+    names = []
+    for section in ("responses", "schemas"):
+        have, want = current.get(section) or {}, wanted[section]
+        names += [
+            f"{section}/{name}"
+            for name in sorted(set(have) | set(want))
+            if have.get(name) != want.get(name)
+        ]
+    return names
+
+
 def main(argv: list[str]) -> int:
     text = render()
     if "--check" in argv:
-        if DOCUMENT.read_text() != text:
+        stale = stale_schemas()
+        if stale:
             print("openapi/config.yaml components are stale: run scripts/openapi_schemas.py")
+            print("differing:", ", ".join(stale))
             return 1
         return 0
     DOCUMENT.write_text(text)
