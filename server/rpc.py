@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from server.context import Context
 from server.errors import BadRequest, PayloadTooLarge, from_decode_error
+from server.models.decoding import RequestDecoder
 
 Handler = Callable[..., Awaitable[Any]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -53,9 +54,8 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 def rpc(handler: Handler) -> Endpoint:
     model = body_type(handler)
-    decoder: msgspec.json.Decoder[Any] | None = (
-        msgspec.json.Decoder(model) if model is not None else None
-    )
+    # Strict msgspec types, except that `3.0` is taken where an integer goes (as Airbyte does).
+    decoder: RequestDecoder[Any] | None = RequestDecoder(model) if model is not None else None
 
     async def endpoint(request: Request) -> Response:
         ctx: Context = request.app.state.ctx

@@ -47,6 +47,10 @@ FailureType = Literal[
     "transient_error",
 ]
 Count = Annotated[int, Meta(ge=0)]
+# An RFC 3339 date-time with its offset, as Airbyte's `format: date-time` (Jackson's
+# OffsetDateTime) requires: the document then says what the server accepts, and `""` is refused
+# by both.
+Moment = Annotated[datetime, Meta(tz=True)]
 
 
 class StreamDescriptor(Model):
@@ -193,10 +197,10 @@ class JobListRequestBody(Model):
     including_job_id: int | None = None
     pagination: Pagination | None = None
     statuses: list[JobStatus] | None = None
-    created_at_start: datetime | None = None
-    created_at_end: datetime | None = None
-    updated_at_start: datetime | None = None
-    updated_at_end: datetime | None = None
+    created_at_start: Moment | None = None
+    created_at_end: Moment | None = None
+    updated_at_start: Moment | None = None
+    updated_at_end: Moment | None = None
     order_by_field: Literal["createdAt", "updatedAt"] | None = None
     order_by_method: Literal["ASC", "DESC"] | None = None
 
