@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import jsonschema
 import jsonschema.exceptions
 import jsonschema.validators
 import msgspec
+from sqlite_utils import Database
 
 from server.connector_jobs import job_info, run_connector
 from server.context import Context
@@ -23,7 +25,16 @@ from server.protocol import ConnectorSpecification
 from server.runner.base import ConnectorImage
 from server.runner.images import connector_image
 from server.runner.oneshot import CommandFailed
-from server.secrets import MASK, mask, mask_by_name, mask_text, restore, secret_values
+from server.secrets import (
+    MASK,
+    SecretPath,
+    mask_leaves,
+    mask_paths,
+    mask_text,
+    restore,
+    secret_paths,
+    secret_values,
+)
 from server.store import connector_cache
 from server.store.connector_cache import spec_key
 
@@ -141,15 +152,36 @@ async def prepare_configuration(
     return configuration
 
 
+def validated_secret_paths(
+    db: Database,
+    definition: SourceDefinitionRead | DestinationDefinitionRead,
+    previous: Sequence[SecretPath] | None = None,
+) -> list[SecretPath] | None:
+    """The secret paths to store with a configuration just validated (`prepare_configuration`
+    fetched and cached the spec), together with `previous` ones: a secret kept from an older
+    version of the connector stays masked. None when the spec is not cached (not known)."""
+    spec = connector_cache.get_spec(db, spec_key(connector_image(definition, "get_spec")))
+    if spec is None:
+        return None if previous is None else list(previous)
+    paths = secret_paths(spec.connectionSpecification)
+    return paths + [list(p) for p in previous or [] if list(p) not in paths]
+
+
 async def masked_configuration(
     ctx: Context,
     definition: SourceDefinitionRead | DestinationDefinitionRead,
     configuration: dict[str, Any],
+    stored_paths: Sequence[SecretPath] | None = None,
 ) -> dict[str, Any]:
-    """The configuration as a client may see it: every `airbyte_secret` masked."""
+    """The configuration as a client may see it: masked at the secret paths of the connector's
+    spec and at those stored with it; with neither known, every value is masked."""
     try:
         spec = await definition_spec(ctx, definition)
     except ConnectorUnavailable:
-        masked: dict[str, Any] = mask_by_name(configuration)
+        spec = None
+    if spec is None and stored_paths is None:
+        masked: dict[str, Any] = mask_leaves(configuration)
         return masked
-    return mask(configuration, spec.connectionSpecification)
+    paths = [*(secret_paths(spec.connectionSpecification) if spec else []), *(stored_paths or [])]
+    shown: dict[str, Any] = mask_paths(configuration, paths)
+    return shown

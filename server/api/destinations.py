@@ -26,17 +26,24 @@ from server.models.destinations import (
     DestinationReadList,
     DestinationUpdate,
 )
+from server.secrets import SecretPath
 from server.store import definitions, workspaces
 from server.store import destinations as store
 
 
 async def present_destination(ctx: Context, destination: DestinationRead) -> DestinationRead:
-    """The DestinationRead a client sees for a stored destination."""
-    definition = await ctx.store.read(
-        definitions.get_destination_definition, str(destination.destination_definition_id)
-    )
+    """The DestinationRead a client sees for a stored destination: masked by its connector's
+    spec and by the secret paths stored with it (the spec may not be available any more)."""
+
+    def read(db: Database) -> tuple[DestinationDefinitionRead, list[SecretPath] | None]:
+        definition = definitions.get_destination_definition(
+            db, str(destination.destination_definition_id)
+        )
+        return definition, store.get_secret_paths(db, str(destination.destination_id))
+
+    definition, paths = await ctx.store.read(read)
     configuration = await specs.masked_configuration(
-        ctx, definition, destination.connection_configuration
+        ctx, definition, destination.connection_configuration, paths
     )
     return msgspec.structs.replace(destination, connection_configuration=configuration)
 
@@ -51,10 +58,11 @@ def _definition_in_workspace(
 
 def _insert(db: Database, destination: DestinationRead) -> DestinationRead:
     # Checked again inside the write: the workspace or definition may have gone meanwhile.
-    _definition_in_workspace(
+    definition = _definition_in_workspace(
         db, str(destination.workspace_id), str(destination.destination_definition_id)
     )
-    return store.insert_destination(db, destination)
+    paths = specs.validated_secret_paths(db, definition)
+    return store.insert_destination(db, destination, paths)
 
 
 async def new_destination(
@@ -137,7 +145,12 @@ async def update_destination(body: DestinationUpdate, ctx: Context) -> Destinati
         changed = msgspec.structs.replace(
             stored, connection_configuration=prepared, name=body.name or stored.name
         )
-        return store.update_destination(db, changed)
+        definition = definitions.get_destination_definition(
+            db, str(stored.destination_definition_id)
+        )
+        previous = store.get_secret_paths(db, destination_id)
+        paths = specs.validated_secret_paths(db, definition, previous)
+        return store.update_destination(db, changed, paths)
 
     return await present_destination(ctx, await ctx.store.write(update))
 

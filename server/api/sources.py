@@ -26,17 +26,22 @@ from server.models.sources import (
     SourceReadList,
     SourceUpdate,
 )
+from server.secrets import SecretPath
 from server.store import definitions, workspaces
 from server.store import sources as store
 
 
 async def present_source(ctx: Context, source: SourceRead) -> SourceRead:
-    """The SourceRead a client sees for a stored source."""
-    definition = await ctx.store.read(
-        definitions.get_source_definition, str(source.source_definition_id)
-    )
+    """The SourceRead a client sees for a stored source: masked by its connector's spec and
+    by the secret paths stored with it (the spec may not be available any more)."""
+
+    def read(db: Database) -> tuple[SourceDefinitionRead, list[SecretPath] | None]:
+        definition = definitions.get_source_definition(db, str(source.source_definition_id))
+        return definition, store.get_secret_paths(db, str(source.source_id))
+
+    definition, paths = await ctx.store.read(read)
     configuration = await specs.masked_configuration(
-        ctx, definition, source.connection_configuration
+        ctx, definition, source.connection_configuration, paths
     )
     return msgspec.structs.replace(source, connection_configuration=configuration)
 
@@ -51,8 +56,10 @@ def _definition_in_workspace(
 
 def _insert(db: Database, source: SourceRead) -> SourceRead:
     # Checked again inside the write: the workspace or definition may have gone meanwhile.
-    _definition_in_workspace(db, str(source.workspace_id), str(source.source_definition_id))
-    return store.insert_source(db, source)
+    definition = _definition_in_workspace(
+        db, str(source.workspace_id), str(source.source_definition_id)
+    )
+    return store.insert_source(db, source, specs.validated_secret_paths(db, definition))
 
 
 async def new_source(
@@ -121,7 +128,10 @@ async def update_source(body: SourceUpdate, ctx: Context) -> SourceRead:
         changed = msgspec.structs.replace(
             stored, connection_configuration=prepared, name=body.name or stored.name
         )
-        return store.update_source(db, changed)
+        definition = definitions.get_source_definition(db, str(stored.source_definition_id))
+        previous = store.get_secret_paths(db, source_id)
+        paths = specs.validated_secret_paths(db, definition, previous)
+        return store.update_source(db, changed, paths)
 
     return await present_source(ctx, await ctx.store.write(update))
 

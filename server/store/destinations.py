@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlite_utils import Database
 
 from server.models.definitions import DestinationDefinitionRead
@@ -13,12 +15,18 @@ TABLE = "destinations"
 KIND = "destination"
 
 
-def insert_destination(db: Database, destination: DestinationRead) -> DestinationRead:
+def insert_destination(
+    db: Database,
+    destination: DestinationRead,
+    secret_paths: Sequence[Sequence[str | None]] | None = None,
+) -> DestinationRead:
+    """Store the destination with the secret paths its configuration was validated with."""
     documents.insert_doc(
         db,
         TABLE,
         str(destination.destination_id),
         destination,
+        secret_paths=documents.encode_paths(secret_paths),
         workspace_id=str(destination.workspace_id),
         definition_id=str(destination.destination_definition_id),
         created_at=destination.created_at,
@@ -47,9 +55,25 @@ def list_destinations(
     )
 
 
-def update_destination(db: Database, destination: DestinationRead) -> DestinationRead:
-    documents.update_doc(db, TABLE, str(destination.destination_id), destination, KIND)
+def update_destination(
+    db: Database,
+    destination: DestinationRead,
+    secret_paths: Sequence[Sequence[str | None]] | None = None,
+) -> DestinationRead:
+    documents.update_doc(
+        db,
+        TABLE,
+        str(destination.destination_id),
+        destination,
+        KIND,
+        secret_paths=documents.encode_paths(secret_paths),
+    )
     return destination
+
+
+def get_secret_paths(db: Database, destination_id: str) -> list[list[str | None]] | None:
+    """The secret paths stored with the destination's configuration (None: not known)."""
+    return documents.get_secret_paths(db, TABLE, destination_id)
 
 
 def delete_destination(db: Database, destination_id: str) -> None:

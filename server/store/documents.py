@@ -86,5 +86,18 @@ def delete_doc(db: Database, table: str, id: str, kind: str) -> None:
         raise NotFound(f"Could not find {kind} with id: {id}", id=id)
 
 
+def encode_paths(paths: Sequence[Sequence[str | None]] | None) -> str | None:
+    """Secret paths (see `secrets.secret_paths`) for a `secret_paths` column; None: unknown."""
+    return None if paths is None else msgspec.json.encode(paths).decode()
+
+
+def get_secret_paths(db: Database, table: str, id: str) -> list[list[str | None]] | None:
+    """The secret paths stored with this object's configuration; None when not known."""
+    row = db.execute(f"SELECT secret_paths FROM {table} WHERE id = ?", [id]).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return msgspec.json.decode(row[0], type=list[list[str | None]])
+
+
 def ids(db: Database, table: str, where: str, params: Iterable[Any]) -> list[str]:
     return [row[0] for row in db.execute(f"SELECT id FROM {table} WHERE {where}", list(params))]

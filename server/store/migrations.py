@@ -239,6 +239,15 @@ def m006_schedules(db: Database) -> None:
     )
 
 
+def m007_secret_paths(db: Database) -> None:
+    """Each source's and destination's secret paths (JSON list of key lists, null for any key
+    or array item), as named by the spec its configuration was validated with: replies are
+    masked by them even when that spec can no longer be fetched. NULL: not known (rows older
+    than this migration), and then every leaf value is masked."""
+    db.execute("ALTER TABLE sources ADD COLUMN secret_paths TEXT")
+    db.execute("ALTER TABLE destinations ADD COLUMN secret_paths TEXT")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_configuration,
     m002_default_workspace,
@@ -246,4 +255,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m004_jobs,
     m005_connector_cache,
     m006_schedules,
+    m007_secret_paths,
 ]

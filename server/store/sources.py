@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlite_utils import Database
 
 from server.models.definitions import SourceDefinitionRead
@@ -13,12 +15,16 @@ TABLE = "sources"
 KIND = "source"
 
 
-def insert_source(db: Database, source: SourceRead) -> SourceRead:
+def insert_source(
+    db: Database, source: SourceRead, secret_paths: Sequence[Sequence[str | None]] | None = None
+) -> SourceRead:
+    """Store the source with the secret paths its configuration was validated with."""
     documents.insert_doc(
         db,
         TABLE,
         str(source.source_id),
         source,
+        secret_paths=documents.encode_paths(secret_paths),
         workspace_id=str(source.workspace_id),
         definition_id=str(source.source_definition_id),
         created_at=source.created_at,
@@ -43,9 +49,23 @@ def list_sources(db: Database, workspace_id: str, limit: int | None = None) -> l
     return documents.list_docs(db, TABLE, SourceRead, "workspace_id = ?", [workspace_id], limit)
 
 
-def update_source(db: Database, source: SourceRead) -> SourceRead:
-    documents.update_doc(db, TABLE, str(source.source_id), source, KIND)
+def update_source(
+    db: Database, source: SourceRead, secret_paths: Sequence[Sequence[str | None]] | None = None
+) -> SourceRead:
+    documents.update_doc(
+        db,
+        TABLE,
+        str(source.source_id),
+        source,
+        KIND,
+        secret_paths=documents.encode_paths(secret_paths),
+    )
     return source
+
+
+def get_secret_paths(db: Database, source_id: str) -> list[list[str | None]] | None:
+    """The secret paths stored with the source's configuration (None: not known)."""
+    return documents.get_secret_paths(db, TABLE, source_id)
 
 
 def delete_source(db: Database, source_id: str) -> None:
