@@ -20,7 +20,7 @@ import pytest
 
 from server.protocol import StreamDescriptor
 from server.runner import Runners
-from server.runner.base import ConnectorImage, RunRequest
+from server.runner.base import ConnectorImage, Runner, RunRequest
 from server.runner.lines import LineTooLong
 from server.runner.process import LocalProcess, ProcessRunner
 from server.settings import Settings
@@ -43,12 +43,9 @@ DEV_NULL = ConnectorImage(
 SQLITE = ConnectorImage(
     "Local SQLite", "process", "sluice/destination-sqlite:dev", ("destination-sqlite",)
 )
-FAULTY = ConnectorImage(
-    "relay fault destination",
-    "process",
-    "none",
-    (sys.executable, str(FIXTURES / "relay_destination.py")),
-)
+# The fault fixtures run by name from the fixtures directory (a connector directory here),
+# as a definition names its program.
+FAULTY = ConnectorImage("relay fault destination", "process", "none", ("relay_destination.py",))
 TWO_STREAMS = {
     "type": "MULTI_STREAM",
     "stream_schemas": {
@@ -62,7 +59,7 @@ class RecordingRunner(ProcessRunner):
     """The real process runner, remembering what it started (to prove nothing is left)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__([str(FIXTURES)])
         self.started: list[LocalProcess] = []
 
     def start(self, request: RunRequest) -> LocalProcess:
@@ -134,6 +131,8 @@ def run(
     destination_mode: str = "append",
     commits: list[list[dict[str, Any]]] | None = None,
     secrets: list[str] | None = None,
+    source: ConnectorImage | None = None,
+    docker: Runner | None = None,
 ) -> Run:
     runner = RecordingRunner()
     commits = [] if commits is None else commits
@@ -147,7 +146,7 @@ def run(
         attempt_number=0,
         connection_id="c0ffee00-0000-4000-8000-000000000000",
         kind=kind,  # type: ignore[arg-type]
-        source=E2E if kind == "sync" else None,
+        source=(source or E2E) if kind == "sync" else None,
         destination=destination,
         source_config=source_config if kind == "sync" else None,
         destination_config=destination_config or {},
@@ -162,7 +161,7 @@ def run(
     started = time.monotonic()
     result = run_attempt(
         plan,
-        Runners(runner),
+        Runners(runner, docker),
         settings or Settings(data_dir=str(tmp_path / "data"), state_commit_seconds=0),
         commits.append,
         progress.append,

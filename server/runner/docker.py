@@ -8,7 +8,9 @@ image sets only that). Images are never pulled: a missing image is a clear error
 Output is streamed from one attach connection opened before the container starts (so no
 line is lost): Docker multiplexes stdout and stderr on it in frames with an 8-byte header.
 A pump thread copies stdout frames into an os.pipe() the caller reads as `.stdout`, and
-appends stderr frames to the run's log file. `.stdin` writes to the same connection;
+appends stderr frames to the run's log file; once the container is being removed it drops
+what is left instead of waiting on a full pipe (a relay that stopped reading would otherwise
+hold every kill up for the grace periods). `.stdin` writes to the same connection;
 closing it half-closes the socket, and Docker then closes the container's stdin
 (`StdinOnce`), so the connector sees EOF.
 
@@ -26,9 +28,11 @@ import io
 import logging
 import os
 import re
+import select
 import shlex
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -50,6 +54,10 @@ PIPE_BUFFER = 1 << 20
 STDOUT_FRAME, STDERR_FRAME = 1, 2
 F_SETPIPE_SZ = 1031  # Linux: a 1 MiB pipe lets the pump run ahead of a slow reader
 STDIN_EOF_GRACE_SECONDS = 10.0
+# A stdout pipe that has stayed full this long after the container exited has no reader:
+# the rest of the output is dropped rather than waited for.
+UNREAD_OUTPUT_SECONDS = 1.0
+PIPE_POLL_SECONDS = 0.1
 
 
 def instance_label(data_dir: Path) -> str:
@@ -133,12 +141,17 @@ class DockerContainer:
         self._log = log_file
         self._killed = False
         self._exit_code: int | None = None
+        # Set once the container is being removed: output still in flight is dropped, so the
+        # pump never stays blocked on a full pipe that nobody reads any more.
+        self._dropping = threading.Event()
+        self._pipe_full_since: float | None = None
         # kill() may come from a timer thread while wait() runs: one removal at a time, and
         # neither returns before the container is gone.
         self._closing = threading.Lock()
         read_fd, self._write_fd = os.pipe()
         with contextlib.suppress(OSError):
             fcntl.fcntl(self._write_fd, F_SETPIPE_SZ, PIPE_BUFFER)
+        os.set_blocking(self._write_fd, False)  # a full pipe is waited on in `_write_stdout`
         self.stdout: IO[bytes] = os.fdopen(read_fd, "rb", buffering=PIPE_BUFFER)
         self.stdin: IO[bytes] | None = (
             io.BufferedWriter(_SocketWriter(self._sock), PIPE_BUFFER) if stdin else None
@@ -175,13 +188,33 @@ class DockerContainer:
                     self._log.flush()
 
     def _write_stdout(self, data: bytes) -> bool:
+        """Into the pipe, waiting while it is full; False once nobody will read the rest
+        (the caller closed `.stdout`, or the container is being removed)."""
         view = memoryview(data)
         try:
             while view:
-                view = view[os.write(self._write_fd, view) :]
+                try:
+                    view = view[os.write(self._write_fd, view) :]
+                    self._pipe_full_since = None
+                except BlockingIOError:
+                    if self._dropping.is_set():
+                        return False
+                    if self._pipe_full_since is None:
+                        self._pipe_full_since = time.monotonic()
+                    select.select([], [self._write_fd], [], PIPE_POLL_SECONDS)
         except BrokenPipeError:
             return False
         return True
+
+    def _join_pump(self, timeout: float) -> None:
+        """Wait for the rest of the output to reach the pipe, but not for a reader that has
+        stopped reading (the pipe stays full)."""
+        deadline = time.monotonic() + timeout
+        while self._pump.is_alive() and time.monotonic() < deadline:
+            self._pump.join(PIPE_POLL_SECONDS)
+            full_since = self._pipe_full_since
+            if full_since is not None and time.monotonic() - full_since > UNREAD_OUTPUT_SECONDS:
+                return
 
     def wait(self, timeout: float | None = None) -> int:
         import docker.errors
@@ -209,7 +242,7 @@ class DockerContainer:
                 raise ConnectorError(f"Container {self.id[:12]} disappeared") from None
             result = {"StatusCode": 137}
         # The attach stream ends once the container has exited and its output is flushed.
-        self._pump.join(STDIN_EOF_GRACE_SECONDS)
+        self._join_pump(STDIN_EOF_GRACE_SECONDS)
         self._close()
         self._exit_code = int(result.get("StatusCode", -1))
         return self._exit_code
@@ -229,6 +262,7 @@ class DockerContainer:
         # Shut the attach socket down first, in both directions: a thread blocked writing to
         # the container's stdin gets an error instead of hanging, and the engine is not left
         # pushing output nobody reads while it removes the container.
+        self._dropping.set()
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):

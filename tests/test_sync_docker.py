@@ -1,0 +1,135 @@
+"""Sync attempts whose source runs as a container: failures that stop the relay reading the
+source end as fast as with a local process (the fault source in tests/fixtures/relay_source.py,
+as a program and as an image)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.runner.base import ConnectorImage
+from server.runner.docker import INSTANCE_LABEL, DockerRunner, remove_leftover_containers
+from server.settings import Settings
+from tests.connector_fixtures import BASE_IMAGE, docker_client, need_image
+from tests.test_sync_relay import DEV_NULL, FAULTY, Run, assert_nothing_left, run
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PROGRAM = FIXTURES / "relay_source.py"
+LOCAL = ConnectorImage("relay fault source", "process", "none", (PROGRAM.name,))
+CATALOG = {
+    "streams": [
+        {
+            "stream": {
+                "name": "items",
+                "jsonSchema": {"type": "object", "properties": {"id": {"type": "integer"}}},
+                "supportedSyncModes": ["full_refresh", "incremental"],
+                "sourceDefinedCursor": True,
+                "defaultCursorField": ["id"],
+            },
+            "config": {"syncMode": "incremental", "destinationSyncMode": "append"},
+        }
+    ]
+}
+
+
+def source_image(client: Any) -> str:
+    """The fault source as an image, built once per content (no network)."""
+    import docker.errors
+
+    need_image(client, BASE_IMAGE, "scripts/build-base-image.sh")
+    dockerfile = FIXTURES / "Dockerfile.relay_source"
+    digest = hashlib.sha256(PROGRAM.read_bytes() + dockerfile.read_bytes()).hexdigest()[:12]
+    tag = f"sluice-test/relay-source:{digest}"
+    try:
+        client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        client.images.build(
+            path=str(FIXTURES),
+            dockerfile=dockerfile.name,
+            tag=tag,
+            network_mode="none",
+            rm=True,
+        )
+    return tag
+
+
+@pytest.fixture(scope="module")
+def client() -> Any:
+    return docker_client()
+
+
+@pytest.fixture
+def docker_runner(client: Any, tmp_path: Path) -> Iterator[DockerRunner]:
+    instance = f"test-{tmp_path.name}"
+    yield DockerRunner(network="none", instance=instance, client=client)
+    remove_leftover_containers(instance, client)
+
+
+def sync(
+    tmp_path: Path,
+    source: ConnectorImage,
+    config: dict[str, Any],
+    destination: ConnectorImage = DEV_NULL,
+    destination_config: dict[str, Any] | None = None,
+    docker: DockerRunner | None = None,
+    **settings: Any,
+) -> Run:
+    return run(
+        tmp_path,
+        config,
+        destination,
+        destination_config,
+        source=source,
+        docker=docker,
+        sync_catalog=CATALOG,
+        settings=Settings(data_dir=str(tmp_path / "data"), state_commit_seconds=0, **settings),
+    )
+
+
+def no_containers_left(client: Any, runner: DockerRunner) -> None:
+    found = client.containers.list(
+        all=True, filters={"label": f"{INSTANCE_LABEL}={runner.instance}"}
+    )
+    assert found == []
+
+
+HUGE = {"records": 100, "fault": "huge_line", "line_bytes": 16 << 20}
+MANY = {"records": 300_000, "state_every": 1000}
+
+
+def test_a_huge_line_ends_as_fast_from_a_container_as_from_a_process(
+    client: Any, docker_runner: DockerRunner, tmp_path: Path
+) -> None:
+    local = sync(tmp_path, LOCAL, HUGE, max_line_bytes=1 << 20)
+    assert local.result.failures[0]["failureOrigin"] == "source", local.log
+    assert_nothing_left(local.started)
+    image = ConnectorImage("relay fault source", "docker", source_image(client))
+    docker = sync(tmp_path, image, HUGE, docker=docker_runner, max_line_bytes=1 << 20)
+    first = docker.result.failures[0]
+    assert first["failureOrigin"] == "source", docker.log
+    assert "longer than 1048576 bytes" in first["externalMessage"]
+    print(f"huge line: process {local.elapsed:.1f} s, docker {docker.elapsed:.1f} s")
+    # Measured before the fix: 31 s (the output pump blocked on a pipe nobody read).
+    assert docker.elapsed < local.elapsed + 5, docker.log
+    assert "did not stop" not in docker.log
+    no_containers_left(client, docker_runner)
+
+
+def test_a_destination_that_quits_early_ends_a_container_source_fast(
+    client: Any, docker_runner: DockerRunner, tmp_path: Path
+) -> None:
+    quit_ = {"mode": "quit"}
+    local = sync(tmp_path, LOCAL, MANY, FAULTY, quit_)
+    assert [f["failureOrigin"] for f in local.result.failures] == ["destination"], local.log
+    image = ConnectorImage("relay fault source", "docker", source_image(client))
+    docker = sync(tmp_path, image, MANY, FAULTY, quit_, docker=docker_runner)
+    failures = docker.result.failures
+    assert [f["failureOrigin"] for f in failures] == ["destination"], docker.log
+    assert "stopped reading its input" in failures[0]["externalMessage"]
+    print(f"destination quits: process {local.elapsed:.1f} s, docker {docker.elapsed:.1f} s")
+    assert docker.elapsed < local.elapsed + 5, docker.log
+    no_containers_left(client, docker_runner)
