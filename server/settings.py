@@ -72,6 +72,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "state the destination confirmed; always at the end); 0 saves every one."
         ),
     ] = 1.0
+    connector_exit_grace_seconds: Annotated[
+        float,
+        _help(
+            "A sync's connector that closes its output must exit within this long; else it "
+            "is stopped and the attempt fails, naming it."
+        ),
+    ] = 10.0
     connector_path: Annotated[
         str,
         _help(

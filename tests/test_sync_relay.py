@@ -46,6 +46,22 @@ SQLITE = ConnectorImage(
 # The fault fixtures run by name from the fixtures directory (a connector directory here),
 # as a definition names its program.
 FAULTY = ConnectorImage("relay fault destination", "process", "none", ("relay_destination.py",))
+FAULTY_SOURCE = ConnectorImage("relay fault source", "process", "none", ("relay_source.py",))
+# The catalog of the fault source (tests/fixtures/relay_source.py): one stream, `items`.
+ITEMS = {
+    "streams": [
+        {
+            "stream": {
+                "name": "items",
+                "jsonSchema": {"type": "object", "properties": {"id": {"type": "integer"}}},
+                "supportedSyncModes": ["full_refresh", "incremental"],
+                "sourceDefinedCursor": True,
+                "defaultCursorField": ["id"],
+            },
+            "config": {"syncMode": "incremental", "destinationSyncMode": "append"},
+        }
+    ]
+}
 TWO_STREAMS = {
     "type": "MULTI_STREAM",
     "stream_schemas": {
@@ -465,6 +481,40 @@ def test_secrets_never_reach_the_log_or_the_failure(tmp_path: Path) -> None:
     assert "using **********" in done.log and "connecting with key **********" in done.log
     # The raw stderr was copied (masked) into the attempt log, and not kept.
     assert not list(tmp_path.glob("attempt-0/job/*.stderr.log"))
+
+
+def test_a_source_that_closes_its_output_but_never_exits_fails_as_the_source(
+    tmp_path: Path,
+) -> None:
+    """Whatever the destination's timeout: the source is stopped after the exit grace period
+    and named, and the destination still commits what it confirmed."""
+    for destination_timeout in (1.0, 3600.0):
+        settings = Settings(
+            data_dir=str(tmp_path / "data"),
+            state_commit_seconds=0,
+            connector_exit_grace_seconds=2.0,
+            destination_timeout_seconds=destination_timeout,
+        )
+        config = {"records": 20, "state_every": 10, "fault": "close_stdout"}
+        done = run(
+            tmp_path,
+            config,
+            FAULTY,
+            {"mode": "gate", "gate_path": str(tmp_path)},
+            source=FAULTY_SOURCE,
+            sync_catalog=ITEMS,
+            settings=settings,
+        )
+        result = done.result
+        assert not result.succeeded
+        assert [f["failureOrigin"] for f in result.failures] == ["source"], done.log
+        message = result.failures[0]["externalMessage"]
+        assert message == (
+            "The source closed its output but did not exit within 2 s; it was stopped"
+        )
+        assert 2 <= done.elapsed < 8, done.log
+        assert done.commits[-1][0]["stream"]["stream_state"] == {"id": 20}
+        assert_nothing_left(done.started)
 
 
 # --- names, reset --------------------------------------------------------------------------

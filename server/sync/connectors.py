@@ -16,7 +16,7 @@ from server.sync.plan import AttemptPlan
 Role = Literal["source", "destination"]
 REAP_WAIT_SECONDS = 0.5  # a connector whose output ended is normally gone by then
 POLL_SECONDS = 0.05  # "has it exited?" (the Docker SDK refuses a timeout of 0)
-EXIT_WAIT_SECONDS = 30.0  # after a kill; and for a connector that ended its output to exit
+EXIT_WAIT_SECONDS = 30.0  # after a kill
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 PIPE_BYTES = 1 << 20
 
@@ -67,20 +67,22 @@ class Connectors:
             _enlarge_pipe(connector.stdin)
         return connector
 
-    def reap(self, role: Role, since: float | None = None) -> None:
-        """Collect the exit code of a connector whose output has ended; stop it if it has not
-        exited `EXIT_WAIT_SECONDS` after `since`."""
+    def reap(self, role: Role, since: float, grace: float) -> bool:
+        """Collect the exit code of a connector whose output ended at `since`. True if it had
+        to be stopped: it had not exited `grace` seconds later."""
         connector = self.running.get(role)
         if connector is None or role in self.exited:
-            return
+            return False
+        wait = min(REAP_WAIT_SECONDS, max(POLL_SECONDS, since + grace - time.monotonic()))
         try:
-            self.codes[role] = connector.wait(REAP_WAIT_SECONDS)
+            self.codes[role] = connector.wait(wait)
         except TimeoutError:
-            if since is not None and time.monotonic() - since > EXIT_WAIT_SECONDS:
-                self.log.write("replication", "WARN", f"The {role} ended its output but not exit")
-                self.stop(role)
-            return
+            if time.monotonic() - since < grace:
+                return False
+            self.stop(role)
+            return True
         self.exited.add(role)
+        return False
 
     def stop(self, *roles: Role) -> None:
         """Kill and reap the given connectors that are still running: the source first, so

@@ -242,7 +242,12 @@ class Attempt:
         settings = self.settings
         next_progress = time.monotonic() + PROGRESS_SECONDS
         next_log = time.monotonic() + PROGRESS_LOG_SECONDS
+        grace = settings.connector_exit_grace_seconds
         source_done_at: float | None = None if pump is not None else time.monotonic()
+        # The destination's time to finish runs from the end of its input, not of the
+        # source's output: a source slow to exit is the source's fault.
+        input_closed_at: float | None = source_done_at
+        destination_done_at: float | None = None
         while True:
             self.wake.wait(TICK_SECONDS)
             self.wake.clear()
@@ -286,18 +291,23 @@ class Attempt:
                 if source_done_at is None:
                     source_done_at = now
                 if "source" not in self.connectors.exited:
-                    self.connectors.reap("source", since=source_done_at)
+                    if self.connectors.reap("source", source_done_at, grace):
+                        self._did_not_exit("source", grace)
                     if "source" in self.connectors.exited:
                         if not self._source_ended_cleanly():
                             pump.mark_incomplete(self.streams)
                         pump.close_destination_input()  # end of input: it may finish now
+                        input_closed_at = time.monotonic()
             if reader.failed or not reader.flush_if_due():
                 return
             if reader.ended.is_set():
-                self.connectors.reap("destination")
+                if destination_done_at is None:
+                    destination_done_at = now
+                if self.connectors.reap("destination", destination_done_at, grace):
+                    self._did_not_exit("destination", grace)
             elif (
-                source_done_at is not None
-                and now - source_done_at > settings.destination_timeout_seconds
+                input_closed_at is not None
+                and now - input_closed_at > settings.destination_timeout_seconds
             ):
                 self.seen.fail(
                     failure(
@@ -329,6 +339,15 @@ class Attempt:
                 self.connectors.stop("source")
             if "destination" in exited and (pump is None or "source" in exited):
                 return
+
+    def _did_not_exit(self, role: Role, grace: float) -> None:
+        self.seen.fail(
+            failure(
+                role,
+                "system_error",
+                f"The {role} closed its output but did not exit within {grace:g} s; it was stopped",
+            )
+        )
 
     def _source_ended_cleanly(self) -> bool:
         """Exit code 0 and no error of its own: only then is the destination's input complete
