@@ -314,6 +314,26 @@ def test_a_destination_that_never_echoes_commits_no_state(tmp_path: Path) -> Non
     assert done.commits == []
     assert done.result.records_emitted == 300
     assert "0 of 3 states committed" in done.log
+    # Succeeded, but not silently: the next incremental sync will start over.
+    [warning] = done.result.warnings
+    assert warning["failureOrigin"] == "destination"
+    assert warning["externalMessage"] == (
+        "The destination committed 300 records but confirmed none of the 3 states the source "
+        "sent: the connection's state was not saved, so the next incremental sync starts over "
+        "(from the beginning)"
+    )
+    assert f"replication WARN {warning['externalMessage']}" in done.log
+
+
+def test_a_destination_that_confirms_its_states_gets_no_warning(tmp_path: Path) -> None:
+    done = run(
+        tmp_path,
+        e2e(300, state_checkpoint_interval=100),
+        FAULTY,
+        {"mode": "gate", "gate_path": str(tmp_path)},
+    )
+    assert done.result.succeeded, done.log
+    assert done.result.warnings == []
 
 
 def test_an_echoed_state_that_was_never_sent_is_ignored(tmp_path: Path) -> None:
@@ -332,6 +352,25 @@ def test_a_non_json_line_is_logged_and_dropped(tmp_path: Path) -> None:
     assert done.result.succeeded, done.log
     assert done.result.records_emitted == 500
     assert "(not a protocol message, dropped) fault injection: this line is not JSON" in done.log
+
+
+def test_a_flood_of_lines_that_are_not_messages_keeps_the_log_small(tmp_path: Path) -> None:
+    """200,000 garbage lines made a 40 MB attempt log: the first ones are kept, the rest
+    only counted."""
+    config = {"records": 30, "state_every": 10, "fault": "garbage", "garbage_lines": 200_000}
+    done = run(
+        tmp_path,
+        config,
+        FAULTY,
+        {"mode": "gate", "gate_path": str(tmp_path)},
+        source=FAULTY_SOURCE,
+        sync_catalog=ITEMS,
+    )
+    assert done.result.succeeded, done.log[-2000:]
+    assert done.result.records_emitted == 30
+    assert done.log.count("(not a protocol message, dropped) this line is not") == 200
+    assert "source WARN dropped 199,800 more lines that are not Airbyte messages" in done.log
+    assert len(done.log.encode()) < 100_000
 
 
 def test_a_trace_error_becomes_the_failure_reason(tmp_path: Path) -> None:

@@ -81,7 +81,7 @@ class DestinationReader:
                 raise ValueError("a state must be an object")
             full = self.checkpoints.echoed(state)
         except (msgspec.DecodeError, ValueError) as exc:
-            self.seen.log.write("destination", "WARN", f"(malformed STATE message) {exc}")
+            self.seen.drop("destination", "WARN", f"(malformed STATE message: {exc})", line)
             return
         if full is None:
             # Only a state the source emitted and the destination confirmed may be saved.

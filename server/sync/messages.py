@@ -19,6 +19,9 @@ from server.protocol import (
 from server.sync.attempt_log import AttemptLog
 
 PREVIEW_CHARS = 1000  # how much of an unreadable line the log shows
+# Dropped lines logged per connector; the rest are counted (200,000 garbage lines made a
+# 40 MB attempt log) and summed up at the end.
+DROPPED_LINES_LOGGED = 200
 _FAILURE_TYPES = {"config_error", "system_error", "transient_error"}
 _LEVELS = {"FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "TRACE"}
 
@@ -65,6 +68,7 @@ class Observations:
         self.stream_status: dict[tuple[str, str | None], str] = {}
         self.estimates: dict[tuple[str, str | None], tuple[int | None, int | None]] = {}
         self.sync_estimate: tuple[int | None, int | None] | None = None
+        self.dropped: dict[str, int] = {}  # per origin; each origin is one thread's
 
     def fail(self, reason: dict[str, Any]) -> None:
         self.failures.append(reason)
@@ -72,7 +76,32 @@ class Observations:
 
     def unreadable(self, origin: str, line: bytes | memoryview) -> None:
         # The protocol: a line that is not an AirbyteMessage is logged and dropped.
-        self.log.write(origin, "INFO", f"(not a protocol message, dropped) {preview(line)}")
+        self.drop(origin, "INFO", "(not a protocol message, dropped)", line)
+
+    def drop(self, origin: str, level: str, what: str, line: bytes | memoryview) -> None:
+        """Log a dropped line, only the first `DROPPED_LINES_LOGGED` of each connector."""
+        count = self.dropped.get(origin, 0) + 1
+        self.dropped[origin] = count
+        if count <= DROPPED_LINES_LOGGED:
+            self.log.write(origin, level, f"{what} {preview(line)}")
+        if count == DROPPED_LINES_LOGGED:
+            self.log.write(
+                origin,
+                "WARN",
+                f"{count} lines that are not Airbyte messages dropped so far; further ones "
+                "are only counted",
+            )
+
+    def log_dropped(self) -> None:
+        """At the end of the attempt: how many dropped lines the log does not show."""
+        for origin, count in self.dropped.items():
+            if count > DROPPED_LINES_LOGGED:
+                self.log.write(
+                    origin,
+                    "WARN",
+                    f"dropped {count - DROPPED_LINES_LOGGED:,} more lines that are not Airbyte "
+                    f"messages ({count:,} in all)",
+                )
 
     def other(self, origin: str, envelope: Envelope, line: bytes | memoryview) -> None:
         """A message that is neither RECORD nor STATE."""
@@ -89,9 +118,9 @@ class Observations:
                     origin, "WARN", "CONTROL message (configuration update) received; not applied"
                 )
             else:
-                self.log.write(origin, "INFO", f"({kind} message ignored) {preview(line)}")
+                self.drop(origin, "INFO", f"({kind} message ignored)", line)
         except (msgspec.DecodeError, ValueError):
-            self.log.write(origin, "WARN", f"(malformed {kind} message) {preview(line)}")
+            self.drop(origin, "WARN", f"(malformed {kind} message)", line)
 
     def _log(self, origin: str, message: AirbyteLogMessage) -> None:
         level = message.level.upper() if message.level.upper() in _LEVELS else "INFO"

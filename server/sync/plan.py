@@ -66,3 +66,6 @@ class AttemptResult:
     stream_stats: list[dict[str, Any]]
     estimated_records: int | None
     estimated_bytes: int | None
+    # Failure reasons of an attempt that succeeded all the same (a destination that confirmed
+    # no state): shown as its failureSummary, the only place Airbyte's AttemptRead has.
+    warnings: list[dict[str, Any]] = field(default_factory=list)

@@ -241,7 +241,7 @@ class SourcePump:
                 out.append(line if target == key else rename_record(line, target))
             elif envelope.type == "STATE" and envelope.state:
                 activity = True
-                edit = self._hold(envelope)
+                edit = self._hold(envelope, line)
                 if edit is not False:
                     out.append(line if edit is True else edit)
             else:
@@ -287,12 +287,12 @@ class SourcePump:
             with contextlib.suppress(OSError, ValueError):
                 self._send(b"\n".join(lines) + b"\n")
 
-    def _hold(self, envelope: Envelope) -> bool | bytes:
+    def _hold(self, envelope: Envelope, line: bytes) -> bool | bytes:
         """Hold a source state. True: forward its line as it is; False: drop it (malformed);
         bytes: forward this line instead (the stream renamed for the destination)."""
         state = _state(envelope)
         if state is None:
-            self.seen.log.write("source", "WARN", "(malformed STATE message dropped)")
+            self.seen.drop("source", "WARN", "(malformed STATE message dropped)", line)
             return False
         return hold_state(self.checkpoints, state) or True
 

@@ -227,6 +227,7 @@ class Attempt:
             for tail in tails:
                 tail.poll(final=True)
                 tail.path.unlink(missing_ok=True)  # copied, masked, into the attempt log
+            self.seen.log_dropped()
             self._report()
 
     def _thread(self, run: Callable[[], None], name: str) -> threading.Thread:
@@ -423,6 +424,7 @@ class Attempt:
         if succeeded:
             self.checkpoints.commit_all()
         progress = self._progress()
+        warnings = self._warnings(progress) if succeeded else []
         outcome = "succeeded" if succeeded else "cancelled" if self.cancelled else "failed"
         elapsed = time.monotonic() - self.started
         rate = progress.records_emitted / elapsed if elapsed > 0 else 0.0
@@ -447,4 +449,28 @@ class Attempt:
             stream_stats=progress.stream_stats,
             estimated_records=progress.estimated_records,
             estimated_bytes=progress.estimated_bytes,
+            warnings=warnings,
         )
+
+    def _warnings(self, progress: AttemptProgress) -> list[dict[str, Any]]:
+        """What went wrong in an attempt that succeeded: a destination that took the records
+        but confirmed none of the states, so that nothing of this sync's progress is saved."""
+        emitted = self.checkpoints.states_emitted
+        if self.reset or not emitted or self.checkpoints.states_committed:
+            return []
+        if not progress.records_committed:
+            return []
+        since = "from the last saved state" if self.plan.input_state else "from the beginning"
+        message = (
+            f"The destination committed {progress.records_committed} records but confirmed none "
+            f"of the {emitted} states the source sent: the connection's state was not saved, "
+            f"so the next incremental sync starts over ({since})"
+        )
+        internal = (
+            f"{message}. A destination must emit each STATE message back once the records "
+            f"before it are committed; this one emitted none."
+        )
+        self.log.write("replication", "WARN", message)
+        warning = failure("destination", "system_error", message, internal)
+        warning["retryable"] = False  # the attempt succeeded: nothing to retry
+        return [warning]
