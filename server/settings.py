@@ -82,10 +82,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     connector_path: Annotated[
         str,
         _help(
-            "Directories (separated by ':') searched before $PATH for the programs of "
-            "connectors whose definition runner is 'process'; relative to the working directory."
+            "Directories (separated by ':') holding the programs of connectors whose "
+            "definition runner is 'process' (relative to the working directory); searched "
+            "before the built-in connectors beside the server, never $PATH."
         ),
     ] = ".venvs/source-faker/bin"
+    allowed_images: Annotated[
+        str,
+        _help(
+            "Image repositories (comma-separated fnmatch patterns) that a definition with "
+            "runner 'docker' may name; others are refused."
+        ),
+    ] = "airbyte/*,sluice/*"
     docker_network: Annotated[
         str,
         _help(
@@ -120,7 +128,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def data_path(self) -> Path:
-        return Path(self.data_dir)
+        # Absolute: connectors run in their own job directory, so a relative path handed to
+        # them (config file, job directory, /local root, Docker mounts) would miss.
+        return Path(self.data_dir).expanduser().resolve()
 
     @property
     def db_path(self) -> Path:
@@ -128,11 +138,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def local_path(self) -> Path:
-        return Path(self.local_root) if self.local_root else self.data_path / "local"
+        if self.local_root:
+            return Path(self.local_root).expanduser().resolve()
+        return self.data_path / "local"
 
     @property
     def connector_dirs(self) -> list[str]:
         return [p for p in self.connector_path.split(os.pathsep) if p]
+
+    @property
+    def allowed_image_patterns(self) -> list[str]:
+        return [p.strip() for p in self.allowed_images.split(",") if p.strip()]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from server.app import create_app
 from server.settings import Settings
 from server.store.db import open_db
+from tests.connector_fixtures import CONNECTOR_PATH
 
 
 @pytest.fixture
@@ -33,7 +34,9 @@ async def running(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     # The scheduler stays off here: a basic schedule would start syncs in tests about other things.
-    return Settings(data_dir=str(tmp_path / "data"), scheduler_tick_seconds=0)
+    return Settings(
+        data_dir=str(tmp_path / "data"), scheduler_tick_seconds=0, connector_path=CONNECTOR_PATH
+    )
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ test connector tests/fixtures/fault_connector.py (as a program and as images, on
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FAULT_PROGRAM = FIXTURES / "fault_connector.py"
 FAKER_BIN = ROOT / ".venvs" / "source-faker" / "bin"
 FAKER_IMAGE = "airbyte/source-faker:7.2.1"
+# A process definition names its program, found only in the connector directories: tests
+# that run the fault connector put its directory there.
+CONNECTOR_PATH = os.pathsep.join([str(FAKER_BIN), str(FIXTURES)])
 BASE_IMAGE = "sluice/python-base:bookworm"
 
 
@@ -99,7 +103,8 @@ async def custom_definition(
 
 
 def fault_command(mode: str = "ok") -> list[str]:
-    return [str(FAULT_PROGRAM), mode]
+    """The fault connector's command: its name, found through CONNECTOR_PATH."""
+    return [FAULT_PROGRAM.name, mode]
 
 
 async def workspace_id(client: Any) -> str:

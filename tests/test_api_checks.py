@@ -16,7 +16,7 @@ from server.secrets import MASK
 from server.settings import Settings
 from tests.conftest import post, running
 from tests.connector_fixtures import (
-    FAKER_BIN,
+    CONNECTOR_PATH,
     FAKER_IMAGE,
     custom_definition,
     docker_client,
@@ -31,7 +31,7 @@ FAKER_SEEDED = "dfd88b22-b603-4c3d-aad7-3701784586b1"  # runner docker
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=str(tmp_path / "data"), connector_path=str(FAKER_BIN))
+    return Settings(data_dir=str(tmp_path / "data"), connector_path=CONNECTOR_PATH)
 
 
 async def create(
@@ -174,7 +174,11 @@ async def test_destination_checks(client: httpx.AsyncClient) -> None:
 async def test_faulty_connectors_fail_the_check_not_the_request(
     tmp_path: Path, mode: str, message: str
 ) -> None:
-    app = create_app(Settings(data_dir=str(tmp_path / "data"), check_timeout_seconds=3))
+    app = create_app(
+        Settings(
+            data_dir=str(tmp_path / "data"), check_timeout_seconds=3, connector_path=CONNECTOR_PATH
+        )
+    )
     async with running(app) as client:
         # The connector gives its spec (so the source can be created); only its check fails.
         command = fault_command(f"check:{mode}")
@@ -220,7 +224,7 @@ async def test_missing_image_is_a_failed_check_saying_so(tmp_path: Path) -> None
     docker_client()
     need_faker_program()
     # The image is missing but the program is installed: the message says to use it.
-    app = create_app(Settings(data_dir=str(tmp_path / "d"), connector_path=str(FAKER_BIN)))
+    app = create_app(Settings(data_dir=str(tmp_path / "d"), connector_path=CONNECTOR_PATH))
     async with running(app) as client:
         definition_id = await custom_definition(
             client,

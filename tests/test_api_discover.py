@@ -14,7 +14,7 @@ from server.secrets import MASK
 from server.settings import Settings
 from tests.conftest import post, running
 from tests.connector_fixtures import (
-    FAKER_BIN,
+    CONNECTOR_PATH,
     FAKER_IMAGE,
     custom_definition,
     docker_client,
@@ -29,7 +29,7 @@ FAKER_SEEDED = "dfd88b22-b603-4c3d-aad7-3701784586b1"  # runner docker
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=str(tmp_path / "data"), connector_path=str(FAKER_BIN))
+    return Settings(data_dir=str(tmp_path / "data"), connector_path=CONNECTOR_PATH)
 
 
 async def create_source(
@@ -144,7 +144,11 @@ async def test_a_failing_discover_is_a_200_without_a_catalog(client: httpx.Async
 
 
 async def test_a_huge_line_fails_the_discover(tmp_path: Path) -> None:
-    app = create_app(Settings(data_dir=str(tmp_path / "d"), max_line_bytes=1 << 20))
+    app = create_app(
+        Settings(
+            data_dir=str(tmp_path / "d"), max_line_bytes=1 << 20, connector_path=CONNECTOR_PATH
+        )
+    )
     async with running(app) as client:
         definition_id = await custom_definition(
             client, "source", "Loud", command=fault_command("discover:hugeline")

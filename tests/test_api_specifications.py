@@ -15,7 +15,7 @@ from server.app import create_app
 from server.settings import Settings
 from tests.conftest import post, running
 from tests.connector_fixtures import (
-    FAKER_BIN,
+    CONNECTOR_PATH,
     FAKER_IMAGE,
     custom_definition,
     docker_client,
@@ -30,7 +30,7 @@ FAKER_SEEDED = "dfd88b22-b603-4c3d-aad7-3701784586b1"  # "Sample Data (Faker)", 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=str(tmp_path / "data"), connector_path=str(FAKER_BIN))
+    return Settings(data_dir=str(tmp_path / "data"), connector_path=CONNECTOR_PATH)
 
 
 async def test_source_spec_of_a_local_program_is_run_once_then_cached(
@@ -184,10 +184,10 @@ async def test_spec_of_the_faker_image(client: httpx.AsyncClient) -> None:
 async def test_spec_of_a_missing_image_says_how_to_build_it(client: httpx.AsyncClient) -> None:
     docker_client()
     definition_id = await custom_definition(
-        client, "source", "Ghost", runner="docker", image="sluice-test/no-such-image:0.0.1"
+        client, "source", "Ghost", runner="docker", image="sluice/no-such-image:0.0.1"
     )
     r = await post(
         client, "source_definition_specifications/get", {"sourceDefinitionId": definition_id}
     )
     assert r.status_code == 400
-    assert "sluice-test/no-such-image:0.0.1 is not present locally" in r.json()["message"]
+    assert "sluice/no-such-image:0.0.1 is not present locally" in r.json()["message"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import sysconfig
 import threading
 import time
 from pathlib import Path
@@ -12,11 +14,14 @@ from typing import IO
 
 import pytest
 
-from server.runner.base import Command, ConnectorImage, RunRequest
+from server.runner.allowed import RunRules, image_repository, rules_for
+from server.runner.base import Command, ConnectorError, ConnectorImage, RunRequest
 from server.runner.lines import LineTooLong, iter_lines
 from server.runner.oneshot import CommandFailed, CommandOutput, run_command, run_in_job_dir
 from server.runner.process import ProcessRunner
-from tests.connector_fixtures import FAULT_PROGRAM, need_faker_program
+from server.runner.setup import runners_for
+from server.settings import Settings
+from tests.connector_fixtures import FAULT_PROGRAM, FIXTURES, need_faker_program
 
 FAKER = ConnectorImage(
     name="Sample Data (Faker)",
@@ -31,8 +36,13 @@ def fault(mode: str) -> ConnectorImage:
         name=f"fault {mode}",
         runner="process",
         docker_image="sluice-test/fault:1",
-        command=(str(FAULT_PROGRAM), mode),
+        command=(FAULT_PROGRAM.name, mode),
     )
+
+
+def fault_runner() -> ProcessRunner:
+    """Finds the fault connector by name: its directory is a connector directory."""
+    return ProcessRunner([str(FIXTURES)])
 
 
 def config(**values: object) -> dict[str, bytes]:
@@ -113,7 +123,7 @@ def run_fault(
 ) -> CommandOutput:
     files = config(api_key="sekrit-key-123", count=1) if command != "spec" else {}
     return run_in_job_dir(
-        ProcessRunner(),
+        fault_runner(),
         fault(mode),
         command,
         tmp_path / "runs",
@@ -190,7 +200,7 @@ def test_missing_program(tmp_path: Path) -> None:
 
 def test_kill_stops_the_whole_process_group(tmp_path: Path) -> None:
     request = RunRequest(connector=fault("hang"), command="spec", job_dir=tmp_path / "job")
-    connector = ProcessRunner().start(request)
+    connector = fault_runner().start(request)
     assert connector.stdout.readline().startswith(b'{"type": "LOG"')
     with pytest.raises(TimeoutError):
         connector.wait(0.2)
@@ -205,6 +215,88 @@ def test_run_command_keeps_the_log_bounded(tmp_path: Path) -> None:
     request = RunRequest(
         connector=fault("ok"), command="spec", job_dir=tmp_path / "job", log_path=tmp_path / "l"
     )
-    output = run_command(ProcessRunner(), request, timeout=30)
+    output = run_command(fault_runner(), request, timeout=30)
     assert output.exit_code == 0
     assert output.log_lines[-1].endswith("spec finished (exit code 0)")
+
+
+# --- what may run, and where programs are found ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("/bin/sh", "-c", "touch owned.txt"),
+        ("sh", "-c", "touch owned.txt"),
+        ("bash", "-c", "touch owned.txt"),
+        ("env", "sh", "-c", "touch owned.txt"),
+        ("python3", "-c", "open('owned.txt', 'w')"),
+        ("perl", "-e", "open(F, '>owned.txt')"),
+        ("touch", "owned.txt"),  # only on $PATH
+        ("../../../../usr/bin/touch", "owned.txt"),
+        (f"fixtures/{FAULT_PROGRAM.name}", "ok"),
+    ],
+)
+def test_the_runner_refuses_what_a_definition_may_not_run(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    # A row stored before the rule (or written to the store directly) must not run either.
+    connector = ConnectorImage(name="evil", runner="process", docker_image="x/y:1", command=command)
+    request = RunRequest(connector=connector, command="spec", job_dir=tmp_path / "job")
+    with pytest.raises(ConnectorError, match="Connector 'evil': "):
+        fault_runner().start(request)
+    assert not list(tmp_path.rglob("owned.txt"))
+
+
+def test_a_virtualenvs_own_python_and_pip_are_refused(tmp_path: Path) -> None:
+    # The default connector directory is a virtualenv's bin: it holds python and pip too.
+    runner = ProcessRunner([str(sys.prefix) + "/bin"])
+    for name in ("python", "python3", "pip", "pip3"):
+        assert runner.resolve(name) is None, name
+
+
+def test_built_in_connectors_are_found_beside_the_server_without_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As under `<venv>/bin/sluice serve` without activation: the scripts dir is not on $PATH.
+    monkeypatch.setenv("PATH", "/nonexistent")
+    scripts = Path(sysconfig.get_path("scripts"))
+    if not (scripts / "destination-sqlite").exists():
+        pytest.skip("the built-in connectors are not installed (scripts/setup.sh)")
+    assert ProcessRunner().resolve("destination-sqlite") == str(scripts / "destination-sqlite")
+    # Only connectors are taken from there, not the other tools installed beside the server.
+    assert ProcessRunner().resolve("pytest") is None
+    assert RunRules(builtin_dirs=()).find_program("destination-sqlite") is None
+
+
+def test_a_relative_job_directory_is_handed_over_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    request = RunRequest(
+        connector=fault("ok"),
+        command="check",
+        job_dir=Path("runs") / "job",
+        files=config(api_key="k", count=1),
+        log_path=Path("runs") / "job" / "stderr.log",
+    )
+    # The connector runs in its job directory: a relative --config would not be found there.
+    output = run_command(fault_runner(), request, timeout=30)
+    assert output.connection_status is not None, output.log_lines
+    assert not any("No such file" in line for line in output.log_lines)
+    assert any("api_key k" in line for line in output.log_lines)
+
+
+def test_docker_images_outside_the_allow_list_are_refused_at_start(tmp_path: Path) -> None:
+    settings = Settings(data_dir=str(tmp_path / "d"), allowed_images="airbyte/*, sluice/*")
+    runners = runners_for(settings)
+    evil = ConnectorImage(name="evil", runner="docker", docker_image="evil/shell:1")
+    request = RunRequest(connector=evil, command="spec", job_dir=tmp_path / "job")
+    # Refused before the Docker engine is even reached (none is needed for this test).
+    with pytest.raises(ConnectorError, match="Image 'evil/shell' is not allowed"):
+        runners.get(evil).start(request)
+    assert not (tmp_path / "job").exists()
+    assert rules_for(settings).image_refusal("sluice/destination-sqlite") is None
+    assert rules_for(settings).image_refusal("registry.io/airbyte/x") is not None
+    assert image_repository("registry.local:5000/acme/x:1.0") == "registry.local:5000/acme/x"
+    assert image_repository("registry.local:5000/acme/x") == "registry.local:5000/acme/x"

@@ -117,7 +117,7 @@ async def test_faker_into_sqlite(server: Server, local_root: Path) -> None:
                 "dockerImageTag": "7.2.1",
                 "documentationUrl": "https://docs.airbyte.com/integrations/sources/faker",
                 "runner": "process",
-                "command": [str(FAKER)],
+                "command": [FAKER.name],
             },
         },
     )

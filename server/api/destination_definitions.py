@@ -6,7 +6,7 @@ import uuid
 
 from sqlite_utils import Database
 
-from server.api.source_definitions import default_command
+from server.api.source_definitions import default_command, refuse_unrunnable
 from server.context import Context
 from server.models.base import merge
 from server.models.definitions import (
@@ -46,6 +46,7 @@ async def create_destination_definition(
 ) -> DestinationDefinitionRead:
     """The 2020 API's flat create."""
     definition = new_destination_definition(body)
+    refuse_unrunnable(ctx, definition)
     return await ctx.store.write(store.insert_destination_definition, definition)
 
 
@@ -53,13 +54,14 @@ async def create_custom_destination_definition(
     body: CustomDestinationDefinitionCreate, ctx: Context
 ) -> DestinationDefinitionRead:
     """The modern wrapped create; a workspace named in it must exist."""
+    definition = new_destination_definition(body.destination_definition)
+    refuse_unrunnable(ctx, definition, at="destinationDefinition.")
 
     def insert(db: Database) -> DestinationDefinitionRead:
         if body.workspace_id is not None:
             workspaces.get_workspace(db, str(body.workspace_id))
         if body.scope_type == "workspace" and body.scope_id is not None:
             workspaces.get_workspace(db, str(body.scope_id))
-        definition = new_destination_definition(body.destination_definition)
         return store.insert_destination_definition(db, definition)
 
     return await ctx.store.write(insert)
@@ -82,7 +84,9 @@ async def update_destination_definition(
 ) -> DestinationDefinitionRead:
     def update(db: Database) -> DestinationDefinitionRead:
         current = store.get_destination_definition(db, str(body.destination_definition_id))
-        return store.update_destination_definition(db, merge(current, body))
+        updated = merge(current, body)  # checked as a whole, as for sources
+        refuse_unrunnable(ctx, updated)
+        return store.update_destination_definition(db, updated)
 
     return await ctx.store.write(update)
 

@@ -7,15 +7,18 @@ import uuid
 from sqlite_utils import Database
 
 from server.context import Context
+from server.errors import InvalidInput
 from server.models.base import merge
 from server.models.definitions import (
     CustomSourceDefinitionCreate,
+    DestinationDefinitionRead,
     SourceDefinitionCreate,
     SourceDefinitionIdRequestBody,
     SourceDefinitionRead,
     SourceDefinitionReadList,
     SourceDefinitionUpdate,
 )
+from server.runner.allowed import rules_for
 from server.store import definitions as store
 from server.store import workspaces
 
@@ -23,6 +26,19 @@ from server.store import workspaces
 def default_command(docker_repository: str) -> list[str]:
     """`airbyte/source-faker` runs as the program `source-faker` unless told otherwise."""
     return [docker_repository.rsplit("/", 1)[-1]]
+
+
+def refuse_unrunnable(
+    ctx: Context, definition: SourceDefinitionRead | DestinationDefinitionRead, at: str = ""
+) -> None:
+    """A 422 naming the field when the definition names a program or image it may not run
+    (the rule is server.runner.allowed's); `at` prefixes the path in a wrapped body."""
+    refusal = rules_for(ctx.settings).refusal(
+        definition.runner, definition.command, definition.docker_repository
+    )
+    if refusal is not None:
+        value = definition.command if refusal.field == "command" else definition.docker_repository
+        raise InvalidInput(refusal.message, property_path=at + refusal.field, invalid_value=value)
 
 
 def new_source_definition(body: SourceDefinitionCreate) -> SourceDefinitionRead:
@@ -47,20 +63,24 @@ async def create_source_definition(
     body: SourceDefinitionCreate, ctx: Context
 ) -> SourceDefinitionRead:
     """The 2020 API's flat create."""
-    return await ctx.store.write(store.insert_source_definition, new_source_definition(body))
+    definition = new_source_definition(body)
+    refuse_unrunnable(ctx, definition)
+    return await ctx.store.write(store.insert_source_definition, definition)
 
 
 async def create_custom_source_definition(
     body: CustomSourceDefinitionCreate, ctx: Context
 ) -> SourceDefinitionRead:
     """The modern wrapped create; a workspace named in it must exist."""
+    definition = new_source_definition(body.source_definition)
+    refuse_unrunnable(ctx, definition, at="sourceDefinition.")
 
     def insert(db: Database) -> SourceDefinitionRead:
         if body.workspace_id is not None:
             workspaces.get_workspace(db, str(body.workspace_id))
         if body.scope_type == "workspace" and body.scope_id is not None:
             workspaces.get_workspace(db, str(body.scope_id))
-        return store.insert_source_definition(db, new_source_definition(body.source_definition))
+        return store.insert_source_definition(db, definition)
 
     return await ctx.store.write(insert)
 
@@ -81,7 +101,11 @@ async def update_source_definition(
 ) -> SourceDefinitionRead:
     def update(db: Database) -> SourceDefinitionRead:
         current = store.get_source_definition(db, str(body.source_definition_id))
-        return store.update_source_definition(db, merge(current, body))
+        # The result is checked, not the body: `runner: process` alone may switch a stored
+        # command on.
+        updated = merge(current, body)
+        refuse_unrunnable(ctx, updated)
+        return store.update_source_definition(db, updated)
 
     return await ctx.store.write(update)
 

@@ -8,14 +8,14 @@ processes die with it), in the run's job directory, with stderr appended to the 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
-import shutil
 import signal
 import subprocess
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import IO, BinaryIO
 
+from server.runner.allowed import RunRules
 from server.runner.base import ConnectorError, RunRequest, arguments
 
 PIPE_BUFFER = 1 << 20  # 1 MiB reads: measured ~2x the relay throughput of small buffers
@@ -75,17 +75,21 @@ class LocalProcess:
 
 class ProcessRunner:
     def __init__(
-        self, search_path: Sequence[str] = (), environment: Mapping[str, str] | None = None
+        self,
+        search_path: Sequence[str] = (),
+        environment: Mapping[str, str] | None = None,
+        rules: RunRules | None = None,
     ) -> None:
-        # Directories searched before $PATH, e.g. a virtualenv's bin holding `source-faker`.
-        self.search_path = [str(Path(p).resolve()) for p in search_path if p]
+        # Where programs are looked up (the connector directories, then the built-in
+        # connectors beside the server, never $PATH) and what may run: one rule, shared with
+        # the definition APIs (server.runner.allowed).
+        self.rules = rules if rules is not None else RunRules(search_path)
         # Added to the connector's environment, e.g. SLUICE_LOCAL_ROOT: where `/local/...`
         # paths live for a connector that runs outside a container.
         self.environment = dict(environment or {})
 
     def resolve(self, program: str) -> str | None:
-        path = os.pathsep.join([*self.search_path, os.environ.get("PATH", "")])
-        return shutil.which(program, path=path)
+        return self.rules.find_program(program)
 
     def start(self, request: RunRequest) -> LocalProcess:
         command = list(request.connector.command)
@@ -94,12 +98,19 @@ class ProcessRunner:
                 f"Connector '{request.connector.name}' has no local command to run; set the "
                 f"definition's `command`, or use the docker runner"
             )
-        program = self.resolve(command[0])
+        # Checked again here: a definition stored before the rule existed must not run either.
+        refusal = self.rules.command_refusal(command)
+        program = self.resolve(command[0]) if refusal is None else None
         if program is None:
             raise ConnectorError(
-                f"Connector '{request.connector.name}': program '{command[0]}' was not found on "
-                f"the connector search path or $PATH (is it installed?)"
+                f"Connector '{request.connector.name}': {refusal or 'its program is gone'}"
             )
+        # The connector runs in its job directory: every path it is given must be absolute.
+        request = dataclasses.replace(
+            request,
+            job_dir=request.job_dir.absolute(),
+            log_path=None if request.log_path is None else request.log_path.absolute(),
+        )
         write_job_files(request)
         log = None
         if request.log_path is not None:

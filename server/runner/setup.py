@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from server.runner import Runners
+from server.runner.allowed import AllowedImages, rules_for
 from server.runner.docker import DockerRunner, instance_label, remove_leftover_containers
 from server.runner.process import ProcessRunner
 from server.settings import Settings
 
 
 def runners_for(settings: Settings) -> Runners:
+    # What may run (connector directories, image allow-list) is the same rule the
+    # definition APIs apply; both runners check it again as they start a connector.
+    rules = rules_for(settings)
     # Connectors outside a container find Airbyte's `/local` under the same host directory
     # that containers get mounted at /local.
     process = ProcessRunner(
-        settings.connector_dirs, environment={"SLUICE_LOCAL_ROOT": str(settings.local_path)}
+        environment={"SLUICE_LOCAL_ROOT": str(settings.local_path)}, rules=rules
     )
     docker = DockerRunner(
         network=settings.docker_network,
@@ -20,7 +24,7 @@ def runners_for(settings: Settings) -> Runners:
         instance=instance_label(settings.data_path),
         local_program=process.resolve,
     )
-    return Runners(process, docker)
+    return Runners(process, AllowedImages(docker, rules))
 
 
 def remove_leftovers(settings: Settings) -> int:
