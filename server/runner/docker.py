@@ -1,9 +1,12 @@
 """DockerRunner: a connector image run as a container, the way Airbyte's Docker mode runs it.
 
-`docker run --rm -i --init --log-driver none -v <job dir>:/data/job:ro -v <local root>:/local
-[--network <mode>] [--memory ..] [--cpus ..] <image> <command> --config /data/job/config.json`,
-done with the Docker SDK. The image's own ENTRYPOINT runs (or `AIRBYTE_ENTRYPOINT` when an
-image sets only that). Images are never pulled: a missing image is a clear error.
+`docker run --rm -i --init --log-driver none -v <local root>:/local [--network <mode>]
+[--memory ..] [--cpus ..] <image> <command> --config /data/job/config.json`, done with the
+Docker SDK. The job files (config.json ...) are copied into the created container's
+/data/job before it starts, not mounted: the image's user (often uid 1000) could read a
+mounted file only if every local user could, and configurations hold secrets. The image's
+own ENTRYPOINT runs (or `AIRBYTE_ENTRYPOINT` when an image sets only that). Images are
+never pulled: a missing image is a clear error.
 
 Output is streamed from one attach connection opened before the container starts (so no
 line is lost): Docker multiplexes stdout and stderr on it in frames with an 8-byte header.
@@ -31,6 +34,7 @@ import re
 import select
 import shlex
 import socket
+import tarfile
 import threading
 import time
 import uuid
@@ -46,7 +50,7 @@ if TYPE_CHECKING:  # the SDK is imported on first use: a server without Docker n
 
 log = logging.getLogger("sluice.runner.docker")
 
-JOB_MOUNT = "/data/job"  # where the job directory (config.json, catalog.json ...) is seen
+JOB_MOUNT = "/data/job"  # where the job files (config.json, catalog.json ...) are seen
 LOCAL_MOUNT = "/local"  # Airbyte's convention for files a connector reads or writes
 MANAGED_LABEL = "io.sluice.managed"
 INSTANCE_LABEL = "io.sluice.instance"
@@ -333,6 +337,7 @@ class DockerRunner:
                 container_id,
                 params={"stdin": int(request.stdin), "stdout": 1, "stderr": 1, "stream": 1},
             )
+            client.api.put_archive(container_id, "/", _job_archive(request))
             client.api.start(container_id)
         except docker.errors.DockerException as exc:
             with contextlib.suppress(docker.errors.DockerException):
@@ -387,7 +392,7 @@ class DockerRunner:
         return labels
 
     def _host_config(self, request: RunRequest) -> dict[str, Any]:
-        binds = {str(request.job_dir.resolve()): {"bind": JOB_MOUNT, "mode": "ro"}}
+        binds: dict[str, dict[str, str]] = {}
         if self.local_root is not None:
             binds[str(_local_root(self.local_root))] = {"bind": LOCAL_MOUNT, "mode": "rw"}
         config: dict[str, Any] = {
@@ -404,14 +409,27 @@ class DockerRunner:
 
 
 def _write_job_files(request: RunRequest) -> None:
-    """The container runs as the image's user (often uid 1000 `airbyte`), not the server's,
-    so the job directory is world-readable: keep its parent directory private."""
-    request.job_dir.mkdir(parents=True, exist_ok=True)
-    request.job_dir.chmod(0o755)
-    for name, content in request.files.items():
-        path = request.job_dir / name
-        path.write_bytes(content)
-        path.chmod(0o644)
+    """Only the run's log lives in the job directory on the host (private to the server's
+    user); the job files go into the container (`_job_archive`)."""
+    request.job_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    request.job_dir.chmod(0o700)
+
+
+def _job_archive(request: RunRequest) -> bytes:
+    """The job files as a tar for `put_archive` at "/": JOB_MOUNT and the files in it,
+    readable by whichever user the image runs as (inside the container only)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        parts = JOB_MOUNT.strip("/").split("/")
+        for depth in range(1, len(parts) + 1):
+            folder = tarfile.TarInfo("/".join(parts[:depth]))
+            folder.type, folder.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(folder)
+        for name, content in request.files.items():
+            info = tarfile.TarInfo(f"{'/'.join(parts)}/{name}")
+            info.size, info.mode = len(content), 0o644
+            tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
 
 
 def _local_root(path: Path) -> Path:
@@ -425,8 +443,9 @@ def _local_root(path: Path) -> Path:
 def _open_log(path: Path | None) -> BinaryIO | None:
     if path is None:
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.open("ab")
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # The connector's stderr may repeat its configuration: private to the server's user.
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
 
 
 _UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]+")

@@ -8,6 +8,7 @@ write leaves nothing behind.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -18,6 +19,7 @@ from typing import ParamSpec, TypeVar
 import anyio.to_thread
 from sqlite_utils import Database
 
+from server.private import private_dir, private_file
 from server.store.migrations import MIGRATIONS
 
 P = ParamSpec("P")
@@ -29,7 +31,7 @@ def open_db(path: Path | str | None) -> Database:
     if path is None:
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
     else:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _private_database(Path(path))
         conn = sqlite3.connect(
             str(path), check_same_thread=False, isolation_level=None, timeout=5.0
         )
@@ -39,6 +41,16 @@ def open_db(path: Path | str | None) -> Database:
     db = Database(conn)
     migrate(db)
     return db
+
+
+def _private_database(path: Path) -> None:
+    """The database holds every secret: its directory 0700, the file and its -wal and -shm
+    0600. The file is created 0600 before SQLite opens it, because SQLite creates the -wal
+    and -shm files with the database file's mode."""
+    private_dir(path.parent)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+        private_file(path.with_name(name))
 
 
 def migrate(db: Database) -> list[str]:
