@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 
 import anyio
@@ -13,8 +14,10 @@ from starlette.routing import Route
 
 from server import openapi
 from server.api import all_handlers
+from server.connector_processes import remove_leftover_runs
 from server.context import Context
 from server.errors import exception_handlers
+from server.private import PRIVATE_UMASK
 from server.rpc import Handler, rpc
 from server.runner.setup import remove_leftovers, runners_for
 from server.scheduler import Scheduler
@@ -54,6 +57,9 @@ def create_app(settings: Settings, ctx: Context | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # What the server creates is private to its user (the data directory holds every
+        # secret), whatever umask it was started with; restored when the app stops.
+        umask = os.umask(PRIVATE_UMASK)
         context = ctx or Context(
             settings=settings,
             store=Store(open_db(settings.db_path)),
@@ -62,6 +68,8 @@ def create_app(settings: Settings, ctx: Context | None = None) -> Starlette:
         app.state.ctx = context
         # Containers a crashed run of this server left behind (none without a Docker engine).
         await anyio.to_thread.run_sync(remove_leftovers, context.settings)
+        # Processes and files of one-shot runs (spec, check, discover) a killed server left.
+        await anyio.to_thread.run_sync(remove_leftover_runs, context.settings.data_path / "runs")
         log.info("Sluice ready; data in %s", settings.data_path.resolve())
         try:
             async with anyio.create_task_group() as tasks:
@@ -79,6 +87,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> Starlette:
         finally:
             if ctx is None:
                 context.store.close()
+            os.umask(umask)
 
     return Starlette(
         routes=build_routes(),

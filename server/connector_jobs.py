@@ -9,6 +9,7 @@ from typing import Any
 import anyio.to_thread
 import msgspec
 
+from server.connector_processes import marked
 from server.context import Context
 from server.models.synchronous_jobs import (
     FailureOrigin,
@@ -37,7 +38,8 @@ async def run_connector(
     """Run `command` in a worker thread; raises CommandFailed (with the log) when it fails."""
     settings = ctx.settings
     files = {} if configuration is None else {"config.json": msgspec.json.encode(configuration)}
-    runner = ctx.runners.get(connector)
+    # Marked, so that the next start-up of a killed server stops it and removes its files.
+    runner = marked(ctx.runners.get(connector))
     return await anyio.to_thread.run_sync(
         lambda: run_in_job_dir(
             runner,

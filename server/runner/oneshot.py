@@ -22,6 +22,7 @@ from pathlib import Path
 
 import msgspec
 
+from server.private import private_dir
 from server.protocol import (
     AirbyteCatalog,
     AirbyteConnectionStatus,
@@ -246,10 +247,9 @@ def run_in_job_dir(
     secrets: Sequence[str] = (),
 ) -> CommandOutput:
     """`run_command` in a fresh job directory under `runs_dir`, removed afterwards (the
-    configuration in it holds secrets). `runs_dir` is kept private (0700)."""
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    runs_dir.chmod(0o700)
-    job_dir = runs_dir / f"{command}-{uuid.uuid4().hex}"
+    configuration in it holds secrets). Both directories are private (0700)."""
+    private_dir(runs_dir)
+    job_dir = private_dir(runs_dir / f"{command}-{uuid.uuid4().hex}")
     request = RunRequest(
         connector=connector,
         command=command,
