@@ -10,12 +10,14 @@ from collections.abc import AsyncIterator
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from server import openapi
 from server.api import all_handlers
 from server.connector_processes import remove_leftover_runs
 from server.context import Context
+from server.edge import Edge
 from server.errors import exception_handlers
 from server.private import PRIVATE_UMASK
 from server.rpc import Handler, rpc
@@ -91,6 +93,8 @@ def create_app(settings: Settings, ctx: Context | None = None) -> Starlette:
 
     return Starlette(
         routes=build_routes(),
+        # Host, Origin, content type, body size, deadline and depth: before any route runs.
+        middleware=[Middleware(Edge, settings=settings)],
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )

@@ -7,9 +7,10 @@ import logging
 import sys
 
 import msgspec
-import uvicorn
 
+from server import serving
 from server.app import create_app
+from server.edge import host_rules
 from server.settings import Settings
 
 
@@ -32,18 +33,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         settings = Settings.from_env(host=args.host, port=args.port, data_dir=args.data_dir)
-    except msgspec.ValidationError as exc:
+        host_rules(settings)  # a malformed SLUICE_ALLOWED_HOSTS fails here, not per request
+    except (msgspec.ValidationError, ValueError) as exc:
         print(f"sluice: invalid setting: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-    )
-    return 0
+    # uvicorn with the header and body read timeouts it lacks (server/serving.py).
+    return 0 if serving.serve(create_app(settings), settings) else 3

@@ -115,10 +115,22 @@ class Conflict(ApiError):
     class_name = "io.airbyte.commons.server.errors.ConflictException"
 
 
+class RequestTimeout(ApiError):
+    """The request did not arrive in time."""
+
+    status = 408
+
+
 class PayloadTooLarge(ApiError):
     """The request body is too large."""
 
     status = 413
+
+
+class UnsupportedMediaType(ApiError):
+    """Request bodies must be JSON (Content-Type: application/json)."""
+
+    status = 415
 
 
 class ServiceUnavailable(ApiError):
@@ -183,22 +195,32 @@ def _reply(status: int, body: msgspec.Struct) -> Response:
     return Response(_encoder.encode(body), status_code=status, media_type="application/json")
 
 
+def error_response(exc: ApiError) -> Response:
+    """The response for an error raised outside the routes (the edge middleware)."""
+    return _reply(exc.status, exc.body())
+
+
 async def api_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return _reply(exc.status, exc.body())
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (unknown path, wrong method) in the API's bodies."""
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         message = f"No such endpoint: {request.method} {request.url.path}"
-        return _reply(404, NotFoundKnownExceptionInfo(message=message, id=request.url.path))
-    if exc.status_code == 405:
+        body: msgspec.Struct = NotFoundKnownExceptionInfo(
+            message=message, id=request.url.path, exception_class_name=NotFound.class_name
+        )
+    elif exc.status_code == 405:
         message = f"Method {request.method} is not allowed on {request.url.path}"
-        response = _reply(405, KnownExceptionInfo(message=message))
-        response.headers.update(exc.headers or {})
-        return response
-    return _reply(exc.status_code, KnownExceptionInfo(message=str(exc.detail)))
+        body = KnownExceptionInfo(message=message, exception_class_name=ApiError.class_name)
+    else:
+        body = KnownExceptionInfo(message=str(exc.detail), exception_class_name=ApiError.class_name)
+    response = _reply(exc.status_code, body)
+    response.headers.update(exc.headers or {})
+    return response
 
 
 async def sqlite_error_handler(request: Request, exc: Exception) -> Response:

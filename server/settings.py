@@ -26,6 +26,29 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: Annotated[
         int, _help("Largest accepted request body in bytes; larger bodies get 413.")
     ] = 16 * 1024 * 1024
+    allowed_hosts: Annotated[
+        str,
+        _help(
+            "Host names (comma-separated, each with an optional :port) the server answers for "
+            "in the Host header, and whose pages may send it changes (Origin); others are "
+            "refused, against DNS rebinding. Empty: the bind address, localhost, 127.0.0.1 "
+            "and [::1], any port. '*' allows every host."
+        ),
+    ] = ""
+    http_header_timeout_seconds: Annotated[
+        float,
+        _help(
+            "A connection is closed (408) when a request's headers have not all arrived this "
+            "long after it opened or after the request's first byte; 0: no limit."
+        ),
+    ] = 20.0
+    http_body_timeout_seconds: Annotated[
+        float,
+        _help(
+            "A request is refused (408) and its connection closed when its body has not all "
+            "arrived this long after its headers; 0: no limit."
+        ),
+    ] = 60.0
     log_level: Annotated[str, _help("Server log level (debug, info, warning, error).")] = "info"
     max_concurrent_syncs: Annotated[
         int,

@@ -24,10 +24,11 @@ def anyio_backend() -> str:
 
 @contextlib.asynccontextmanager
 async def running(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    """Run the app's lifespan and give an in-process client for it."""
+    """Run the app's lifespan and give an in-process client for it (as `localhost`, one of the
+    hosts the server answers for by default)."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://sluice") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
             yield c
 
 

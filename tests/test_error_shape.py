@@ -18,6 +18,7 @@ from tests.test_api_sources import E2E, default_workspace, make_source
 
 NOT_FOUND = "io.airbyte.commons.server.errors.IdNotFoundKnownException"
 INVALID = "io.airbyte.commons.server.errors.BadObjectSchemaKnownException"
+KNOWN = "io.airbyte.commons.server.errors.ApplicationErrorKnownException"
 TABLES = [
     "workspaces",
     "source_definitions",
@@ -136,7 +137,9 @@ async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
     assert r.status_code == 400
     assert set(r.json()) == {"message", "exceptionClassName"}
     assert r.json()["message"].startswith("Malformed JSON")
-    r = await client.post("/api/v1/sources/get", content=b"[1, 2]")
+    r = await client.post(
+        "/api/v1/sources/get", content=b"[1, 2]", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422
 
 
@@ -144,15 +147,42 @@ async def test_wrong_method_is_405_with_allow(client: httpx.AsyncClient) -> None
     r = await client.get("/api/v1/sources/get")
     assert r.status_code == 405
     assert r.headers["allow"] == "POST"
-    assert set(r.json()) == {"message"} and "GET" in r.json()["message"]
+    assert r.json() == {"message": r.json()["message"], "exceptionClassName": KNOWN}
+    assert "GET" in r.json()["message"]
     r = await client.post("/api/v1/health")
     assert r.status_code == 405
+    assert r.json()["exceptionClassName"] == KNOWN
 
 
 async def test_unknown_endpoint_is_404(client: httpx.AsyncClient) -> None:
     r = await post(client, "sources/teleport", {})
     assert r.status_code == 404
-    assert r.json()["id"] == "/api/v1/sources/teleport"
+    assert r.json() == {
+        "message": "No such endpoint: POST /api/v1/sources/teleport",
+        "id": "/api/v1/sources/teleport",
+        "exceptionClassName": NOT_FOUND,
+    }
+    # Starlette's own 404, outside the API's paths and for other methods, too.
+    for method, path in [("GET", "/nowhere"), ("DELETE", "/api/v2/x")]:
+        r = await client.request(method, path)
+        assert r.status_code == 404, path
+        assert r.headers["content-type"] == "application/json"
+        assert r.json()["exceptionClassName"] == NOT_FOUND
+
+
+async def test_edge_refusals_have_the_error_body(client: httpx.AsyncClient) -> None:
+    """The middleware's refusals (before any route) are shaped as every other error."""
+    refusals = [
+        (415, {"content-type": "text/plain"}, b'{"a": 1}'),
+        (400, {"content-type": "application/json", "host": "evil.example"}, b"{}"),
+        (403, {"content-type": "application/json", "origin": "http://evil.example"}, b"{}"),
+        (400, {"content-type": "application/json"}, b"[" * 200 + b"]" * 200),
+    ]
+    for status, headers, content in refusals:
+        r = await client.post("/api/v1/workspaces/list", content=content, headers=headers)
+        assert r.status_code == status, (headers, r.text)
+        assert r.headers["content-type"] == "application/json"
+        assert r.json() == {"message": r.json()["message"], "exceptionClassName": KNOWN}
 
 
 async def test_trailing_slash_and_extra_fields_are_accepted(client: httpx.AsyncClient) -> None:

@@ -47,6 +47,9 @@ FailureType = Literal[
     "transient_error",
 ]
 Count = Annotated[int, Meta(ge=0)]
+# Job ids are SQLite integers (64-bit, as Airbyte's `int64`): a larger one is a 422, not an
+# OverflowError when the store binds it.
+JobId = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
 # An RFC 3339 date-time with its offset, as Airbyte's `format: date-time` (Jackson's
 # OffsetDateTime) requires: the document then says what the server accepts, and `""` is refused
 # by both.
@@ -181,7 +184,7 @@ class JobReadList(Model):
 
 
 class JobIdRequestBody(Model):
-    id: int
+    id: JobId
 
 
 class Pagination(Model):
@@ -194,7 +197,7 @@ class JobListRequestBody(Model):
 
     config_types: list[JobConfigType] | None = None
     config_id: str | None = None
-    including_job_id: int | None = None
+    including_job_id: JobId | None = None
     pagination: Pagination | None = None
     statuses: list[JobStatus] | None = None
     created_at_start: Moment | None = None

@@ -1,0 +1,234 @@
+"""The HTTP edge: ASGI middleware that every request passes before any route sees it.
+
+A web page can make a browser send "simple" requests (a `text/plain` POST, any `Origin`) to a
+server on localhost without a CORS preflight, and DNS rebinding gives such a page the server's
+address under the attacker's own host name. So, for every route, present and future:
+
+- the `Host` header must name an allowed host (any port), else 400;
+- a state-changing request (POST, PUT, PATCH, DELETE) with an `Origin` must come from an
+  allowed host (http or https, any port), else 403;
+- a body that is not empty must be `application/json` (UTF-8), else 415; an empty body is `{}`;
+- a body must arrive whole within `http_body_timeout_seconds` (else 408), be at most
+  `max_body_bytes` (else 413) and nest at most `MAX_JSON_DEPTH` levels (else 400): deeper values
+  would exhaust Python's recursion limit in decoding, schema validation, masking or encoding.
+
+The body is read here, once, and handed on to the app whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import anyio
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.errors import (
+    ApiError,
+    BadRequest,
+    Forbidden,
+    PayloadTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+    error_response,
+)
+from server.settings import Settings
+
+# Well below what Python's default recursion limit (1000) leaves to a request's call stack; no
+# Airbyte configuration, state or catalog comes near it.
+MAX_JSON_DEPTH = 128
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DEFAULT_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = bytes(c for c in range(256) if c not in b"[]{}")
+_RUN = re.compile(rb"[\[{]+|[\]}]+")
+_HOST = re.compile(r"^(?P<name>\[[0-9a-f:.]+\]|[^\[\]:/@\s]+)(?::(?P<port>[0-9]{1,5}))?$")
+_ORIGIN = re.compile(r"^(?P<scheme>https?)://(?P<host>[^/?#]+)$")
+
+
+def json_depth(raw: bytes) -> int:
+    """How deep the arrays and objects of a JSON text nest (brackets inside strings do not
+    count), computed with regular expressions and C-level byte operations, not recursion."""
+    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKET)
+    depth = deepest = 0
+    for run in _RUN.findall(brackets):
+        if run[0] in b"[{":
+            depth += len(run)
+            deepest = max(deepest, depth)
+        else:
+            depth -= len(run)
+    return deepest
+
+
+@dataclass(frozen=True)
+class HostRule:
+    """An allowed host name; without a port it allows every port."""
+
+    name: str
+    port: str | None = None
+
+    def allows(self, name: str, port: str | None) -> bool:
+        return self.name == name and (self.port is None or self.port == port)
+
+
+def split_host(value: str) -> tuple[str, str | None] | None:
+    """`name[:port]` (a bracketed IPv6 address included), lower-cased; None if malformed."""
+    match = _HOST.match(value.strip().lower())
+    if match is None:
+        return None
+    return match.group("name"), match.group("port")
+
+
+def host_rules(settings: Settings) -> list[HostRule] | None:
+    """The hosts the server answers for; None when `*` allows every host."""
+    entries = [e.strip() for e in settings.allowed_hosts.split(",") if e.strip()]
+    if not entries:
+        entries = [settings.host, *DEFAULT_HOSTS]
+    if "*" in entries:
+        return None
+    rules = []
+    for entry in entries:
+        # A bare IPv6 address (the bind address `::1`) is bracketed as in a Host header.
+        if entry.count(":") > 1 and not entry.startswith("["):
+            entry = f"[{entry}]"
+        parts = split_host(entry)
+        if parts is None:
+            raise ValueError(f"SLUICE_ALLOWED_HOSTS: {entry!r} is not a host name[:port]")
+        rules.append(HostRule(*parts))
+    return rules
+
+
+def _allowed(rules: Iterable[HostRule], value: str) -> bool:
+    parts = split_host(value)
+    return parts is not None and any(rule.allows(*parts) for rule in rules)
+
+
+def _is_json(content_type: str) -> bool:
+    """`application/json`, with at most a UTF-8 charset parameter (JSON is UTF-8: RFC 8259)."""
+    media, *params = [p.strip().lower() for p in content_type.split(";")]
+    if media != "application/json":
+        return False
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip() != "charset" or value.strip().strip('"') not in ("utf-8", "utf8"):
+            return False
+    return True
+
+
+class _Disconnected(Exception):
+    """The client went away while sending its body: nobody to answer."""
+
+
+class Edge:
+    """The middleware (see the module docstring). Registered first in `create_app`."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.hosts = host_rules(settings)
+        # Pages the operator lets call the API cross-origin (CORS) may change things too. Read
+        # with getattr: that setting belongs to the CORS layer, which may be configured away.
+        cors = str(getattr(settings, "cors_origins", ""))
+        self.origins = frozenset(
+            o.strip().lower().rstrip("/") for o in cors.split(",") if o.strip()
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        try:
+            self.check_host(headers)
+            if scope["method"] in STATE_CHANGING:
+                self.check_origin(headers)
+            body = await self.read_body(headers, receive)
+        except ApiError as exc:
+            response = error_response(exc)
+            # The rest of an unread body would be taken for the next request: close instead.
+            response.headers["connection"] = "close"
+            await response(scope, receive, send)
+            return
+        except _Disconnected:
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    def check_host(self, headers: Headers) -> None:
+        host = headers.get("host", "")
+        if self.hosts is not None and not _allowed(self.hosts, host):
+            raise BadRequest(
+                f"Host {host!r} is not one this server answers for; add it to "
+                "SLUICE_ALLOWED_HOSTS (comma-separated host names) if it should be"
+            )
+
+    def check_origin(self, headers: Headers) -> None:
+        origin = headers.get("origin")
+        if origin is None:
+            return  # not sent by a browser on a cross-site request: not one
+        if "*" in self.origins or origin.strip().lower() in self.origins:
+            return
+        match = _ORIGIN.match(origin.strip().lower())
+        if match is not None:
+            if self.hosts is None:
+                # Every host allowed: at least the page must be the server's own.
+                if split_host(match.group("host")) == split_host(headers.get("host", "")):
+                    return
+            elif _allowed(self.hosts, match.group("host")):
+                return
+        raise Forbidden(
+            f"Requests that change something are not accepted from pages of {origin!r}; "
+            "allowed origins are http(s)://<a host of SLUICE_ALLOWED_HOSTS>"
+        )
+
+    async def read_body(self, headers: Headers, receive: Receive) -> bytes:
+        """The whole body, within the size limit, the deadline and the content type."""
+        limit = self.settings.max_body_bytes
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
+        if declared == "0" or (not declared and "transfer-encoding" not in headers):
+            return b""
+        timeout = self.settings.http_body_timeout_seconds
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        with anyio.move_on_after(timeout if timeout > 0 else float("inf")) as deadline:
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise _Disconnected
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
+                chunks.append(chunk)
+                more = message.get("more_body", False)
+        if deadline.cancelled_caught:
+            raise RequestTimeout(f"The request body did not arrive within {timeout:g} s")
+        body = b"".join(chunks)
+        if not body.strip():
+            return body  # empty: `{}`, whatever the content type says
+        if not _is_json(headers.get("content-type", "")):
+            raise UnsupportedMediaType(
+                "Request bodies must be JSON, sent with 'Content-Type: application/json'"
+            )
+        if json_depth(body) > MAX_JSON_DEPTH:
+            raise BadRequest(f"The request body nests deeper than {MAX_JSON_DEPTH} levels")
+        return body
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the body already read, then passes on (disconnect notices)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
