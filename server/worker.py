@@ -37,6 +37,7 @@ from server.runner.base import ConnectorImage
 from server.runner.images import connector_image
 from server.secrets import secret_values
 from server.store import connector_cache, jobs, recovery, state
+from server.store.attempt_warnings import update_attempt_warnings
 from server.store.connections import get_connection
 from server.store.definitions import get_destination_definition, get_source_definition
 from server.store.destinations import get_destination
@@ -337,6 +338,8 @@ class Worker:
             )
             if status == "succeeded" and job.config_type in jobs.RESET_TYPES:
                 state.clear_streams(db, job.config_id, job.streams, self.ctx.now())
+            if result.succeeded:
+                update_attempt_warnings(db, job.id, number, result.warnings)
             return status
 
         status = await self.ctx.store.write(finish)
@@ -346,6 +349,9 @@ class Worker:
             return
         outcome = "succeeded" if result.succeeded else "cancelled" if cancelled else "failed"
         detail = "" if result.succeeded else f": {failures[0].get('externalMessage', '')}"
+        if result.succeeded and result.warnings:
+            outcome += " with a warning"
+            detail = f": {result.warnings[0].get('externalMessage', '')}"
         append_log(log_path, f"Attempt {number + 1} {outcome}{detail}; job is now {status}")
         log.info("job %s attempt %s %s; job %s", job.id, number, outcome, status)
 

@@ -27,7 +27,16 @@ from server.store.connector_cache import put_spec, spec_key
 from server.store.definitions import get_destination_definition
 from server.worker import _secrets
 from tests.conftest import post, running
-from tests.test_api_jobs import e2e_connection, fast_settings, ok, wait_job
+from tests.connector_fixtures import FIXTURES, custom_definition
+from tests.test_api_jobs import (
+    e2e_connection,
+    fast_settings,
+    make_connection,
+    make_destination,
+    make_source,
+    ok,
+    wait_job,
+)
 from tests.test_sync_e2e import processes_mentioning
 
 NOW = 1_700_000_000
@@ -338,3 +347,39 @@ async def test_deleting_the_connection_stops_its_running_sync(tmp_path: Path) ->
             client, (await ok(client, "connections/sync", {"connectionId": other}))["job"]["id"]
         )
         assert info["job"]["status"] == "succeeded"
+
+
+async def test_a_destination_that_confirms_no_state_warns_in_the_job(tmp_path: Path) -> None:
+    """It took the records and exited 0, but echoed none of the states: the job succeeds
+    and says, in the attempt's failureSummary and its log, that no state was saved."""
+    settings = fast_settings(tmp_path, connector_path=str(FIXTURES))
+    async with running(create_app(settings)) as client:
+        never = await custom_definition(
+            client, "destination", "Never echoes", command=["relay_destination.py"]
+        )
+        source = await make_source(client, {"max_messages": 50, "state_checkpoint_interval": 10})
+        destination = await make_destination(client, never, {"mode": "never"})
+        connection = await make_connection(client, source, destination, "incremental", "append")
+        job_id = (await ok(client, "connections/sync", {"connectionId": connection}))["job"]["id"]
+        info = await wait_job(client, job_id)
+        assert info["job"]["status"] == "succeeded"
+        attempt = info["attempts"][-1]["attempt"]
+        assert attempt["status"] == "succeeded"
+        assert attempt["totalStats"]["stateMessagesEmitted"] == 5
+        [warning] = attempt["failureSummary"]["failures"]
+        assert warning["failureOrigin"] == "destination"
+        assert warning["retryable"] is False
+        message = warning["externalMessage"]
+        assert "confirmed none of the 5 states" in message
+        assert "the next incremental sync starts over" in message
+        lines = info["attempts"][-1]["logs"]["logLines"]
+        assert any(" WARN " in line and "confirmed none of the 5 states" in line for line in lines)
+        assert any("succeeded with a warning" in line for line in lines)
+        state = await ok(client, "state/get", {"connectionId": connection})
+        assert state["stateType"] == "not_set"
+        # A destination that does confirm gets no such summary.
+        echoes = await make_destination(client, never, {"mode": "gate", "gate_path": "/"})
+        again = await make_connection(client, source, echoes, "incremental", "append")
+        job_id = (await ok(client, "connections/sync", {"connectionId": again}))["job"]["id"]
+        attempt = (await wait_job(client, job_id))["attempts"][-1]["attempt"]
+        assert attempt["status"] == "succeeded" and attempt.get("failureSummary") is None

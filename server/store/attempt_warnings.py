@@ -1,0 +1,27 @@
+"""Warnings of an attempt that succeeded (for example a destination that confirmed no state).
+
+Airbyte's AttemptRead has one place for what went wrong, `failureSummary`; a succeeded
+attempt carries its warnings there, as failure reasons, and its job stays `succeeded`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from sqlite_utils import Database
+
+
+def update_attempt_warnings(
+    db: Database, job_id: int, attempt_number: int, warnings: list[dict[str, Any]]
+) -> None:
+    """Record a succeeded attempt's warnings as its failure summary (in the caller's
+    transaction, with the attempt's end)."""
+    if not warnings:
+        return
+    summary = msgspec.json.encode({"failures": warnings}).decode()
+    db.execute(
+        "UPDATE attempts SET failure_summary = ? "
+        "WHERE job_id = ? AND attempt_number = ? AND status = 'succeeded'",
+        [summary, job_id, attempt_number],
+    )
