@@ -17,6 +17,8 @@ from server.settings import Settings
 from tests.connector_fixtures import BASE_IMAGE, docker_client, need_image
 from tests.test_sync_relay import DEV_NULL, FAULTY, Run, assert_nothing_left, run
 
+pytestmark = pytest.mark.docker
+
 FIXTURES = Path(__file__).parent / "fixtures"
 PROGRAM = FIXTURES / "relay_source.py"
 LOCAL = ConnectorImage("relay fault source", "process", "none", (PROGRAM.name,))
