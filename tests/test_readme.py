@@ -1,14 +1,19 @@
-"""The README's curl walkthrough works as written, against a real server."""
+"""The README's curl walkthrough works as written, as a newcomer runs it: from the repository
+root, every default (a relative `./sluice-data`, the default connector path), with the
+virtualenv activated or not."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -20,6 +25,8 @@ __all__ = ["connector_images"]  # a fixture used below
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKER_BIN = ROOT / ".venvs" / "source-faker" / "bin"
+SCRIPTS = Path(sysconfig.get_path("scripts"))
+HEADING = "## A first sync with curl"
 
 
 def readme_blocks(heading: str) -> list[str]:
@@ -37,58 +44,90 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+def fresh_checkout(tmp_path: Path) -> Path:
+    """A copy of the repository as a clone has it, so the default `./sluice-data` and the
+    walkthrough's files land in a directory of their own (not in leftovers of the real one).
+    The installed faker virtualenv is linked, not copied (`scripts/setup.sh` made it)."""
+    clone = tmp_path / "sluice"
+    ignore = shutil.ignore_patterns("__pycache__", "sluice-data", "*.sqlite", "catalog.json")
+    for name in ("server", "openapi", "connectors", "scripts"):
+        shutil.copytree(ROOT / name, clone / name, ignore=ignore)
+    for name in ("README.md", "pyproject.toml"):
+        shutil.copy2(ROOT / name, clone / name)
+    (clone / ".venvs").mkdir()
+    (clone / ".venvs" / "source-faker").symlink_to(FAKER_BIN.parent)
+    return clone
+
+
+@dataclass
+class Server:
+    api: str
+    checkout: Path
+    env: dict[str, str]  # the walkthrough's shell: the user's environment plus API
+
+
+def newcomer_environment() -> dict[str, str]:
+    """The user's environment without any SLUICE_* setting: every default applies."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("SLUICE_")}
+
+
+def start(argv: list[str], checkout: Path, env: dict[str, str]) -> Iterator[Server]:
+    """Start `argv` (a `sluice serve`) in `checkout` on a free port; wait for health."""
     port = free_port()
-    env = {
-        **os.environ,
-        "SLUICE_DATA_DIR": str(tmp_path / "data"),
-        "SLUICE_CONNECTOR_PATH": str(FAKER_BIN),
-    }
+    log = (checkout.parent / "server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [*argv, "--port", str(port)], env=env, cwd=checkout, stdout=log, stderr=log
     )
     api = f"http://127.0.0.1:{port}/api/v1"
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None:
             try:
                 if httpx.get(f"{api}/health").status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        yield api, {**env, "API": api}
+        assert proc.poll() is None, (checkout.parent / "server.log").read_text()
+        yield Server(api, checkout, {**newcomer_environment(), "API": api})
     finally:
         proc.terminate()
         proc.wait(20)
+        log.close()
 
 
-def run_blocks(blocks: list[str], env: dict[str, str], cwd: Path) -> str:
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """`sluice serve` as the README says, in an activated environment (sluice on $PATH)."""
+    checkout = fresh_checkout(tmp_path)
+    yield from start([sys.executable, "-m", "server", "serve"], checkout, newcomer_environment())
+
+
+@pytest.fixture
+def unactivated_server(tmp_path: Path) -> Iterator[Server]:
+    """`<venv>/bin/sluice serve` with that bin directory NOT on $PATH (not activated)."""
+    sluice = SCRIPTS / "sluice"
+    if not sluice.exists():
+        pytest.skip(f"sluice is not installed in {SCRIPTS} (scripts/setup.sh)")
+    checkout = fresh_checkout(tmp_path)
+    path = [d for d in os.defpath.split(os.pathsep) if d and Path(d).resolve() != SCRIPTS]
+    env = {**newcomer_environment(), "PATH": os.pathsep.join(path)}
+    yield from start([str(sluice), "serve"], checkout, env)
+
+
+def run_blocks(blocks: list[str], env: dict[str, str], cwd: Path, timeout: float = 600) -> str:
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", "\n".join(blocks)],
         env=env,
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
 
-@pytest.mark.serve
-@pytest.mark.slow
-@pytest.mark.skipif(not (FAKER_BIN / "source-faker").exists(), reason="scripts/install-faker.sh")
-def test_the_curl_walkthrough_works_as_written(
-    server: tuple[str, dict[str, str]], tmp_path: Path
-) -> None:
-    _, env = server
-    process_block = readme_blocks("## A first sync with curl")[0]
-    out = run_blocks([process_block], env, tmp_path)
+def assert_walkthrough_output(out: str) -> None:
     assert '"propertyPath":"connectionConfiguration.count"' in out
     assert "\nsucceeded\n" in out
     assert "['products', 'users', 'purchases']" in out
@@ -96,14 +135,61 @@ def test_the_curl_walkthrough_works_as_written(
     assert "{'users': 1000, 'products': 100, 'purchases': " in out
 
 
+needs_faker = pytest.mark.skipif(
+    not (FAKER_BIN / "source-faker").exists(), reason="scripts/install-faker.sh"
+)
+
+
+@pytest.mark.serve
+@pytest.mark.slow
+@needs_faker
+def test_the_curl_walkthrough_works_as_written(server: Server) -> None:
+    out = run_blocks([readme_blocks(HEADING)[0]], server.env, server.checkout)
+    assert_walkthrough_output(out)
+    # Every default: the data went to ./sluice-data of the checkout.
+    assert (server.checkout / "sluice-data" / "local" / "faker.sqlite").is_file()
+
+
+@pytest.mark.serve
+@pytest.mark.slow
+@needs_faker
+def test_the_walkthrough_works_without_an_activated_virtualenv(
+    unactivated_server: Server,
+) -> None:
+    # The built-in destination-sqlite is found beside the server's own interpreter.
+    out = run_blocks(
+        [readme_blocks(HEADING)[0]], unactivated_server.env, unactivated_server.checkout
+    )
+    assert_walkthrough_output(out)
+
+
+def test_the_polling_loop_stops_when_there_is_no_job_status(tmp_path: Path) -> None:
+    """A garbled or missing job status (a server error, an empty JOB) ends the loop."""
+    block = readme_blocks(HEADING)[0]
+    helpers = re.search(r"^field\(\).*$", block, flags=re.M)
+    loop = re.search(r"^while true; do$.*?^done$", block, flags=re.M | re.S)
+    assert helpers is not None and loop is not None
+    for reply in ('{"message": "Internal Server Error"}', "not json", ""):
+        script = "\n".join(
+            [f"call() {{ echo '{reply}'; }}", helpers.group(0), "JOB=", loop.group(0)]
+        )
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "no job status" in result.stderr
+        assert result.stdout.count("job ") == 1  # one round, no spinning
+
+
 @pytest.mark.serve
 @pytest.mark.slow
 @pytest.mark.docker
-def test_the_docker_walkthrough_works_as_written(
-    server: tuple[str, dict[str, str]], tmp_path: Path, connector_images: None
-) -> None:
-    _, env = server
-    blocks = readme_blocks("## A first sync with curl")
+def test_the_docker_walkthrough_works_as_written(server: Server, connector_images: None) -> None:
+    blocks = readme_blocks(HEADING)
     assert len(blocks) == 2
-    out = run_blocks(blocks, env, tmp_path)
+    out = run_blocks(blocks, server.env, server.checkout)
     assert out.rstrip().endswith("succeeded\nTrue")
