@@ -50,7 +50,7 @@ from server.models.connections import (  # noqa: E402
 )
 from server.models.destinations import DestinationRead  # noqa: E402
 from server.models.sources import SourceRead  # noqa: E402
-from server.models.workspaces import WorkspaceRead  # noqa: E402
+from server.models.workspaces import DEFAULT_ORGANIZATION_ID, WorkspaceRead  # noqa: E402
 from server.store import connections, destinations, sources, workspaces  # noqa: E402
 from server.store.db import open_db, transaction  # noqa: E402
 
@@ -97,6 +97,8 @@ def fill(data_dir: Path, count: int) -> tuple[str, list[str]]:
         name="Bench",
         slug="bench",
         initial_setup_complete=True,
+        onboarding_complete=True,
+        organization_id=DEFAULT_ORGANIZATION_ID,
     )
     shared_catalog = catalog()
     now = int(time.time())

@@ -3,9 +3,13 @@ from __future__ import annotations
 import uuid
 
 import httpx
+from sqlite_utils import Database
 
 from server.app import create_app
+from server.models.workspaces import DEFAULT_ORGANIZATION_ID
 from server.settings import Settings
+from server.store import workspaces as store
+from server.store.migrations import m008_always_sent_fields
 from tests.conftest import post, running
 
 
@@ -50,3 +54,33 @@ async def test_workspaces_survive_a_restart(settings: Settings) -> None:
     async with running(create_app(settings)) as c:
         slugs = [w["slug"] for w in (await post(c, "workspaces/list")).json()["workspaces"]]
     assert slugs == ["default", "kept"]
+
+
+async def test_workspaces_carry_organization_and_onboarding(client: httpx.AsyncClient) -> None:
+    # Airbyte's WorkspaceRead requires organizationId; the early API's onboardingComplete.
+    default = (await post(client, "workspaces/list")).json()["workspaces"][0]
+    assert default["organizationId"] == str(DEFAULT_ORGANIZATION_ID)
+    assert default["onboardingComplete"] is True
+    created = (await post(client, "workspaces/create", {"name": "Ops"})).json()
+    assert created["organizationId"] == "00000000-0000-0000-0000-000000000000"
+    assert created["onboardingComplete"] is False
+
+    wid = created["workspaceId"]
+    r = await post(client, "workspaces/update", {"workspaceId": wid, "onboardingComplete": True})
+    assert r.status_code == 200 and r.json()["onboardingComplete"] is True
+    r = await post(client, "workspaces/update", {"workspaceId": wid, "name": "Ops 2"})
+    assert r.json()["onboardingComplete"] is True  # left out: kept
+    r = await post(client, "workspaces/get", {"workspaceId": wid})
+    assert r.json()["onboardingComplete"] is True and r.json()["name"] == "Ops 2"
+
+
+def test_workspaces_stored_before_the_fields_get_them(db: Database) -> None:
+    ids = [row[0] for row in db.execute("SELECT id FROM workspaces")]
+    # As a workspace was stored before organizationId and onboardingComplete were required.
+    db.execute(
+        "UPDATE workspaces SET data = json_remove(data, '$.organizationId', '$.onboardingComplete')"
+    )
+    m008_always_sent_fields(db)
+    for wid in ids:
+        got = store.get_workspace(db, wid)
+        assert got.organization_id == DEFAULT_ORGANIZATION_ID and got.onboarding_complete is True

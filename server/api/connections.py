@@ -112,7 +112,7 @@ def finish(connection: ConnectionRead) -> ConnectionRead:
         connection,
         sync_schema=catalogs.schema_from_catalog(connection.sync_catalog),
         schedule=legacy,
-        sync_mode=catalogs.connection_sync_mode(connection.sync_catalog),
+        sync_mode=catalogs.connection_sync_mode(connection.sync_catalog) or "full_refresh",
     )
 
 
@@ -151,6 +151,8 @@ def new_connection(body: ConnectionCreate, db: Database, now: int) -> Connection
         sync_schema=SourceSchema(streams=[]),
         schedule_type=schedule_type,
         schedule_data=schedule_data,
+        schedule=None,  # derived by finish(), as is sync_mode
+        sync_mode="full_refresh",
         namespace_definition=body.namespace_definition or "source",
         namespace_format=body.namespace_format,
         prefix=body.prefix,

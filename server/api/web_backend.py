@@ -92,6 +92,7 @@ async def _present(ctx: Context, parts: _Parts) -> list[WebBackendConnectionRead
                 sync_schema=c.sync_schema,
                 schedule_type=c.schedule_type,
                 schedule=c.schedule,
+                sync_mode=c.sync_mode,
                 schedule_data=c.schedule_data,
                 namespace_definition=c.namespace_definition,
                 namespace_format=c.namespace_format,
@@ -100,8 +101,12 @@ async def _present(ctx: Context, parts: _Parts) -> list[WebBackendConnectionRead
                 resource_requirements=c.resource_requirements,
                 catalog_id=c.source_catalog_id,
                 geography=c.geography,
-                non_breaking_changes_preference=c.non_breaking_changes_preference,
-                notify_schema_changes=c.notify_schema_changes,
+                # Airbyte's defaults for a connection created without them.
+                non_breaking_changes_preference=c.non_breaking_changes_preference or "ignore",
+                notify_schema_changes=bool(c.notify_schema_changes),
+                notify_schema_changes_by_email=False,
+                tags=[],
+                on_demand_enabled=False,
                 source=await sources.present_source(ctx, parts.sources[str(c.source_id)]),
                 destination=await destinations.present_destination(
                     ctx, parts.destinations[str(c.destination_id)]

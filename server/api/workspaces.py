@@ -9,6 +9,7 @@ from sqlite_utils import Database
 from server.context import Context
 from server.models.base import merge
 from server.models.workspaces import (
+    DEFAULT_ORGANIZATION_ID,
     SlugRequestBody,
     WorkspaceCreate,
     WorkspaceIdRequestBody,
@@ -28,13 +29,14 @@ async def create_workspace(body: WorkspaceCreate, ctx: Context) -> WorkspaceRead
             name=body.name,
             slug=store.unique_slug(db, body.name),
             initial_setup_complete=False,
+            onboarding_complete=False,
             email=body.email,
             display_setup_wizard=body.display_setup_wizard,
             anonymous_data_collection=body.anonymous_data_collection,
             news=body.news,
             security_updates=body.security_updates,
             notifications=body.notifications,
-            organization_id=body.organization_id,
+            organization_id=body.organization_id or DEFAULT_ORGANIZATION_ID,
         )
         return store.insert_workspace(db, workspace)
 

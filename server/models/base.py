@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, TypeVar
 
 import msgspec
@@ -11,6 +12,15 @@ M = TypeVar("M", bound=msgspec.Struct)
 # Paging values end up in SQLite, whose integers are 64-bit: bounded, a huge value is a 422.
 PageSize = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 RowOffset = Annotated[int, msgspec.Meta(ge=0, le=2**62)]
+# An absolute URI (scheme, then something): Airbyte's `format: uri` fields. `""` is not one.
+_URI = r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$"
+Uri = Annotated[str, msgspec.Meta(pattern=_URI, max_length=2048)]
+
+
+def uri_or_none(value: str | None) -> str | None:
+    """`value` if it is an absolute URI, else None: a reply leaves such a field out rather than
+    sending `""` (or another non-URI) where Airbyte's schema says `format: uri`."""
+    return value if value is not None and re.match(_URI, value) else None
 
 
 class Model(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):

@@ -194,13 +194,17 @@ class ConnectionRead(Model):
     namespace_definition: NamespaceDefinitionType
     operation_ids: list[UUID]
     breaking_change: bool
+    # The 2020 schedule, null for a manual (or cron) connection: always sent, since 2020
+    # clients read `conn["schedule"]` unguarded.
+    schedule: ConnectionSchedule | None
+    # The 2020 connection-level mode, required by the 2020 API: the mode every selected stream
+    # shares, else full_refresh (the 2020 API had no way to say "mixed").
+    sync_mode: SyncMode
     # Airbyte spells this one in snake case.
     created_at: int = msgspec.field(name="created_at")
     namespace_format: str | None = None
     prefix: str | None = None
-    schedule: ConnectionSchedule | None = None
     schedule_data: ConnectionScheduleData | None = None
-    sync_mode: SyncMode | None = None
     resource_requirements: ResourceRequirements | None = None
     source_catalog_id: UUID | None = None
     destination_catalog_id: UUID | None = None

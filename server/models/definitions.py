@@ -12,7 +12,7 @@ from uuid import UUID
 
 from msgspec import Meta
 
-from server.models.base import Model
+from server.models.base import Model, Uri, uri_or_none
 
 ReleaseStage = Literal["alpha", "beta", "generally_available", "custom"]
 SourceType = Literal["api", "file", "database", "custom"]
@@ -70,7 +70,7 @@ class DefinitionCreate(Model):
     name: Name
     docker_repository: DockerRepository
     docker_image_tag: DockerImageTag
-    documentation_url: str
+    documentation_url: Uri
     icon: str | None = None
     resource_requirements: ActorDefinitionResourceRequirements | None = None
     runner: RunnerKind = "docker"
@@ -134,6 +134,10 @@ class SourceDefinitionRead(Model):
     support_level: SupportLevel | None = None
     source_type: SourceType | None = None
     resource_requirements: ActorDefinitionResourceRequirements | None = None
+
+    def __post_init__(self) -> None:
+        # Stored before `documentationUrl` had to be a URI: left out rather than sent as "".
+        self.documentation_url = uri_or_none(self.documentation_url)
 
 
 class DestinationDefinitionRead(Model):

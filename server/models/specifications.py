@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from server.models.base import Model
+from server.models.base import Model, uri_or_none
 from server.models.connections import DestinationSyncMode
 from server.models.synchronous_jobs import SynchronousJobRead
 
@@ -31,6 +31,10 @@ class SourceDefinitionSpecificationRead(Model):
     advanced_auth: dict[str, Any] | None = None
     advanced_auth_global_credentials_available: bool | None = None
 
+    def __post_init__(self) -> None:
+        # A connector's spec may say `documentationUrl: ""`; Airbyte's schema wants a URI.
+        self.documentation_url = uri_or_none(self.documentation_url)
+
 
 class DestinationDefinitionSpecificationRead(Model):
     destination_definition_id: UUID
@@ -42,3 +46,7 @@ class DestinationDefinitionSpecificationRead(Model):
     documentation_url: str | None = None
     advanced_auth: dict[str, Any] | None = None
     advanced_auth_global_credentials_available: bool | None = None
+
+    def __post_init__(self) -> None:
+        # A connector's spec may say `documentationUrl: ""`; Airbyte's schema wants a URI.
+        self.documentation_url = uri_or_none(self.documentation_url)

@@ -16,6 +16,7 @@ from server.models.connections import (
     NamespaceDefinitionType,
     NonBreakingChangesPreference,
     SourceSchema,
+    SyncMode,
 )
 from server.models.definitions import ResourceRequirements
 from server.models.destinations import DestinationRead
@@ -54,15 +55,22 @@ class WebBackendConnectionRead(Model):
     operations: list[OperationRead]
     is_syncing: bool
     schema_change: SchemaChange
+    # Always sent, as in ConnectionRead; `syncMode` is required by the early web backend API.
+    schedule: ConnectionSchedule | None
+    sync_mode: SyncMode
+    # Required by Airbyte's current WebBackendConnectionRead; Sluice has no tags and no
+    # on-demand capacity, and notifies nobody by email.
+    tags: list[dict[str, str]]
+    on_demand_enabled: bool
+    notify_schema_changes_by_email: bool
+    non_breaking_changes_preference: NonBreakingChangesPreference
+    notify_schema_changes: bool
     namespace_format: str | None = None
     prefix: str | None = None
-    schedule: ConnectionSchedule | None = None
     schedule_data: ConnectionScheduleData | None = None
     resource_requirements: ResourceRequirements | None = None
     catalog_id: UUID | None = None
     geography: str | None = None
-    non_breaking_changes_preference: NonBreakingChangesPreference | None = None
-    notify_schema_changes: bool | None = None
     latest_sync_job_created_at: int | None = None
     latest_sync_job_status: JobStatus | None = None
     last_sync: int | None = None

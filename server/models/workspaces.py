@@ -7,6 +7,9 @@ from uuid import UUID
 
 from server.models.base import Model
 
+# Airbyte's default organization: every workspace belongs to one, and OSS has only this one.
+DEFAULT_ORGANIZATION_ID = UUID("00000000-0000-0000-0000-000000000000")
+
 
 class Notification(Model):
     notification_type: str | None = None
@@ -32,6 +35,7 @@ class WorkspaceUpdate(Model):
     name: str | None = None
     email: str | None = None
     initial_setup_complete: bool | None = None
+    onboarding_complete: bool | None = None
     display_setup_wizard: bool | None = None
     anonymous_data_collection: bool | None = None
     news: bool | None = None
@@ -40,11 +44,16 @@ class WorkspaceUpdate(Model):
 
 
 class WorkspaceRead(Model):
+    """`organizationId` is required by Airbyte's schema today, `onboardingComplete` by the early
+    API's; both are always sent."""
+
     workspace_id: UUID
     customer_id: UUID
     name: str
     slug: str
     initial_setup_complete: bool
+    onboarding_complete: bool
+    organization_id: UUID
     email: str | None = None
     display_setup_wizard: bool | None = None
     anonymous_data_collection: bool | None = None
@@ -53,7 +62,6 @@ class WorkspaceRead(Model):
     notifications: list[Notification] | None = None
     first_completed_sync: bool | None = None
     feedback_done: bool | None = None
-    organization_id: UUID | None = None
     tombstone: bool | None = None
 
 

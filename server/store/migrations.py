@@ -80,7 +80,7 @@ def m001_configuration(db: Database) -> None:
 
 def m002_default_workspace(db: Database) -> None:
     """A fresh install has exactly one workspace, as Airbyte's has (clients look it up)."""
-    from server.models.workspaces import WorkspaceRead
+    from server.models.workspaces import DEFAULT_ORGANIZATION_ID, WorkspaceRead
     from server.store.workspaces import insert_workspace
 
     insert_workspace(
@@ -91,6 +91,8 @@ def m002_default_workspace(db: Database) -> None:
             name="Default Workspace",
             slug="default",
             initial_setup_complete=True,
+            onboarding_complete=True,
+            organization_id=DEFAULT_ORGANIZATION_ID,
             display_setup_wizard=False,
             anonymous_data_collection=False,
             news=False,
@@ -248,6 +250,29 @@ def m007_secret_paths(db: Database) -> None:
     db.execute("ALTER TABLE destinations ADD COLUMN secret_paths TEXT")
 
 
+def m008_always_sent_fields(db: Database) -> None:
+    """Fields replies now always carry, filled in for rows stored before: a workspace's
+    `organizationId` (Airbyte's default organization) and `onboardingComplete` (done where
+    setup was), and a connection's 2020 `schedule` (null when not set) and `syncMode` (the
+    stored JSON is sent as it is)."""
+    db.execute(
+        """UPDATE workspaces SET data = json_set(data,
+            '$.organizationId', coalesce(json_extract(data, '$.organizationId'),
+                '00000000-0000-0000-0000-000000000000'),
+            '$.onboardingComplete', json(CASE WHEN coalesce(
+                json_extract(data, '$.onboardingComplete'),
+                json_extract(data, '$.initialSetupComplete')) THEN 'true' ELSE 'false' END))"""
+    )
+    db.execute(
+        "UPDATE connections SET data = json_set(data, '$.schedule', json('null')) "
+        "WHERE json_type(data, '$.schedule') IS NULL"
+    )
+    db.execute(
+        "UPDATE connections SET data = json_set(data, '$.syncMode', 'full_refresh') "
+        "WHERE json_type(data, '$.syncMode') IS NULL"
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_configuration,
     m002_default_workspace,
@@ -256,4 +281,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m005_connector_cache,
     m006_schedules,
     m007_secret_paths,
+    m008_always_sent_fields,
 ]
