@@ -47,7 +47,9 @@ async def one_run(runner: str) -> tuple[float, float]:
         app = create_app(Settings(data_dir=data_dir, connector_path=str(FAKER_BIN)))
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://bench", auth=("airbyte", "password")
+            ) as client:
                 workspace = (await call(client, "workspaces/list", {}))["workspaces"][0]
                 definition_id = FAKER_DOCKER
                 if runner == "process":

@@ -20,6 +20,7 @@ what it used while the sync ran. "CPU s" adds up the CPU time of every process o
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import resource
 import socket
@@ -42,6 +43,8 @@ SOURCE_NAME = "E2E Testing"
 DESTINATION_NAME = "End-to-End Testing (/dev/null)"
 SILENT = {"test_destination": {"test_destination_type": "SILENT"}}
 TERMINAL = ("succeeded", "failed", "cancelled")
+# The server's default admin credentials (it runs on loopback).
+BASIC = "Basic " + base64.b64encode(b"airbyte:password").decode()
 
 
 def source_config(records: int, size: int) -> dict[str, Any]:
@@ -113,7 +116,7 @@ class Api:
         request = urllib.request.Request(
             f"{self.base}/api/v1/{path}",
             data=msgspec.json.encode(body or {}),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", "Authorization": BASIC},
             method="POST",
         )
         with urllib.request.urlopen(request, timeout=120) as reply:

@@ -11,10 +11,16 @@ import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from server import openapi
 from server.api import all_handlers
+from server.api.applications import TOKEN_ALIASES
+from server.auth.forms import FormTokenMiddleware
+from server.auth.headers import SecurityHeadersMiddleware
+from server.auth.middleware import AuthMiddleware
+from server.auth.scope import scoped
 from server.connector_processes import remove_leftover_runs
 from server.context import Context
 from server.edge import Edge
@@ -47,11 +53,41 @@ def build_routes() -> list[Route]:
     base = openapi.base_path()
     routes = []
     for op in operations:
-        endpoint = rpc(handlers[op.handler_name])
+        # scoped: what a workspace-scoped credential may do, checked after decoding the body.
+        endpoint = rpc(scoped(handlers[op.handler_name]))
         path = base + op.path.rstrip("/")
         routes.append(Route(path, endpoint, methods=[op.method], name=op.operation_id))
         routes.append(Route(path + "/", endpoint, methods=[op.method]))
+    # The root paths SDKs resolve their default token URL to (see server/api/applications.py).
+    by_id = {r.name: r.endpoint for r in routes if r.name}
+    for alias, operation_id in TOKEN_ALIASES.items():
+        routes.append(Route(alias, by_id[operation_id], methods=["POST"]))
+        routes.append(Route(alias + "/", by_id[operation_id], methods=["POST"]))
     return routes
+
+
+def middleware(settings: Settings) -> list[Middleware]:
+    """Outermost first: security headers on every reply (errors of the layers below too);
+    CORS when origins are named (preflights need no credential); form-encoded token requests
+    as JSON; the edge (Host, Origin, content type, body); then the credential and rate check."""
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    cors = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"],
+        )
+    ]
+    return [
+        Middleware(SecurityHeadersMiddleware),
+        *(cors if origins else []),
+        Middleware(FormTokenMiddleware),
+        # Host, Origin, content type, body size, deadline and depth: before any route runs.
+        Middleware(Edge, settings=settings),
+        Middleware(AuthMiddleware, settings=settings),
+    ]
 
 
 def create_app(settings: Settings, ctx: Context | None = None) -> Starlette:
@@ -93,8 +129,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> Starlette:
 
     return Starlette(
         routes=build_routes(),
-        # Host, Origin, content type, body size, deadline and depth: before any route runs.
-        middleware=[Middleware(Edge, settings=settings)],
+        middleware=middleware(settings),
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )

@@ -1,4 +1,5 @@
-"""The `sluice` command: `sluice serve [--host H] [--port P] [--data-dir D]`."""
+"""The `sluice` command: `sluice serve [--host H] [--port P] [--data-dir D]`, `sluice settings`,
+`sluice applications create|list|delete`, `sluice api-keys create|list|revoke`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import msgspec
 
 from server import serving
 from server.app import create_app
+from server.auth import commands as auth_commands
+from server.auth.exposure import exposure_problem
 from server.edge import host_rules
 from server.settings import Settings
 
@@ -22,6 +25,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     serve.add_argument("--port", type=int, help="port (SLUICE_PORT, default 8000)")
     serve.add_argument("--data-dir", help="data directory (SLUICE_DATA_DIR, default ./sluice-data)")
     commands.add_parser("settings", help="print every setting with its default and help")
+    auth_commands.add_parsers(commands)
     return parser.parse_args(argv)
 
 
@@ -32,10 +36,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:32} {default:24} {text}")
         return 0
     try:
-        settings = Settings.from_env(host=args.host, port=args.port, data_dir=args.data_dir)
+        settings = Settings.from_env(
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            data_dir=args.data_dir,
+        )
         host_rules(settings)  # a malformed SLUICE_ALLOWED_HOSTS fails here, not per request
     except (msgspec.ValidationError, ValueError) as exc:
         print(f"sluice: invalid setting: {exc}", file=sys.stderr)
+        return 2
+    if args.command in auth_commands.COMMANDS:
+        return auth_commands.run(args, settings)
+    problem = exposure_problem(settings)
+    if problem is not None:
+        print(f"sluice: {problem}", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=settings.log_level.upper(),

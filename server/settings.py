@@ -6,7 +6,7 @@ import os
 import typing
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -148,6 +148,49 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "slots finer than this run late by up to this much); 0 turns it off."
         ),
     ] = 1.0
+
+    auth: Annotated[
+        Literal["basic", "none"],
+        _help(
+            "'basic': every call but health and the token endpoints needs a credential (the "
+            "admin's Basic username/password, an application's Bearer token or an API key); "
+            "'none': no checks (refused by `sluice serve` off loopback)."
+        ),
+    ] = "basic"
+    username: Annotated[
+        str, _help("The instance admin's username (Basic auth; also a token client id).")
+    ] = "airbyte"
+    password: Annotated[
+        str,
+        _help(
+            "The instance admin's password (also a token client secret). Change it: "
+            "`sluice serve` refuses the default off loopback."
+        ),
+    ] = "password"
+    token_key: Annotated[
+        str,
+        _help(
+            "Key that signs Bearer tokens (HS256); empty: a random key generated once into "
+            "<data_dir>/token.key (mode 0600). Changing it ends every token issued."
+        ),
+    ] = ""
+    token_expires_seconds: Annotated[
+        int, _help("Lifetime of a Bearer token from applications/token, in seconds.")
+    ] = 900
+    rate_limit: Annotated[
+        int,
+        _help(
+            "Requests per minute per credential (a token bucket that holds a minute's worth; "
+            "callers without a valid credential are counted per address); 0 turns it off."
+        ),
+    ] = 6000
+    cors_origins: Annotated[
+        str,
+        _help(
+            "Origins (comma-separated, e.g. https://ui.example) whose pages may call the API "
+            "from a browser (CORS); empty: CORS off."
+        ),
+    ] = ""
 
     @property
     def data_path(self) -> Path:

@@ -16,6 +16,9 @@ from server.settings import Settings
 from server.store.db import open_db
 from tests.connector_fixtures import CONNECTOR_PATH
 
+# Every test client sends the instance admin's default credentials (auth is on by default).
+ADMIN_AUTH = ("airbyte", "password")
+
 
 @pytest.fixture
 def anyio_backend() -> str:
@@ -28,7 +31,9 @@ async def running(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     hosts the server answers for by default)."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://localhost", auth=ADMIN_AUTH
+        ) as c:
             yield c
 
 

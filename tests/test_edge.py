@@ -9,6 +9,7 @@ and out-of-range ids that fuzzing found.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -228,8 +229,27 @@ def test_json_depth_counts_brackets_outside_strings() -> None:
     assert json_depth(b"1") == 0
     assert json_depth(b'{"a": [1, {"b": []}], "c": {}}') == 4
     assert json_depth(b'{"a": "[[[[{{{{\\"[[[["}') == 1
-    assert json_depth(json.dumps(nested(500)).encode()) == 500
-    assert json_depth(deep_text(100_000).encode()) == 100_000
+    # An escaped backslash before a closing quote, then brackets in and out of strings.
+    assert json_depth(rb'["\\\"]", "\\", [[["\\\\"]]]]') == 4
+    assert json_depth(json.dumps([nested(5), nested(50), [nested(3)]]).encode()) == 51
+    assert json_depth(json.dumps(nested(MAX_JSON_DEPTH)).encode()) == MAX_JSON_DEPTH
+    assert json_depth(json.dumps(nested(500)).encode()) > MAX_JSON_DEPTH
+    assert json_depth(deep_text(100_000).encode()) > MAX_JSON_DEPTH
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'["' + b'\\"' * 2_000_000,  # an unterminated string of escaped quotes
+        b"[" + b"[]," * 1_000_000 + b"[]]",  # many shallow siblings
+        (b"[" * 100 + b"]" * 100 + b",") * 20_000,  # many nests just under the limit
+    ],
+)
+def test_json_depth_is_linear_on_hostile_bodies(raw: bytes) -> None:
+    """A backtracking string pattern took 7 s for 40 kB of escaped quotes; this is C-speed."""
+    started = time.perf_counter()
+    json_depth(raw)
+    assert time.perf_counter() - started < 2.0
 
 
 @pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 950, 1000, 100_000])

@@ -14,7 +14,7 @@ import anyio
 import httpx
 import pytest
 
-from tests.conftest import post
+from tests.conftest import ADMIN_AUTH, post
 from tests.connector_fixtures import FIXTURES, custom_definition
 from tests.test_api_jobs import make_source
 from tests.test_recovery import ServerProcess, server_process
@@ -41,7 +41,9 @@ async def test_kill_9_during_a_check_then_restart_removes_its_process_and_files(
     runs = server_process.data_dir / "runs"
     leftovers: list[int] = []
     try:
-        async with httpx.AsyncClient(base_url=server_process.url, timeout=600) as client:
+        async with httpx.AsyncClient(
+            base_url=server_process.url, timeout=600, auth=ADMIN_AUTH
+        ) as client:
             definition = await custom_definition(
                 client, "source", "Hangs in check", command=["fault_connector.py", "check:hang"]
             )

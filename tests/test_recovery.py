@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from server.app import create_app
-from tests.conftest import running
+from tests.conftest import ADMIN_AUTH, running
 from tests.test_api_jobs import (
     DEV_NULL,
     SQLITE,
@@ -114,7 +114,9 @@ async def test_kill_9_mid_sync_then_restart(server_process: ServerProcess) -> No
     """The source hangs after 35 records (the states up to record 30 committed); the server
     is killed; the restarted server removes the hung connector and retries from 30."""
     server_process.start()
-    async with httpx.AsyncClient(base_url=server_process.url, timeout=60) as client:
+    async with httpx.AsyncClient(
+        base_url=server_process.url, timeout=60, auth=ADMIN_AUTH
+    ) as client:
         source = await make_source(
             client,
             {
@@ -149,7 +151,9 @@ async def test_kill_9_mid_sync_then_restart(server_process: ServerProcess) -> No
     assert processes_mentioning(first_attempt), "a killed server leaves its connectors behind"
 
     server_process.start()
-    async with httpx.AsyncClient(base_url=server_process.url, timeout=60) as client:
+    async with httpx.AsyncClient(
+        base_url=server_process.url, timeout=60, auth=ADMIN_AUTH
+    ) as client:
         info = await wait_job(client, job_id, timeout=120)
         assert info["job"]["status"] == "succeeded", info["attempts"][-1]
         first, second = (a["attempt"] for a in info["attempts"])

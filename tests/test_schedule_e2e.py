@@ -19,6 +19,8 @@ import anyio
 import httpx
 import pytest
 
+from tests.conftest import ADMIN_AUTH
+
 pytestmark = [pytest.mark.serve, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,7 +103,7 @@ def rows_in(path: Path, table: str) -> int:
 
 
 async def test_seconds_cron_runs_real_syncs_that_land_data(server: str, tmp_path: Path) -> None:
-    async with httpx.AsyncClient(base_url=server, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=server, timeout=60, auth=ADMIN_AUTH) as client:
         workspace = (await ok(client, "workspaces/list", {}))["workspaces"][0]["workspaceId"]
         source = await ok(
             client,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from server.api import (
+    api_keys,
+    applications,
     checks,
     connections,
     debug,
@@ -41,6 +43,8 @@ MODULES = [
     syncs,
     jobs,
     state,
+    applications,
+    api_keys,
 ]
 
 

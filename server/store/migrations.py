@@ -273,6 +273,37 @@ def m008_always_sent_fields(db: Database) -> None:
     )
 
 
+def m009_credentials(db: Database) -> None:
+    """Applications (client id + scrypt hash of the secret) and API keys (SHA-256 of the key).
+
+    A workspace-scoped credential goes with its workspace (foreign-key cascade).
+    """
+    run_script(
+        db,
+        """
+        CREATE TABLE applications (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            client_id TEXT NOT NULL UNIQUE,
+            secret_hash TEXT NOT NULL,
+            workspace_id TEXT REFERENCES workspaces(id) ON DELETE CASCADE,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            prefix TEXT NOT NULL,
+            digest TEXT NOT NULL UNIQUE,
+            workspace_id TEXT REFERENCES workspaces(id) ON DELETE CASCADE,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER,
+            last_used_at INTEGER,
+            revoked_at INTEGER
+        )
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_configuration,
     m002_default_workspace,
@@ -282,4 +313,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m006_schedules,
     m007_secret_paths,
     m008_always_sent_fields,
+    m009_credentials,
 ]
