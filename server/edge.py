@@ -145,11 +145,10 @@ class Edge:
         self.app = app
         self.settings = settings
         self.hosts = host_rules(settings)
-        # Pages the operator lets call the API cross-origin (CORS) may change things too. Read
-        # with getattr: that setting belongs to the CORS layer, which may be configured away.
-        cors = str(getattr(settings, "cors_origins", ""))
+        # Pages the operator lets call the API cross-origin (SLUICE_CORS_ORIGINS) may change
+        # things too: the CORS layer above lets their requests through to here.
         self.origins = frozenset(
-            o.strip().lower().rstrip("/") for o in cors.split(",") if o.strip()
+            o.strip().lower().rstrip("/") for o in settings.cors_origins.split(",") if o.strip()
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

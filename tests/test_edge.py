@@ -202,6 +202,19 @@ async def test_a_state_changing_request_from_a_foreign_origin_is_403(
     assert r.status_code == 200
 
 
+async def test_an_origin_named_for_cors_may_change_things(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=str(tmp_path / "data"),
+        scheduler_tick_seconds=0,
+        cors_origins="https://ui.example",
+    )
+    async with running(create_app(settings)) as c:
+        r = await post_from(c, "https://ui.example")
+        assert r.status_code == 200, r.text
+        assert r.headers["access-control-allow-origin"] == "https://ui.example"
+        assert (await post_from(c, "https://other.example")).status_code == 403
+
+
 async def test_the_test_client_host_is_an_allowed_one(client: httpx.AsyncClient) -> None:
     """The fixtures talk to the app as `localhost`, a default allowed host, so the check is the
     real one in every other test too."""
