@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m pip install --quiet --disable-pip-version-check -e '.[test]' -e './connectors[all]'
+# The versions the tests were run with (constraints.txt, from scripts/update-constraints.py):
+# a fresh install resolves the same packages, not whatever was released since.
+python3 -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+    -e '.[test]' -e './connectors[all]'
 scripts/install-faker.sh
 
 if [ "${1:-}" = "--docker" ]; then
