@@ -10,6 +10,7 @@ requests/s and p50/p99 latency. The goal on a 2-core machine: p99 under 10 ms fo
 
     python scripts/bench_api.py                       # 10,000 connections, 1 and 8 clients
     python scripts/bench_api.py --connections 2000 --seconds 3 --concurrency 4
+    python scripts/bench_api.py --auth                # connections/get: no auth, Basic, API key
 
 Client and server share the machine's cores, so figures at higher concurrency include the
 client's own CPU time.
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import os
 import random
 import socket
 import statistics
@@ -138,6 +141,8 @@ def fill(data_dir: Path, count: int) -> tuple[str, list[str]]:
                     schedule_data=ConnectionScheduleData(
                         basic_schedule=BasicSchedule(time_unit="hours", units=24)
                     ),
+                    schedule=None,  # finish() fills these two from the catalog and scheduleData
+                    sync_mode="full_refresh",
                     namespace_definition="source",
                     operation_ids=[],
                     breaking_change=False,
@@ -158,10 +163,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+BASIC = {"Authorization": "Basic " + base64.b64encode(b"airbyte:password").decode()}
+# The limiter runs (its cost is measured) but never refuses the benchmark's requests.
+UNLIMITED = {"SLUICE_RATE_LIMIT": str(10**12)}
+
+
+def start_server(
+    data_dir: Path, port: int, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "server", "serve", "--port", str(port), "--data-dir", str(data_dir)],
         cwd=ROOT,
+        env={**os.environ, **UNLIMITED, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=(data_dir / "server.log").open("wb"),
     )
@@ -204,12 +217,15 @@ async def drive(
     concurrency: int,
     seconds: float,
     max_requests: int,
+    headers: dict[str, str] = BASIC,
 ) -> Result:
     latencies: list[float] = []
     errors = 0
     counter = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=base, limits=limits, timeout=30, headers=headers
+    ) as client:
         # One untimed request per connection warms the pool (and the server's caches).
         await asyncio.gather(*(client.post(path, json=body(-1)) for _ in range(concurrency)))
         stop = time.perf_counter() + seconds
@@ -279,6 +295,47 @@ async def run(args: argparse.Namespace, base: str, workspace_id: str, ids: list[
             print(result.row(), flush=True)
 
 
+def auth_rows(args: argparse.Namespace, data_dir: Path, ids: list[str]) -> None:
+    """connections/get with auth off, with Basic, and with an API key (rate limiter on)."""
+    rng = random.Random(7)
+    print(
+        "| credential                           | clients | requests |    req/s | p50 ms  "
+        "| p99 ms  | errors |"
+    )
+    print(
+        "|--------------------------------------|---------|----------|----------|---------"
+        "|---------|--------|"
+    )
+    for mode in ("none", "basic"):
+        port = free_port()
+        proc = start_server(data_dir, port, {"SLUICE_AUTH": mode})
+        base = f"http://127.0.0.1:{port}/api/v1"
+        rows: list[tuple[str, dict[str, str]]] = [("SLUICE_AUTH=none", {})]
+        if mode == "basic":
+            created = httpx.post(f"{base}/api_keys/create", json={"name": "bench"}, headers=BASIC)
+            key = {"Authorization": f"Bearer {created.json()['key']}"}
+            rows = [("Basic", BASIC), ("API key (Bearer)", key)]
+        try:
+            for name, headers in rows:
+                for concurrency in args.concurrency:
+                    result = asyncio.run(
+                        drive(
+                            base,
+                            name,
+                            "/connections/get",
+                            lambda i: {"connectionId": rng.choice(ids)},
+                            concurrency,
+                            args.seconds,
+                            10**9,
+                            headers,
+                        )
+                    )
+                    print(result.row(), flush=True)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=10_000)
@@ -286,6 +343,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--full-list-requests", type=int, default=20)
+    parser.add_argument("--auth", action="store_true", help="only the cost of auth on one read")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="sluice-bench-") as tmp:
@@ -297,6 +355,9 @@ def main() -> int:
             f"filled {len(ids)} connections (+ sources, destinations) in "
             f"{time.perf_counter() - t:.1f} s; database {size:.0f} MB"
         )
+        if args.auth:
+            auth_rows(args, data_dir, ids)
+            return 0
         port = free_port()
         t = time.perf_counter()
         proc = start_server(data_dir, port)
