@@ -343,3 +343,14 @@ async def test_an_unknown_id_inside_the_range_is_404(
         assert r.status_code == 404, (path, r.text)
     r = await post(client, "jobs/list", {"includingJobId": job_id})
     assert r.status_code == 200 and r.json()["jobs"] == []
+
+
+async def test_huge_integers_inside_free_form_values_are_kept(client: httpx.AsyncClient) -> None:
+    """Free-form JSON (configurations, states) is stored as JSON text, so an integer beyond
+    64 bits there is data, not an overflow: it comes back as sent."""
+    workspace_id = await default_workspace(client)
+    huge = 2**70
+    source = await make_source(client, workspace_id, max_messages=1, seed=huge)
+    assert source["connectionConfiguration"]["seed"] == huge  # type: ignore[index]
+    r = await post(client, "sources/get", {"sourceId": source["sourceId"]})
+    assert r.status_code == 200 and r.json()["connectionConfiguration"]["seed"] == huge
