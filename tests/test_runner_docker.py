@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from server.runner.docker import (
 from server.runner.lines import iter_lines
 from server.runner.oneshot import CommandFailed, CommandOutput, run_in_job_dir
 from tests.connector_fixtures import FAKER_IMAGE, docker_client, fault_image, need_image
+from tests.test_sync_docker import source_image
 
 pytestmark = pytest.mark.docker
 
@@ -224,3 +226,40 @@ def test_fault_hang(client: Any, runner: DockerRunner, tmp_path: Path) -> None:
 def test_fault_huge_line(client: Any, runner: DockerRunner, tmp_path: Path) -> None:
     with pytest.raises(CommandFailed, match="longer than 1048576 bytes"):
         run_fault(client, runner, tmp_path, "hugeline", "spec", max_line_bytes=1 << 20)
+
+
+def read_output(container: Any, seconds: float) -> tuple[list[bytes], bool]:
+    """The lines read from `container.stdout` within `seconds`, and whether it reached EOF."""
+    lines: list[bytes] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter_lines(container.stdout)))
+    reader.daemon = True
+    reader.start()
+    reader.join(seconds)
+    return lines, not reader.is_alive()
+
+
+@pytest.mark.parametrize(("fault", "ends"), [("close_stdout", True), ("child_keeps_stdout", False)])
+def test_the_output_ends_when_no_process_in_the_container_holds_stdout(
+    client: Any, runner: DockerRunner, tmp_path: Path, fault: str, ends: bool
+) -> None:
+    """The engine keeps the attach stream open while the container runs: the output ends, as
+    a local process's pipe would, once no process holds stdout, and not while one does."""
+    request = RunRequest(
+        connector=image("relay source", source_image(client)),
+        command="read",
+        job_dir=tmp_path / "job",
+        files={**config(records=20, state_every=10, fault=fault), "catalog.json": b"{}"},
+        log_path=tmp_path / "stderr.log",
+    )
+    container = runner.start(request)
+    try:
+        lines, ended = read_output(container, 8.0)
+        assert ended is ends
+        assert len(lines) == 22  # 20 records, 2 states: nothing lost
+        with pytest.raises(TimeoutError):
+            container.wait(0)  # still running either way
+    finally:
+        container.kill()
+    assert read_output(container, 10.0)[1]  # the output ends with the container in any case
+    container.stdout.close()
+    assert "stdout closed; not exiting" in (tmp_path / "stderr.log").read_text()

@@ -135,3 +135,34 @@ def test_a_destination_that_quits_early_ends_a_container_source_fast(
     print(f"destination quits: process {local.elapsed:.1f} s, docker {docker.elapsed:.1f} s")
     assert docker.elapsed < local.elapsed + 5, docker.log
     no_containers_left(client, docker_runner)
+
+
+def test_a_container_source_that_closes_its_output_but_never_exits_fails_as_the_source(
+    client: Any, docker_runner: DockerRunner, tmp_path: Path
+) -> None:
+    """As with a local process (tests/test_sync_relay.py): the source is stopped after the
+    exit grace period and named, whatever the destination's timeout. The engine never ends
+    the attach stream while the container runs, so the runner has to find out itself."""
+    closing = {"records": 20, "state_every": 10, "fault": "close_stdout"}
+    image = ConnectorImage("relay fault source", "docker", source_image(client))
+    for destination_timeout in (1.0, 3600.0):
+        timing = {
+            "connector_exit_grace_seconds": 2.0,
+            "destination_timeout_seconds": destination_timeout,
+            # Before the fix the attempt ended only here (3 h by default), as 'unresponsive'.
+            "heartbeat_seconds": 30.0,
+        }
+        gate = {"mode": "gate", "gate_path": str(tmp_path)}
+        local = sync(tmp_path, LOCAL, closing, FAULTY, gate, **timing)
+        assert [f["failureOrigin"] for f in local.result.failures] == ["source"], local.log
+        docker = sync(tmp_path, image, closing, FAULTY, gate, docker=docker_runner, **timing)
+        failures = docker.result.failures
+        assert [f["failureOrigin"] for f in failures] == ["source"], docker.log
+        assert failures[0]["externalMessage"] == (
+            "The source closed its output but did not exit within 2 s; it was stopped"
+        )
+        print(f"stdout closed: process {local.elapsed:.1f} s, docker {docker.elapsed:.1f} s")
+        assert docker.elapsed < local.elapsed + 5, docker.log
+        assert docker.commits[-1][0]["stream"]["stream_state"] == {"id": 20}
+        assert "stdout closed; not exiting" in docker.log  # its stderr still reached the log
+        no_containers_left(client, docker_runner)

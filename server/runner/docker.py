@@ -9,13 +9,10 @@ own ENTRYPOINT runs (or `AIRBYTE_ENTRYPOINT` when an image sets only that). Imag
 never pulled: a missing image is a clear error.
 
 Output is streamed from one attach connection opened before the container starts (so no
-line is lost): Docker multiplexes stdout and stderr on it in frames with an 8-byte header.
-A pump thread copies stdout frames into an os.pipe() the caller reads as `.stdout`, and
-appends stderr frames to the run's log file; once the container is being removed it drops
-what is left instead of waiting on a full pipe (a relay that stopped reading would otherwise
-hold every kill up for the grace periods). `.stdin` writes to the same connection;
-closing it half-closes the socket, and Docker then closes the container's stdin
-(`StdinOnce`), so the connector sees EOF.
+line is lost); server/runner/docker_output.py splits it into the `.stdout` pipe and the log,
+and closes that pipe when the connector closes its stdout (the engine does not say so).
+`.stdin` writes to the same connection; closing it half-closes the socket, and Docker then
+closes the container's stdin (`StdinOnce`), so the connector sees EOF.
 
 Every container carries labels (`io.sluice.managed`, the server's instance, the caller's
 labels such as job id and attempt) so that containers left by a crashed server are found
@@ -25,24 +22,22 @@ and removed at the next start-up (`remove_leftover_containers`).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import io
 import logging
 import os
 import re
-import select
 import shlex
 import socket
 import tarfile
 import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from server.runner.base import ConnectorError, ConnectorImage, RunRequest, arguments
+from server.runner.docker_output import PIPE_BUFFER, OutputPump, stdout_probe
 from server.runner.images import memory_bytes, nano_cpus
 
 if TYPE_CHECKING:  # the SDK is imported on first use: a server without Docker never loads it
@@ -54,14 +49,7 @@ JOB_MOUNT = "/data/job"  # where the job files (config.json, catalog.json ...) a
 LOCAL_MOUNT = "/local"  # Airbyte's convention for files a connector reads or writes
 MANAGED_LABEL = "io.sluice.managed"
 INSTANCE_LABEL = "io.sluice.instance"
-PIPE_BUFFER = 1 << 20
-STDOUT_FRAME, STDERR_FRAME = 1, 2
-F_SETPIPE_SZ = 1031  # Linux: a 1 MiB pipe lets the pump run ahead of a slow reader
 STDIN_EOF_GRACE_SECONDS = 10.0
-# A stdout pipe that has stayed full this long after the container exited has no reader:
-# the rest of the output is dropped rather than waited for.
-UNREAD_OUTPUT_SECONDS = 1.0
-PIPE_POLL_SECONDS = 0.1
 
 
 def instance_label(data_dir: Path) -> str:
@@ -145,80 +133,16 @@ class DockerContainer:
         self._log = log_file
         self._killed = False
         self._exit_code: int | None = None
-        # Set once the container is being removed: output still in flight is dropped, so the
-        # pump never stays blocked on a full pipe that nobody reads any more.
-        self._dropping = threading.Event()
-        self._pipe_full_since: float | None = None
         # kill() may come from a timer thread while wait() runs: one removal at a time, and
         # neither returns before the container is gone.
         self._closing = threading.Lock()
-        read_fd, self._write_fd = os.pipe()
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(self._write_fd, F_SETPIPE_SZ, PIPE_BUFFER)
-        os.set_blocking(self._write_fd, False)  # a full pipe is waited on in `_write_stdout`
-        self.stdout: IO[bytes] = os.fdopen(read_fd, "rb", buffering=PIPE_BUFFER)
+        probe = stdout_probe(self._api, container_id)
+        self._output = OutputPump(attach, log_file, probe, f"docker-{container_id[:12]}")
+        self.stdout: IO[bytes] = self._output.stdout
         self.stdin: IO[bytes] | None = (
             io.BufferedWriter(_SocketWriter(self._sock), PIPE_BUFFER) if stdin else None
         )
-        self._pump = threading.Thread(target=self._demultiplex, name=f"docker-{container_id[:12]}")
-        self._pump.daemon = True
-        self._pump.start()
-
-    def _demultiplex(self) -> None:
-        """Copy stdout frames into the pipe and stderr frames into the log, until EOF."""
-        reader = io.BufferedReader(self._attach, PIPE_BUFFER)
-        discard_stdout = False  # the caller closed .stdout: keep draining, drop the bytes
-        try:
-            while True:
-                header = reader.read(8)
-                if len(header) < 8:
-                    return
-                kind, remaining = header[0], int.from_bytes(header[4:8], "big")
-                while remaining:
-                    data = reader.read(min(remaining, PIPE_BUFFER))
-                    if not data:
-                        return
-                    remaining -= len(data)
-                    if kind == STDOUT_FRAME and not discard_stdout:
-                        discard_stdout = not self._write_stdout(data)
-                    elif kind == STDERR_FRAME and self._log is not None:
-                        self._log.write(data)
-        except (OSError, ValueError):
-            return  # the connection was closed by kill()
-        finally:
-            os.close(self._write_fd)
-            if self._log is not None:
-                with contextlib.suppress(OSError, ValueError):
-                    self._log.flush()
-
-    def _write_stdout(self, data: bytes) -> bool:
-        """Into the pipe, waiting while it is full; False once nobody will read the rest
-        (the caller closed `.stdout`, or the container is being removed)."""
-        view = memoryview(data)
-        try:
-            while view:
-                try:
-                    view = view[os.write(self._write_fd, view) :]
-                    self._pipe_full_since = None
-                except BlockingIOError:
-                    if self._dropping.is_set():
-                        return False
-                    if self._pipe_full_since is None:
-                        self._pipe_full_since = time.monotonic()
-                    select.select([], [self._write_fd], [], PIPE_POLL_SECONDS)
-        except BrokenPipeError:
-            return False
-        return True
-
-    def _join_pump(self, timeout: float) -> None:
-        """Wait for the rest of the output to reach the pipe, but not for a reader that has
-        stopped reading (the pipe stays full)."""
-        deadline = time.monotonic() + timeout
-        while self._pump.is_alive() and time.monotonic() < deadline:
-            self._pump.join(PIPE_POLL_SECONDS)
-            full_since = self._pipe_full_since
-            if full_since is not None and time.monotonic() - full_since > UNREAD_OUTPUT_SECONDS:
-                return
+        self._output.start()
 
     def wait(self, timeout: float | None = None) -> int:
         import docker.errors
@@ -246,7 +170,7 @@ class DockerContainer:
                 raise ConnectorError(f"Container {self.id[:12]} disappeared") from None
             result = {"StatusCode": 137}
         # The attach stream ends once the container has exited and its output is flushed.
-        self._join_pump(STDIN_EOF_GRACE_SECONDS)
+        self._output.join_output(STDIN_EOF_GRACE_SECONDS)
         self._close()
         self._exit_code = int(result.get("StatusCode", -1))
         return self._exit_code
@@ -266,13 +190,13 @@ class DockerContainer:
         # Shut the attach socket down first, in both directions: a thread blocked writing to
         # the container's stdin gets an error instead of hanging, and the engine is not left
         # pushing output nobody reads while it removes the container.
-        self._dropping.set()
+        self._output.dropping.set()
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
             self._api.remove_container(self.id, force=True)
-        if self._pump.is_alive():
-            self._pump.join(STDIN_EOF_GRACE_SECONDS)
+        if self._output.is_alive():
+            self._output.join(STDIN_EOF_GRACE_SECONDS)
         with contextlib.suppress(OSError):
             self._sock.close()
         if self._log is not None and not self._log.closed:
