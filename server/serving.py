@@ -1,10 +1,11 @@
 """Serving the app with uvicorn, plus the read timeouts uvicorn lacks.
 
-uvicorn (h11) times out only an idle keep-alive connection, after a response. It sets no timer
-while a connection waits for a request's headers (a fresh connection that sends nothing, or a
-client sending its headers a byte at a time: each byte would also cancel the keep-alive timer),
-nor while a body trickles in, whether or not the app reads it. A few hundred such slow clients
-hold as many sockets and file descriptors for ever. `TimedH11Protocol` adds the two timers:
+uvicorn times out only an idle keep-alive connection, after a response. It sets no timer while
+a connection waits for a request's headers (a fresh connection that sends nothing, or a client
+sending its headers a byte at a time: each byte would also cancel the keep-alive timer), nor
+while a body trickles in, whether or not the app reads it. A few hundred such slow clients hold
+as many sockets and file descriptors for ever. `ReadDeadlines` adds the two timers to uvicorn's
+protocols, the httptools one (the default: a C parser, lower latency) and the h11 one:
 
 - headers: from the connection's start, or a request's first byte, until the request line and
   headers are complete (`http_header_timeout_seconds`): then a 408 and the connection closed;
@@ -16,7 +17,8 @@ hold as many sockets and file descriptors for ever. `TimedH11Protocol` adds the 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, ClassVar
+import importlib.util
+from typing import Any, ClassVar, Literal
 
 import h11
 import msgspec
@@ -29,6 +31,8 @@ from server.settings import Settings
 
 # The edge middleware's 408 comes first while the app reads the body; this is the backstop.
 BODY_GRACE_SECONDS = 2.0
+
+Phase = Literal["headers", "body"]
 
 
 def _timeout_reply() -> bytes:
@@ -45,22 +49,55 @@ def _timeout_reply() -> bytes:
     return head.encode() + body
 
 
-class TimedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a header read timeout and a body read timeout."""
+class ReadDeadlines:
+    """The two read timers, for a uvicorn protocol class that has `loop` and `transport`.
+
+    A phase's deadline is set once, when the phase begins, so bytes arriving slowly do not push
+    it back."""
 
     header_seconds: ClassVar[float] = 0.0
     body_seconds: ClassVar[float] = 0.0
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._read_timer: asyncio.TimerHandle | None = None
-        self._waiting_for: str | None = None  # "headers", "body" or None (nothing to read)
-        self._request_bytes = False
+    _read_timer: asyncio.TimerHandle | None = None
+    _waiting_for: Phase | None = None
+    _request_bytes = False  # some bytes of a request arrived (a 408 can then be framed)
+
+    def _arm(self, phase: Phase) -> None:
+        if self._waiting_for == phase:
+            return
+        self._cancel()
+        self._waiting_for = phase
+        seconds = (
+            self.header_seconds if phase == "headers" else self.body_seconds + BODY_GRACE_SECONDS
+        )
+        if seconds > 0:
+            self._read_timer = self.loop.call_later(seconds, self._timed_out)
+
+    def _cancel(self) -> None:
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+            self._read_timer = None
+        self._waiting_for = None
+
+    def _timed_out(self) -> None:
+        phase, self._read_timer = self._waiting_for, None
+        if self.transport.is_closing():
+            return
+        if phase == "headers" and self._request_bytes:
+            # No request yet, so the parser cannot frame a response: the bytes are written as is.
+            self.transport.write(_timeout_reply())
+        self.transport.close()
+
+
+class TimedH11Protocol(ReadDeadlines, H11Protocol):
+    """uvicorn's h11 protocol with a header read timeout and a body read timeout."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         # uvicorn sets no timer before a connection's first request.
-        self._arm("headers", self.header_seconds)
+        self._arm("headers")
 
     def data_received(self, data: bytes) -> None:
         if self.conn.their_state is h11.IDLE and data:
@@ -77,50 +114,66 @@ class TimedH11Protocol(H11Protocol):
         self._follow()
 
     def _follow(self) -> None:
-        """Arm the timer for what the connection now waits for (once per request phase, so
-        that bytes arriving slowly do not push the deadline back)."""
+        """Arm the timer for what the connection now waits for (h11 tells by its state)."""
         state = self.conn.their_state
         if state is h11.IDLE:
             if self._request_bytes:
-                self._arm("headers", self.header_seconds)
+                self._arm("headers")
             elif self._waiting_for != "headers":
                 # Between requests (no byte of the next yet): uvicorn's keep-alive timeout.
                 self._cancel()
         elif state is h11.SEND_BODY:
-            self._arm("body", self.body_seconds + BODY_GRACE_SECONDS)
+            self._arm("body")
         else:
             self._request_bytes = False
             self._cancel()
 
-    def _arm(self, phase: str, seconds: float) -> None:
-        if self._waiting_for == phase:
-            return
-        self._cancel()
-        self._waiting_for = phase
-        if seconds > 0:
-            self._read_timer = self.loop.call_later(seconds, self._timed_out)
 
-    def _cancel(self) -> None:
-        if self._read_timer is not None:
-            self._read_timer.cancel()
-            self._read_timer = None
-        self._waiting_for = None
+def _httptools_protocol() -> type[Any] | None:
+    if importlib.util.find_spec("httptools") is None:
+        return None
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    def _timed_out(self) -> None:
-        phase, self._read_timer = self._waiting_for, None
-        if self.transport.is_closing():
-            return
-        if phase == "headers" and self._request_bytes:
-            # No request yet, so h11 cannot frame a response: the bytes are written as they are.
-            self.transport.write(_timeout_reply())
-        self.transport.close()
+    class TimedHttpToolsProtocol(ReadDeadlines, HttpToolsProtocol):
+        """uvicorn's httptools protocol with the same timers; the parser's callbacks say when
+        a request begins, its headers end and its body ends."""
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm("headers")
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._cancel()
+            super().connection_lost(exc)
+
+        def on_message_begin(self) -> None:
+            self._request_bytes = True
+            self._arm("headers")  # kept when the connection is still waiting for its first
+            super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            self._arm("body")
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._request_bytes = False
+            self._cancel()
+            super().on_message_complete()
+
+    return TimedHttpToolsProtocol
 
 
-def protocol_for(settings: Settings) -> type[TimedH11Protocol]:
+def protocol_for(settings: Settings) -> type[Any]:
     """The protocol class with the settings' timeouts (uvicorn builds one per connection)."""
+    base: type[Any] = TimedH11Protocol
+    if settings.http_parser != "h11":
+        fast = _httptools_protocol()
+        if fast is None and settings.http_parser == "httptools":
+            raise RuntimeError("SLUICE_HTTP_PARSER=httptools, but httptools is not installed")
+        base = fast or TimedH11Protocol
     return type(
-        "TimedH11Protocol",
-        (TimedH11Protocol,),
+        base.__name__,
+        (base,),
         {
             "header_seconds": settings.http_header_timeout_seconds,
             "body_seconds": settings.http_body_timeout_seconds,

@@ -49,6 +49,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "arrived this long after its headers; 0: no limit."
         ),
     ] = 60.0
+    http_parser: Annotated[
+        Literal["auto", "httptools", "h11"],
+        _help(
+            "HTTP/1.1 parser: 'auto' takes httptools (C, lower latency) when installed, else h11; "
+            "both get the header and body read timeouts."
+        ),
+    ] = "auto"
     log_level: Annotated[str, _help("Server log level (debug, info, warning, error).")] = "info"
     max_concurrent_syncs: Annotated[
         int,
@@ -189,6 +196,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         _help(
             "Origins (comma-separated, e.g. https://ui.example) whose pages may call the API "
             "from a browser (CORS); empty: CORS off."
+        ),
+    ] = ""
+    secret_key: Annotated[
+        str,
+        _help(
+            "Key that encrypts the secrets of stored configurations (Fernet: `sluice secrets "
+            "new-key` makes one); empty: one generated once into <data_dir>/secret.key (mode "
+            "0600). `sluice secrets rotate` changes it."
         ),
     ] = ""
 

@@ -26,13 +26,17 @@ pytestmark = pytest.mark.serve
 TIMEOUT = 1.0
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """`python -m server serve` with 1 s header and body timeouts; yields its port."""
+@pytest.fixture(scope="module", params=["httptools", "h11"])
+def server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[int]:
+    """`python -m server serve` with 1 s header and body timeouts, with each HTTP parser
+    uvicorn has (httptools is the default); yields its port."""
     root = tmp_path_factory.mktemp("timeouts")
     port = free_port()
     env = {
         **os.environ,
+        "SLUICE_HTTP_PARSER": request.param,
         "SLUICE_HTTP_HEADER_TIMEOUT_SECONDS": str(TIMEOUT),
         "SLUICE_HTTP_BODY_TIMEOUT_SECONDS": str(TIMEOUT),
         "SLUICE_SCHEDULER_TICK_SECONDS": "0",
