@@ -62,40 +62,63 @@ def early_path(i: int, field: str) -> str:
     return f"syncSchema.streams[{i}].{field.split('.')[-1]}"
 
 
-def catalog_from_schema(schema: SourceSchema, sync_mode: SyncMode | None) -> AirbyteCatalog:
-    """The modern catalog for a 2020 `syncSchema` (and connection-level `syncMode`)."""
+def catalog_from_schema(
+    schema: SourceSchema, sync_mode: SyncMode | None, discovered: AirbyteCatalog | None = None
+) -> AirbyteCatalog:
+    """The modern catalog for a 2020 `syncSchema` (and connection-level `syncMode`).
+
+    A 2020 stream names its fields with a coarse `dataType` (no integer) and no primary key, so
+    a stream the source's `discovered` catalog also has takes its stream part from there: the
+    real JSON schema, key and cursor hints. Only what the user chose comes from the 2020 form.
+    """
+    found = {item.stream.name: item.stream for item in (discovered.streams if discovered else [])}
     streams = []
     for s in schema.streams:
         mode: SyncMode = s.sync_mode or sync_mode or "full_refresh"
         chosen = [f for f in s.fields if f.selected is not False]
-        selected = bool(chosen) or not s.fields
-        partial = selected and len(chosen) < len(s.fields)
-        supported = s.supported_sync_modes or (
-            ["full_refresh", "incremental"] if mode == "incremental" else ["full_refresh"]
-        )
-        stream = AirbyteStream(
-            name=s.name,
-            json_schema={
-                "type": "object",
-                "properties": {f.name: {"type": f.data_type} for f in s.fields},
-            },
-            supported_sync_modes=list(supported),
-            source_defined_cursor=s.source_defined_cursor,
-            default_cursor_field=s.default_cursor_field,
-        )
+        selected = (bool(chosen) or not s.fields) if s.selected is None else s.selected
+        source_stream = found.get(s.name)
+        if source_stream is not None:
+            stream = source_stream
+            names = list(_properties(stream))
+            dropped = {f.name for f in s.fields if f.selected is False}
+            picked = [name for name in names if name not in dropped]
+            partial = selected and len(picked) < len(names)
+        else:
+            picked = [f.name for f in chosen]
+            partial = selected and len(chosen) < len(s.fields)
+            supported = s.supported_sync_modes or (
+                ["full_refresh", "incremental"] if mode == "incremental" else ["full_refresh"]
+            )
+            stream = AirbyteStream(
+                name=s.name,
+                json_schema={
+                    "type": "object",
+                    "properties": {f.name: {"type": f.data_type} for f in s.fields},
+                },
+                supported_sync_modes=list(supported),
+                source_defined_cursor=s.source_defined_cursor,
+                default_cursor_field=s.default_cursor_field,
+            )
         config = AirbyteStreamConfiguration(
             sync_mode=mode,
             destination_sync_mode=_DESTINATION_MODE[mode],
             cursor_field=s.cursor_field,
+            primary_key=stream.source_defined_primary_key or None,
             alias_name=s.cleaned_name or s.name,
             selected=selected,
             field_selection_enabled=True if partial else None,
-            selected_fields=[SelectedFieldInfo(field_path=[f.name]) for f in chosen]
+            selected_fields=[SelectedFieldInfo(field_path=[name]) for name in picked]
             if partial
             else None,
         )
         streams.append(AirbyteStreamAndConfiguration(stream=stream, config=config))
     return AirbyteCatalog(streams=streams)
+
+
+def _properties(stream: AirbyteStream) -> dict[str, Any]:
+    properties = (stream.json_schema or stream.json_schema_snake or {}).get("properties")
+    return properties if isinstance(properties, dict) else {}
 
 
 def _data_type(prop: Any) -> DataType:
@@ -111,9 +134,7 @@ def schema_from_catalog(catalog: AirbyteCatalog) -> SourceSchema:
     for item in catalog.streams:
         stream, config = item.stream, item.config
         assert config is not None  # normalize_catalog fills it
-        properties = (stream.json_schema or {}).get("properties")
-        if not isinstance(properties, dict):
-            properties = {}
+        properties = _properties(stream)
         picked: set[str] | None = None
         if config.field_selection_enabled and config.selected_fields is not None:
             picked = {f.field_path[0] for f in config.selected_fields if f.field_path}
@@ -136,6 +157,7 @@ def schema_from_catalog(catalog: AirbyteCatalog) -> SourceSchema:
                 default_cursor_field=stream.default_cursor_field,
                 cursor_field=config.cursor_field,
                 sync_mode=config.sync_mode,
+                selected=bool(config.selected),
             )
         )
     return SourceSchema(streams=streams)

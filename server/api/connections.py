@@ -14,8 +14,9 @@ from msgspec import UNSET
 from sqlite_utils import Database
 
 from server import catalogs
+from server.api.discover import discover_schema_for_source
 from server.context import Context
-from server.errors import InvalidInput
+from server.errors import InvalidInput, NotFound
 from server.models.connections import (
     AirbyteCatalog,
     BasicSchedule,
@@ -31,9 +32,11 @@ from server.models.connections import (
     SourceSchema,
     SyncMode,
 )
+from server.models.discover import SourceDiscoverSchemaRequestBody
+from server.protocol_catalogs import api_catalog
 from server.schedules import CronError, validate_cron
 from server.store import connections as store
-from server.store import destinations, operations, sources, workspaces
+from server.store import connector_cache, destinations, operations, sources, workspaces
 
 M = TypeVar("M", bound=msgspec.Struct)
 
@@ -89,15 +92,37 @@ def resolve_schedule(
 
 
 def resolve_catalog(
-    catalog: AirbyteCatalog | None, schema: SourceSchema | None, sync_mode: SyncMode | None
+    catalog: AirbyteCatalog | None,
+    schema: SourceSchema | None,
+    sync_mode: SyncMode | None,
+    discovered: AirbyteCatalog | None = None,
 ) -> AirbyteCatalog | None:
-    """The checked modern catalog from whichever shape was sent (`syncCatalog` wins)."""
+    """The checked modern catalog from whichever shape was sent (`syncCatalog` wins); a 2020
+    `syncSchema` is merged with the source's `discovered` catalog."""
     if catalog is not None:
         return catalogs.normalize_catalog(catalog, catalogs.modern_path)
     if schema is not None:
-        converted = catalogs.catalog_from_schema(schema, sync_mode)
+        converted = catalogs.catalog_from_schema(schema, sync_mode, discovered)
         return catalogs.normalize_catalog(converted, catalogs.early_path)
     return None
+
+
+async def source_catalog(
+    ctx: Context, source_id: uuid.UUID, catalog_id: uuid.UUID | None
+) -> AirbyteCatalog | None:
+    """The source's discovered catalog (API shape) for a 2020 `syncSchema`: the one named by
+    `sourceCatalogId`, else the source's discover (cached per configuration, so usually the
+    one the client just ran). None when discover fails: the 2020 form is all there is then."""
+    if catalog_id is not None:
+        try:
+            found = await ctx.store.read(connector_cache.get_discovered_catalog, str(catalog_id))
+            return api_catalog(found)
+        except NotFound:
+            pass
+    discover = await discover_schema_for_source(
+        SourceDiscoverSchemaRequestBody(source_id=source_id), ctx
+    )
+    return discover.catalog
 
 
 def finish(connection: ConnectionRead) -> ConnectionRead:
@@ -130,12 +155,14 @@ def _check_ends(db: Database, source_id: str, destination_id: str) -> tuple[str,
     return str(source.workspace_id), source.name, destination.name
 
 
-def new_connection(body: ConnectionCreate, db: Database, now: int) -> ConnectionRead:
+def new_connection(
+    body: ConnectionCreate, db: Database, now: int, discovered: AirbyteCatalog | None = None
+) -> ConnectionRead:
     workspace_id, source_name, destination_name = _check_ends(
         db, str(body.source_id), str(body.destination_id)
     )
     operations.check_operations_exist(db, map(str, body.operation_ids or []))
-    catalog = resolve_catalog(body.sync_catalog, body.sync_schema, body.sync_mode)
+    catalog = resolve_catalog(body.sync_catalog, body.sync_schema, body.sync_mode, discovered)
     schedule_type, schedule_data = resolve_schedule(
         body.schedule_type, body.schedule_data, body.schedule
     )
@@ -189,9 +216,11 @@ _PLAIN_FIELDS = (
 )
 
 
-def apply_update(current: ConnectionRead, body: ConnectionUpdate) -> ConnectionRead:
+def apply_update(
+    current: ConnectionRead, body: ConnectionUpdate, discovered: AirbyteCatalog | None = None
+) -> ConnectionRead:
     changes = {f: v for f in _PLAIN_FIELDS if (v := getattr(body, f)) is not None}
-    catalog = resolve_catalog(body.sync_catalog, body.sync_schema, body.sync_mode)
+    catalog = resolve_catalog(body.sync_catalog, body.sync_schema, body.sync_mode, discovered)
     if catalog is not None:
         changes["sync_catalog"] = catalog
     if any(v is not UNSET for v in (body.schedule, body.schedule_type, body.schedule_data)):
@@ -206,11 +235,18 @@ def apply_update(current: ConnectionRead, body: ConnectionUpdate) -> ConnectionR
     return finish(msgspec.structs.replace(current, **changes))
 
 
+def _early_only(body: ConnectionCreate | ConnectionUpdate) -> bool:
+    return body.sync_schema is not None and body.sync_catalog is None
+
+
 async def create_connection(body: ConnectionCreate, ctx: Context) -> ConnectionRead:
     now = ctx.now()
+    discovered = None
+    if _early_only(body):
+        discovered = await source_catalog(ctx, body.source_id, body.source_catalog_id)
 
     def insert(db: Database) -> ConnectionRead:
-        return store.insert_connection(db, new_connection(body, db, now))
+        return store.insert_connection(db, new_connection(body, db, now, discovered))
 
     return await ctx.store.write(insert)
 
@@ -239,11 +275,17 @@ async def list_connections_for_workspace(
 
 
 async def update_connection(body: ConnectionUpdate, ctx: Context) -> ConnectionRead:
+    discovered = None
+    if _early_only(body):
+        before = await ctx.store.read(store.get_connection, str(body.connection_id))
+        catalog_id = body.source_catalog_id or before.source_catalog_id
+        discovered = await source_catalog(ctx, before.source_id, catalog_id)
+
     def update(db: Database) -> ConnectionRead:
         current = store.get_connection(db, str(body.connection_id))
         if body.operation_ids is not None:
             operations.check_operations_exist(db, map(str, body.operation_ids))
-        return store.update_connection(db, apply_update(current, body))
+        return store.update_connection(db, apply_update(current, body, discovered))
 
     return await ctx.store.write(update)
 

@@ -259,8 +259,12 @@ def _epoch(moment: datetime | None) -> int | None:
 async def list_jobs_for(body: JobListRequestBody, ctx: Context) -> JobReadList:
     """Newest first by default; `pagination` pages; `includingJobId` widens the page so that
     the job is on it (an empty list if the job is not among those listed)."""
+    types: list[str] = [
+        *(body.config_types or []),
+        *([body.config_type] if body.config_type else []),
+    ]
     filter = history.JobFilter(
-        config_types=list(body.config_types) if body.config_types else None,
+        config_types=types or None,
         config_id=body.config_id,
         statuses=list(body.statuses) if body.statuses else None,
         created_after=_epoch(body.created_at_start),

@@ -96,6 +96,8 @@ class SourceSchemaStream(Model):
     default_cursor_field: list[str] | None = None
     cursor_field: list[str] | None = None
     sync_mode: SyncMode | None = None
+    # The 2020 stream-level switch: false leaves the whole stream out, whatever its fields say.
+    selected: bool | None = None
 
 
 class SourceSchema(Model):

@@ -193,9 +193,11 @@ class Pagination(Model):
 
 
 class JobListRequestBody(Model):
-    """`configTypes` is required by Airbyte; here it may be left out to list every type."""
+    """`configTypes` is required by Airbyte; here it may be left out to list every type. The
+    2020 API named one type, `configType`: both are honoured (the union of the two)."""
 
     config_types: list[JobConfigType] | None = None
+    config_type: JobConfigType | None = None
     config_id: str | None = None
     including_job_id: JobId | None = None
     pagination: Pagination | None = None
