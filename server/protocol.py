@@ -42,6 +42,13 @@ class Envelope(msgspec.Struct, gc=False):
 
 envelope_decoder = msgspec.json.Decoder(Envelope)
 
+# What decoding a connector's line may raise: msgspec's errors, and RecursionError for JSON
+# nested deeper than msgspec's recursion limit (about 1,000 levels), which a connector can
+# print as easily as any other garbage. Catch this tuple, never msgspec.DecodeError alone.
+UNREADABLE = (msgspec.DecodeError, RecursionError)
+# The same, plus the ValueError of a payload that decodes but breaks a rule of its model.
+MALFORMED = (msgspec.DecodeError, RecursionError, ValueError)
+
 
 # --- Typed payloads -------------------------------------------------------------------------
 

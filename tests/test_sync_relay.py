@@ -373,6 +373,23 @@ def test_a_flood_of_lines_that_are_not_messages_keeps_the_log_small(tmp_path: Pa
     assert len(done.log.encode()) < 100_000
 
 
+def test_a_line_nested_too_deeply_to_decode_is_dropped_not_a_crash(tmp_path: Path) -> None:
+    """JSON nested deeper than msgspec's recursion limit raises RecursionError, not a
+    DecodeError: the line is dropped as unreadable and the sync goes on."""
+    config = {"records": 20, "state_every": 10, "fault": "deep_line", "depth": 100_000}
+    done = run(
+        tmp_path,
+        config,
+        FAULTY,
+        {"mode": "gate", "gate_path": str(tmp_path)},
+        source=FAULTY_SOURCE,
+        sync_catalog=ITEMS,
+    )
+    assert done.result.succeeded, done.log[-2000:]
+    assert done.result.records_emitted == 20
+    assert "(not a protocol message, dropped)" in done.log
+
+
 def test_a_trace_error_becomes_the_failure_reason(tmp_path: Path) -> None:
     config = e2e(1000, state_checkpoint_interval=100, fault={"mode": "fail", "after_records": 450})
     done = run(tmp_path, config)

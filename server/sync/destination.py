@@ -10,7 +10,7 @@ from typing import IO, Any
 
 import msgspec
 
-from server.protocol import envelope_decoder
+from server.protocol import MALFORMED, UNREADABLE, envelope_decoder
 from server.runner.lines import LineTooLong, iter_lines
 from server.sync.checkpoints import Checkpoints
 from server.sync.messages import Observations, failure
@@ -54,7 +54,7 @@ class DestinationReader:
             for line in iter_lines(self.destination_out, self.max_line_bytes):
                 try:
                     envelope = envelope_decoder.decode(line)
-                except msgspec.DecodeError:
+                except UNREADABLE:
                     self.seen.unreadable("destination", line)
                     continue
                 if envelope.type == "STATE" and envelope.state:
@@ -80,7 +80,7 @@ class DestinationReader:
             if not isinstance(state, dict):
                 raise ValueError("a state must be an object")
             full = self.checkpoints.echoed(state)
-        except (msgspec.DecodeError, ValueError) as exc:
+        except MALFORMED as exc:
             self.seen.drop("destination", "WARN", f"(malformed STATE message: {exc})", line)
             return
         if full is None:

@@ -7,21 +7,18 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import msgspec
-
 from server.protocol import (
+    MALFORMED,
     AirbyteLogMessage,
     AirbyteTraceMessage,
     Envelope,
     StreamDescriptor,
     decode_payload,
 )
+from server.runner.lines import DROPPED_LINES_LOGGED, dropped_in_all, dropped_so_far
 from server.sync.attempt_log import AttemptLog
 
 PREVIEW_CHARS = 1000  # how much of an unreadable line the log shows
-# Dropped lines logged per connector; the rest are counted (200,000 garbage lines made a
-# 40 MB attempt log) and summed up at the end.
-DROPPED_LINES_LOGGED = 200
 _FAILURE_TYPES = {"config_error", "system_error", "transient_error"}
 _LEVELS = {"FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "TRACE"}
 
@@ -85,23 +82,13 @@ class Observations:
         if count <= DROPPED_LINES_LOGGED:
             self.log.write(origin, level, f"{what} {preview(line)}")
         if count == DROPPED_LINES_LOGGED:
-            self.log.write(
-                origin,
-                "WARN",
-                f"{count} lines that are not Airbyte messages dropped so far; further ones "
-                "are only counted",
-            )
+            self.log.write(origin, "WARN", dropped_so_far(count))
 
     def log_dropped(self) -> None:
         """At the end of the attempt: how many dropped lines the log does not show."""
         for origin, count in self.dropped.items():
             if count > DROPPED_LINES_LOGGED:
-                self.log.write(
-                    origin,
-                    "WARN",
-                    f"dropped {count - DROPPED_LINES_LOGGED:,} more lines that are not Airbyte "
-                    f"messages ({count:,} in all)",
-                )
+                self.log.write(origin, "WARN", dropped_in_all(count))
 
     def other(self, origin: str, envelope: Envelope, line: bytes | memoryview) -> None:
         """A message that is neither RECORD nor STATE."""
@@ -119,7 +106,7 @@ class Observations:
                 )
             else:
                 self.drop(origin, "INFO", f"({kind} message ignored)", line)
-        except (msgspec.DecodeError, ValueError):
+        except MALFORMED:
             self.drop(origin, "WARN", f"(malformed {kind} message)", line)
 
     def _log(self, origin: str, message: AirbyteLogMessage) -> None:

@@ -29,6 +29,8 @@ from typing import IO, Any
 import msgspec
 
 from server.protocol import (
+    MALFORMED,
+    UNREADABLE,
     AirbyteTraceMessage,
     Envelope,
     RecordEnvelope,
@@ -151,7 +153,7 @@ class SourcePump:
             return self._lines(block)  # every record is rewritten
         try:
             envelopes = envelope_decoder.decode_lines(block)
-        except msgspec.DecodeError:
+        except UNREADABLE:
             return self._lines(block)  # a line that is not JSON: take them one by one
         records: list[RecordEnvelope | None] = list(map(_record, envelopes))
         states = self._states(envelopes, records)
@@ -226,7 +228,7 @@ class SourcePump:
                 continue
             try:
                 envelope = envelope_decoder.decode(line)
-            except msgspec.DecodeError:
+            except UNREADABLE:
                 if not self.stopping:  # else: the last line, cut when the source was killed
                     self.seen.unreadable("source", line)
                 continue
@@ -263,7 +265,7 @@ class SourcePump:
             return None
         try:
             trace = decode_payload(envelope.trace, AirbyteTraceMessage)
-        except (msgspec.DecodeError, ValueError):
+        except MALFORMED:
             return None
         status = trace.stream_status
         if trace.type != "STREAM_STATUS" or status is None:
@@ -317,7 +319,7 @@ def _state(envelope: Envelope) -> dict[str, Any] | None:
         state = msgspec.json.decode(envelope.state)
         if isinstance(state, dict) and (state_kind(state) != "STREAM" or descriptor_of(state)):
             return state
-    except (msgspec.DecodeError, ValueError):
+    except MALFORMED:
         pass
     return None
 
