@@ -15,6 +15,24 @@ from server.runner.base import ConnectorError
 
 CHUNK_BYTES = 1 << 20  # 1 MiB reads: large enough for throughput, small next to the line bound
 DEFAULT_MAX_LINE_BYTES = 64 << 20
+# Lines that are not Airbyte messages logged per connector run (a sync's attempt log, a short
+# command's log); the rest are counted (200,000 garbage lines made a 40 MB attempt log).
+DROPPED_LINES_LOGGED = 200
+
+
+def dropped_so_far(count: int) -> str:
+    """Logged when the `DROPPED_LINES_LOGGED`th line is dropped."""
+    return (
+        f"{count} lines that are not Airbyte messages dropped so far; further ones are only counted"
+    )
+
+
+def dropped_in_all(count: int) -> str:
+    """Logged at the end of the run when more than `DROPPED_LINES_LOGGED` were dropped."""
+    return (
+        f"dropped {count - DROPPED_LINES_LOGGED:,} more lines that are not Airbyte messages "
+        f"({count:,} in all)"
+    )
 
 
 class LineTooLong(ConnectorError):

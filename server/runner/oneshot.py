@@ -34,7 +34,13 @@ from server.protocol import (
     envelope_decoder,
 )
 from server.runner.base import Command, ConnectorError, ConnectorImage, Runner, RunRequest
-from server.runner.lines import DEFAULT_MAX_LINE_BYTES, iter_lines
+from server.runner.lines import (
+    DEFAULT_MAX_LINE_BYTES,
+    DROPPED_LINES_LOGGED,
+    dropped_in_all,
+    dropped_so_far,
+    iter_lines,
+)
 from server.secrets import mask_text
 
 MAX_LOG_LINES = 1000  # kept per run (the last ones); jobInfo.logs shows them
@@ -71,11 +77,26 @@ class CommandOutput:
 
 
 class _Log:
-    """The run's log: bounded, each line shortened and stripped of secrets."""
+    """The run's log: bounded, each line shortened and stripped of secrets. Of the stdout
+    lines that are not Airbyte messages only the first `DROPPED_LINES_LOGGED` are kept, then
+    counted, as in a sync's attempt log: a flood of them would push every useful line out."""
 
     def __init__(self, secrets: Sequence[str]) -> None:
         self.lines: deque[str] = deque(maxlen=MAX_LOG_LINES)
         self.secrets = secrets
+        self.dropped = 0
+
+    def drop(self, message: str) -> None:
+        self.dropped += 1
+        if self.dropped <= DROPPED_LINES_LOGGED:
+            self.add("WARN", message)
+        if self.dropped == DROPPED_LINES_LOGGED:
+            self.add("WARN", dropped_so_far(self.dropped))
+
+    def log_dropped(self) -> None:
+        """At the end of the run: how many dropped lines the log does not show."""
+        if self.dropped > DROPPED_LINES_LOGGED:
+            self.add("WARN", dropped_in_all(self.dropped))
 
     def add(self, level: str, message: str) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
@@ -130,6 +151,7 @@ def run_command(
         timer.cancel()
         with contextlib.suppress(OSError):
             connector.stdout.close()
+    log.log_dropped()
     _add_stderr(request.log_path, log)
     if expired.is_set():
         failure = (
@@ -197,7 +219,7 @@ def _handle(line: bytes, output: CommandOutput, log: _Log) -> None:
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         # Not a protocol message: logged and dropped, as Airbyte's platform does.
         text = line[:MAX_LOG_LINE_CHARS].decode("utf-8", "replace")
-        log.add("WARN", f"Skipped a stdout line that is not an Airbyte message ({exc}): {text}")
+        log.drop(f"Skipped a stdout line that is not an Airbyte message ({exc}): {text}")
 
 
 def _masked(error: AirbyteErrorTraceMessage, secrets: Sequence[str]) -> AirbyteErrorTraceMessage:
