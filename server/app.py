@@ -69,7 +69,7 @@ def build_routes() -> list[Route]:
 def middleware(settings: Settings) -> list[Middleware]:
     """Outermost first: security headers on every reply (errors of the layers below too);
     CORS when origins are named (preflights need no credential); form-encoded token requests
-    as JSON; the edge (Host, Origin, content type, body); then the credential and rate check."""
+    as JSON; the credential and rate check; then the edge (Host, Origin, content type, body)."""
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     cors = [
         Middleware(
@@ -84,9 +84,11 @@ def middleware(settings: Settings) -> list[Middleware]:
         Middleware(SecurityHeadersMiddleware),
         *(cors if origins else []),
         Middleware(FormTokenMiddleware),
+        # The credential and rate check needs only the headers, so it comes before the edge
+        # reads a body: a caller without a credential cannot make the server buffer one.
+        Middleware(AuthMiddleware, settings=settings),
         # Host, Origin, content type, body size, deadline and depth: before any route runs.
         Middleware(Edge, settings=settings),
-        Middleware(AuthMiddleware, settings=settings),
     ]
 
 
@@ -100,7 +102,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> Starlette:
         umask = os.umask(PRIVATE_UMASK)
         context = ctx or Context(
             settings=settings,
-            store=Store(open_db(settings.db_path)),
+            store=Store(open_db(settings.db_path, settings.secret_key)),
             runners=runners_for(settings),
         )
         app.state.ctx = context

@@ -13,8 +13,10 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from server.app import create_app
 from server.edge import MAX_JSON_DEPTH, json_depth
@@ -354,3 +356,46 @@ async def test_huge_integers_inside_free_form_values_are_kept(client: httpx.Asyn
     assert source["connectionConfiguration"]["seed"] == huge  # type: ignore[index]
     r = await post(client, "sources/get", {"sourceId": source["sourceId"]})
     assert r.status_code == 200 and r.json()["connectionConfiguration"]["seed"] == huge
+
+
+async def test_a_request_without_credentials_is_refused_before_its_body_is_read(
+    app: object,
+) -> None:
+    """The credential check needs only headers: a caller without one gets its 401 at once,
+    and the server never waits for (nor buffers) the body it announced."""
+    sent: list[dict[str, object]] = []
+    asked_for_body = False
+
+    async def receive() -> dict[str, object]:
+        nonlocal asked_for_body
+        asked_for_body = True
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/workspaces/list",
+        "raw_path": b"/api/v1/workspaces/list",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"localhost"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(16 << 20).encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    assert isinstance(app, Starlette)
+    async with app.router.lifespan_context(app):
+        with anyio.fail_after(5):
+            await app(scope, receive, send)  # type: ignore[arg-type]
+    assert sent[0]["status"] == 401
+    assert not asked_for_body
