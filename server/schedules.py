@@ -16,12 +16,13 @@ occurrence. So a daily 02:30 job runs exactly once on both transition days.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from cron_descriptor import DescriptionTypeEnum, ExpressionDescriptor, Options
 from croniter import CroniterBadDateError, CroniterError, croniter
@@ -288,23 +289,44 @@ def parse_cron(expression: str) -> tuple[str, bool]:
     return " ".join([minute, hour, dom_text, month, dow_text, second, year]), quartz
 
 
+# In the zone database but not zones: the host's own zone under another name, tzdata's
+# placeholder, the file POSIX TZ strings borrow rules from, and the leap-second variants.
+_NOT_ZONES = {"localtime", "Factory", "posixrules"}
+
+
+@functools.cache
+def zone_names() -> frozenset[str]:
+    """The IANA zone names a schedule may use (read from the zone database once)."""
+    return frozenset(
+        name
+        for name in available_timezones()
+        if name not in _NOT_ZONES and not name.startswith(("posix/", "right/"))
+    )
+
+
 def zone_of(time_zone: str | None) -> ZoneInfo:
-    """The IANA zone named (UTC when none is given)."""
-    name = time_zone or "UTC"
-    try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError, OSError):
-        raise CronError(
-            "time_zone", f"Unknown time zone {name!r}: use an IANA name such as 'Europe/Berlin'"
-        ) from None
+    """The IANA zone named (UTC when none is given). Only real zone names pass: ZoneInfo
+    alone would also load `localtime`, `right/UTC` or any file path under the zone database."""
+    name = "UTC" if time_zone is None else time_zone
+    if name in zone_names() or name == "UTC":
+        try:
+            return ZoneInfo(name)
+        except (ValueError, KeyError, OSError):
+            pass
+    raise CronError(
+        "time_zone", f"Unknown time zone {name!r}: use an IANA name such as 'Europe/Berlin'"
+    )
 
 
-def validate_cron(expression: str, time_zone: str | None = "UTC") -> CronSpec:
+def validate_cron(
+    expression: str, time_zone: str | None = "UTC", now: datetime | None = None
+) -> CronSpec:
     """Check a cron schedule; raise CronError saying which part is wrong and why.
 
     Accepted: 5-field Unix cron (`*/15 * * * *`) and Airbyte's 6/7-field Quartz cron, seconds
     first, `?` allowed, optional year (`0 0 12 * * ?`); any IANA time zone. Unlike Airbyte,
-    schedules more often than once a minute are allowed.
+    schedules more often than once a minute are allowed. With `now` (a schedule being set),
+    one that never fires after `now` (`0 0 0 ? * * 2020`) is refused too.
     """
     zone = zone_of(time_zone)
     text = " ".join(expression.split())
@@ -321,13 +343,16 @@ def validate_cron(expression: str, time_zone: str | None = "UTC") -> CronSpec:
         raise _bad(f"Invalid cron expression {text!r}: no date ever matches it") from None
     except (CroniterError, ValueError, KeyError) as exc:
         raise _bad(f"Invalid cron expression {text!r}: {exc}") from None
-    return CronSpec(
+    spec = CronSpec(
         expression=text,
         time_zone=time_zone or "UTC",
         croniter_expression=native,
         quartz=quartz,
         zone=zone,
     )
+    if now is not None and not next_fires(spec, now, 1):
+        raise _bad(f"Invalid cron expression {text!r}: it never fires again")
+    return spec
 
 
 # ---- Wall-clock time in a zone --------------------------------------------------------------

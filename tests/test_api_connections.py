@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from typing import Any
 
@@ -7,6 +8,7 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
+from server.settings import Settings
 from tests.conftest import post
 from tests.test_api_destinations import make_destination
 from tests.test_api_sources import default_workspace, make_source
@@ -468,3 +470,25 @@ def test_every_reference_to_a_deletable_object_cascades(db: Database) -> None:
     assert ("connections", "sources", "CASCADE") in references
     parents = {"workspaces", "sources", "destinations", "connections"}
     assert [r for r in references if r[1] in parents and r[2] != "CASCADE"] == []
+
+
+async def test_a_bare_manual_schedule_type_clears_a_basic_schedule(
+    client: httpx.AsyncClient, ends: tuple[str, str, str], settings: Settings
+) -> None:
+    """As Airbyte's populateSyncFromScheduleTypeAndData does for MANUAL: the schedule data and
+    the 2020 `schedule` go, in the reply and in what the scheduler reads."""
+    basic = {"basicSchedule": {"timeUnit": "hours", "units": 6}}
+    c = (await create(client, ends, scheduleType="basic", scheduleData=basic)).json()
+    cid = c["connectionId"]
+    r = await post(client, "connections/update", {"connectionId": cid, "scheduleType": "manual"})
+    assert r.status_code == 200, r.text
+    for reply in (r.json(), (await post(client, "connections/get", {"connectionId": cid})).json()):
+        assert reply["scheduleType"] == "manual" and reply["schedule"] is None
+        assert "scheduleData" not in reply
+    with sqlite3.connect(settings.db_path) as db:
+        row = db.execute(
+            "SELECT schedule_type, schedule_data, schedule FROM connection_schedules "
+            "WHERE connection_id = ?",
+            [cid],
+        ).fetchone()
+    assert row == ("manual", None, None)

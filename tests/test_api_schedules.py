@@ -63,6 +63,11 @@ async def test_describe_seconds_and_default_zone(client: httpx.AsyncClient) -> N
         ({"cronExpression": "every day"}, "cronExpression", "has 2"),
         ({"cronExpression": "0 0 12 * * ?", "cronTimeZone": "Moon/Base"}, "cronTimeZone", "zone"),
         ({"cronTimeZone": "UTC"}, "cronExpression", "cronExpression"),
+        ({"cronExpression": "0 0 0 ? * * 2020"}, "cronExpression", "never fires again"),
+        ({"cronExpression": "0 0 12 * * ?", "cronTimeZone": "localtime"}, "cronTimeZone", "zone"),
+        ({"cronExpression": "0 0 12 * * ?", "cronTimeZone": "right/UTC"}, "cronTimeZone", "zone"),
+        # As connections/create and update refuse it (one rule for both).
+        ({"cronExpression": "0 0 12 * * ?", "cronTimeZone": ""}, "cronTimeZone", "cronTimeZone"),
     ],
 )
 async def test_describe_rejects_bad_input_naming_the_field(
@@ -116,6 +121,11 @@ def _cron(expression: str, zone: str = "UTC") -> dict[str, Any]:
         (_cron("61 * * * *"), "scheduleData.cron.cronExpression", "minutes value 61"),
         (_cron("0 0 12 30 2 ?"), "scheduleData.cron.cronExpression", "no date ever matches"),
         (_cron("0 0 12 * * ?", "Europe/Atlantis"), "scheduleData.cron.cronTimeZone", "zone"),
+        (_cron("0 0 0 ? * * 2020"), "scheduleData.cron.cronExpression", "never fires again"),
+        (_cron("0 0 12 * * ?", "localtime"), "scheduleData.cron.cronTimeZone", "zone"),
+        (_cron("0 0 12 * * ?", "posixrules"), "scheduleData.cron.cronTimeZone", "zone"),
+        (_cron("0 0 12 * * ?", "right/UTC"), "scheduleData.cron.cronTimeZone", "zone"),
+        (_cron("0 0 12 * * ?", ""), "scheduleData.cron.cronTimeZone", "cronTimeZone"),
     ],
 )
 async def test_connections_reject_bad_cron(

@@ -127,6 +127,13 @@ def test_schedule_in_a_time_zone() -> None:
         ("0 0 12 * * ? 1800", "UTC", "expression", "year value 1800"),
         ("0 0 12 * * ?", "Mars/Olympus_Mons", "time_zone", "Unknown time zone"),
         ("0 0 12 * * ?", "../../etc/passwd", "time_zone", "Unknown time zone"),
+        # Files of the zone database that are not zones (ZoneInfo loads them all the same).
+        ("0 0 12 * * ?", "localtime", "time_zone", "Unknown time zone"),
+        ("0 0 12 * * ?", "posixrules", "time_zone", "Unknown time zone"),
+        ("0 0 12 * * ?", "right/UTC", "time_zone", "Unknown time zone"),
+        ("0 0 12 * * ?", "posix/Europe/Berlin", "time_zone", "Unknown time zone"),
+        ("0 0 12 * * ?", "Factory", "time_zone", "Unknown time zone"),
+        ("0 0 12 * * ?", "", "time_zone", "Unknown time zone"),
     ],
 )
 def test_bad_schedules_say_which_part_and_why(
@@ -308,3 +315,13 @@ def test_schedule_keys_change_with_the_schedule() -> None:
 )
 def test_describe(expression: str, zone: str, text: str) -> None:
     assert describe_cron(validate_cron(expression, zone)) == text
+
+
+def test_a_schedule_being_set_must_fire_again() -> None:
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    with pytest.raises(CronError) as caught:
+        validate_cron("0 0 0 ? * * 2020", "UTC", now)
+    assert caught.value.part == "expression" and "never fires again" in str(caught.value)
+    # Without `now` (a stored schedule read back) it is still a valid, finished schedule.
+    assert next_fires(validate_cron("0 0 0 ? * * 2020", "UTC"), now, 1) == []
+    assert validate_cron("0 0 0 ? * * 2027", "Europe/Berlin", now).time_zone == "Europe/Berlin"

@@ -7,6 +7,7 @@ A connection is stored in its modern form; `finish` derives the 2020 fields (`sy
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import TypeVar, cast
 
 import msgspec
@@ -15,6 +16,7 @@ from sqlite_utils import Database
 
 from server import catalogs
 from server.api.discover import discover_schema_for_source
+from server.api.schedules import checked_cron
 from server.context import Context
 from server.errors import InvalidInput, NotFound
 from server.models.connections import (
@@ -34,7 +36,6 @@ from server.models.connections import (
 )
 from server.models.discover import SourceDiscoverSchemaRequestBody
 from server.protocol_catalogs import api_catalog
-from server.schedules import CronError, validate_cron
 from server.store import connections as store
 from server.store import connector_cache, destinations, operations, sources, workspaces
 
@@ -45,10 +46,12 @@ def resolve_schedule(
     schedule_type: ConnectionScheduleType | None,
     data: ConnectionScheduleData | None,
     legacy: ConnectionSchedule | None,
+    now: datetime,
     fallback: ConnectionScheduleData | None = None,
 ) -> tuple[ConnectionScheduleType, ConnectionScheduleData | None]:
     """One schedule from the modern fields, the 2020 `schedule`, and (on update) the stored
-    data. With no `scheduleType`, the fields given decide: cron, basic, else manual."""
+    data. With no `scheduleType`, the fields given decide: cron, basic, else manual. A cron
+    schedule must fire again after `now`."""
     if schedule_type is None:
         if data is not None and data.cron is not None:
             schedule_type = "cron"
@@ -77,17 +80,7 @@ def resolve_schedule(
         raise InvalidInput(
             "scheduleType 'cron' needs scheduleData.cron", property_path="scheduleData.cron"
         )
-    try:
-        validate_cron(cron.cron_expression, cron.cron_time_zone)
-    except CronError as exc:
-        field, value = (
-            ("cronExpression", cron.cron_expression)
-            if exc.part == "expression"
-            else ("cronTimeZone", cron.cron_time_zone)
-        )
-        raise InvalidInput(
-            str(exc), property_path=f"scheduleData.cron.{field}", invalid_value=value
-        ) from None
+    checked_cron(cron.cron_expression, cron.cron_time_zone, now, "scheduleData.cron.")
     return "cron", ConnectionScheduleData(cron=cron)
 
 
@@ -164,7 +157,7 @@ def new_connection(
     operations.check_operations_exist(db, map(str, body.operation_ids or []))
     catalog = resolve_catalog(body.sync_catalog, body.sync_schema, body.sync_mode, discovered)
     schedule_type, schedule_data = resolve_schedule(
-        body.schedule_type, body.schedule_data, body.schedule
+        body.schedule_type, body.schedule_data, body.schedule, datetime.fromtimestamp(now, UTC)
     )
     connection = ConnectionRead(
         connection_id=uuid.uuid4(),
@@ -217,7 +210,10 @@ _PLAIN_FIELDS = (
 
 
 def apply_update(
-    current: ConnectionRead, body: ConnectionUpdate, discovered: AirbyteCatalog | None = None
+    current: ConnectionRead,
+    body: ConnectionUpdate,
+    now: datetime,
+    discovered: AirbyteCatalog | None = None,
 ) -> ConnectionRead:
     changes = {f: v for f in _PLAIN_FIELDS if (v := getattr(body, f)) is not None}
     catalog = resolve_catalog(body.sync_catalog, body.sync_schema, body.sync_mode, discovered)
@@ -230,7 +226,7 @@ def apply_update(
         # A bare `scheduleType` change may rely on the stored data (e.g. back to its cron).
         fallback = current.schedule_data if body.schedule_type is not UNSET else None
         changes["schedule_type"], changes["schedule_data"] = resolve_schedule(
-            schedule_type, data, legacy, fallback
+            schedule_type, data, legacy, now, fallback
         )
     return finish(msgspec.structs.replace(current, **changes))
 
@@ -275,6 +271,7 @@ async def list_connections_for_workspace(
 
 
 async def update_connection(body: ConnectionUpdate, ctx: Context) -> ConnectionRead:
+    now = datetime.fromtimestamp(ctx.clock(), UTC)
     discovered = None
     if _early_only(body):
         before = await ctx.store.read(store.get_connection, str(body.connection_id))
@@ -285,7 +282,7 @@ async def update_connection(body: ConnectionUpdate, ctx: Context) -> ConnectionR
         current = store.get_connection(db, str(body.connection_id))
         if body.operation_ids is not None:
             operations.check_operations_exist(db, map(str, body.operation_ids))
-        return store.update_connection(db, apply_update(current, body, discovered))
+        return store.update_connection(db, apply_update(current, body, now, discovered))
 
     return await ctx.store.write(update)
 

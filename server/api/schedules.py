@@ -10,24 +10,39 @@ from server.models.schedules import (
     WebBackendCronExpressionDescription,
     WebBackendDescribeCronExpressionRequestBody,
 )
-from server.schedules import CronError, describe_cron, epoch, next_fires, validate_cron
+from server.schedules import (
+    CronError,
+    CronSpec,
+    describe_cron,
+    epoch,
+    next_fires,
+    validate_cron,
+)
 
 NEXT_EXECUTIONS = 3  # as many as Airbyte lists
+
+
+def checked_cron(
+    expression: str, time_zone: str | None, now: datetime, prefix: str = ""
+) -> CronSpec:
+    """A cron schedule being set (connections or the describer: one rule for both), or a 422
+    naming `<prefix>cronExpression` or `<prefix>cronTimeZone`. A zone left out is UTC."""
+    try:
+        return validate_cron(expression, time_zone, now)
+    except CronError as exc:
+        field, value = (
+            ("cronExpression", expression)
+            if exc.part == "expression"
+            else ("cronTimeZone", time_zone)
+        )
+        raise InvalidInput(str(exc), property_path=prefix + field, invalid_value=value) from None
 
 
 async def web_backend_describe_cron_expression(
     body: WebBackendDescribeCronExpressionRequestBody, ctx: Context
 ) -> WebBackendCronExpressionDescription:
-    try:
-        spec = validate_cron(body.cron_expression, body.cron_time_zone or "UTC")
-    except CronError as exc:
-        field, value = (
-            ("cronExpression", body.cron_expression)
-            if exc.part == "expression"
-            else ("cronTimeZone", body.cron_time_zone)
-        )
-        raise InvalidInput(str(exc), property_path=field, invalid_value=value) from None
     now = datetime.fromtimestamp(ctx.clock(), UTC)
+    spec = checked_cron(body.cron_expression, body.cron_time_zone, now)
     return WebBackendCronExpressionDescription(
         cron_expression=body.cron_expression,
         description=describe_cron(spec),

@@ -12,7 +12,7 @@ from server.models.base import Model
 class WebBackendDescribeCronExpressionRequestBody(Model):
     cron_expression: Annotated[str, Meta(max_length=256)]
     # Airbyte's schedules are UTC only; any IANA zone is accepted here (UTC when left out).
-    cron_time_zone: Annotated[str, Meta(max_length=64)] | None = None
+    cron_time_zone: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
 
 
 class WebBackendCronExpressionDescription(Model):
