@@ -1,15 +1,17 @@
 """The `sluice` command: `sluice serve [--host H] [--port P] [--data-dir D]`, `sluice settings`,
-`sluice applications create|list|delete`, `sluice api-keys create|list|revoke`."""
+`sluice applications create|list|delete`, `sluice api-keys create|list|revoke`,
+`sluice secrets new-key|rotate`."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 import msgspec
 
-from server import serving
+from server import secret_commands, serving
 from server.app import create_app
 from server.auth import commands as auth_commands
 from server.auth.exposure import exposure_problem
@@ -26,6 +28,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     serve.add_argument("--data-dir", help="data directory (SLUICE_DATA_DIR, default ./sluice-data)")
     commands.add_parser("settings", help="print every setting with its default and help")
     auth_commands.add_parsers(commands)
+    secret_commands.add_parsers(commands)
     return parser.parse_args(argv)
 
 
@@ -47,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command in auth_commands.COMMANDS:
         return auth_commands.run(args, settings)
-    problem = exposure_problem(settings)
+    if args.command in secret_commands.COMMANDS:
+        return secret_commands.run(args, settings, os.environ)
+    problem = exposure_problem(settings) or secret_commands.key_problem(settings)
     if problem is not None:
         print(f"sluice: {problem}", file=sys.stderr)
         return 2

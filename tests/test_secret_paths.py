@@ -14,6 +14,7 @@ import pytest
 
 from server.secrets import MASK, mask_leaves, mask_paths, secret_paths
 from server.settings import Settings
+from server.store import secret_box
 from tests.conftest import post
 from tests.connector_fixtures import FIXTURES, custom_definition, workspace_id
 from tests.test_secrets import SPEC
@@ -111,7 +112,9 @@ def stored(settings: Settings, table: str, object_id: str) -> tuple[dict[str, An
         row = db.execute(
             f"SELECT data, secret_paths FROM {table} WHERE id = ?", [object_id]
         ).fetchone()
-    return json.loads(row[0])["connectionConfiguration"], json.loads(row[1] or "null")
+    key = secret_box.parse_key((settings.data_path / secret_box.KEY_FILE).read_text(), "key")
+    opened = secret_box.open_value(key, json.loads(row[0])["connectionConfiguration"])
+    return opened, json.loads(row[1] or "null")
 
 
 async def test_masked_by_stored_paths_when_the_spec_cannot_be_fetched(

@@ -11,6 +11,7 @@ import httpx
 
 from server.secrets import MASK, mask, mask_by_name, mask_text, restore, secret_values
 from server.settings import Settings
+from server.store import secret_box
 from tests.conftest import post
 from tests.connector_fixtures import custom_definition, fault_command, workspace_id
 
@@ -102,9 +103,12 @@ async def create(client: httpx.AsyncClient, kind: str, config: dict[str, Any]) -
 
 
 def stored_configuration(settings: Settings, table: str, object_id: str) -> dict[str, Any]:
+    """The configuration as stored, its sealed secrets opened with the data directory's key."""
     with sqlite3.connect(settings.db_path) as db:
         row = db.execute(f"SELECT data FROM {table} WHERE id = ?", [object_id]).fetchone()
-    return json.loads(row[0])["connectionConfiguration"]  # type: ignore[no-any-return]
+    key = secret_box.parse_key((settings.data_path / secret_box.KEY_FILE).read_text(), "key")
+    opened = secret_box.open_value(key, json.loads(row[0])["connectionConfiguration"])
+    return opened  # type: ignore[no-any-return]
 
 
 async def test_source_secrets_never_come_back_and_the_mask_keeps_them(

@@ -20,14 +20,20 @@ import anyio.to_thread
 from sqlite_utils import Database
 
 from server.private import private_dir, private_file
+from server.store import secret_box
 from server.store.migrations import MIGRATIONS
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def open_db(path: Path | str | None) -> Database:
-    """Open (creating if needed) and migrate the database; `None` means in-memory."""
+def open_db(path: Path | str | None, secret_key: str | None = None) -> Database:
+    """Open (creating if needed) and migrate the database; `None` means in-memory.
+
+    Secrets in it are sealed with `secret_key` (SLUICE_SECRET_KEY; "" for the key file beside
+    the database). Given a key, it is checked now (SecretKeyError says what is wrong); without
+    one (tools that touch no secret), the key file is used if and when a secret is. An
+    in-memory database has a key of its own for the process."""
     if path is None:
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
     else:
@@ -38,8 +44,17 @@ def open_db(path: Path | str | None) -> Database:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
+    # Deleted and overwritten content is zeroed, not left in free space of the file.
+    conn.execute("PRAGMA secure_delete=ON")
     db = Database(conn)
     migrate(db)
+    secret_box.bind(db, secret_key or "", None if path is None else Path(path).parent)
+    if path is None or secret_key is not None:
+        try:
+            secret_box.unlock(db)
+        except BaseException:
+            conn.close()
+            raise
     return db
 
 

@@ -8,7 +8,7 @@ from sqlite_utils import Database
 
 from server.models.definitions import DestinationDefinitionRead
 from server.models.destinations import DestinationRead
-from server.store import documents
+from server.store import documents, secret_box
 from server.store.definitions import get_destination_definition
 
 TABLE = "destinations"
@@ -25,7 +25,7 @@ def insert_destination(
         db,
         TABLE,
         str(destination.destination_id),
-        destination,
+        secret_box.seal_model(db, destination, secret_paths),
         secret_paths=documents.encode_paths(secret_paths),
         workspace_id=str(destination.workspace_id),
         definition_id=str(destination.destination_definition_id),
@@ -35,7 +35,9 @@ def insert_destination(
 
 
 def get_destination(db: Database, destination_id: str) -> DestinationRead:
-    return documents.get_doc(db, TABLE, destination_id, DestinationRead, KIND)
+    """The destination with its configuration's secrets opened (replies mask them)."""
+    found = documents.get_doc(db, TABLE, destination_id, DestinationRead, KIND)
+    return secret_box.open_model(db, found)
 
 
 def get_destination_with_definition(
@@ -50,9 +52,10 @@ def list_destinations(
     db: Database, workspace_id: str, limit: int | None = None
 ) -> list[DestinationRead]:
     """The workspace's destinations, oldest first, at most `limit` of them."""
-    return documents.list_docs(
+    found = documents.list_docs(
         db, TABLE, DestinationRead, "workspace_id = ?", [workspace_id], limit
     )
+    return [secret_box.open_model(db, destination) for destination in found]
 
 
 def update_destination(
@@ -64,7 +67,7 @@ def update_destination(
         db,
         TABLE,
         str(destination.destination_id),
-        destination,
+        secret_box.seal_model(db, destination, secret_paths),
         KIND,
         secret_paths=documents.encode_paths(secret_paths),
     )

@@ -304,6 +304,16 @@ def m009_credentials(db: Database) -> None:
     )
 
 
+def m010_secret_key_check(db: Database) -> None:
+    """A token of a known text, sealed with the secret key (see `store/secret_box.py`): a key
+    that does not open it is refused at start-up. The secrets already stored in clear are
+    sealed at start-up, not here: a migration does not know the key."""
+    db.execute(
+        "CREATE TABLE secret_key_check ("
+        "id INTEGER PRIMARY KEY CHECK (id = 1), token TEXT NOT NULL, created_at INTEGER NOT NULL)"
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_configuration,
     m002_default_workspace,
@@ -314,4 +324,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m007_secret_paths,
     m008_always_sent_fields,
     m009_credentials,
+    m010_secret_key_check,
 ]

@@ -8,7 +8,7 @@ from sqlite_utils import Database
 
 from server.models.definitions import SourceDefinitionRead
 from server.models.sources import SourceRead
-from server.store import documents
+from server.store import documents, secret_box
 from server.store.definitions import get_source_definition
 
 TABLE = "sources"
@@ -23,7 +23,7 @@ def insert_source(
         db,
         TABLE,
         str(source.source_id),
-        source,
+        secret_box.seal_model(db, source, secret_paths),
         secret_paths=documents.encode_paths(secret_paths),
         workspace_id=str(source.workspace_id),
         definition_id=str(source.source_definition_id),
@@ -33,7 +33,8 @@ def insert_source(
 
 
 def get_source(db: Database, source_id: str) -> SourceRead:
-    return documents.get_doc(db, TABLE, source_id, SourceRead, KIND)
+    """The source with its configuration's secrets opened (replies mask them)."""
+    return secret_box.open_model(db, documents.get_doc(db, TABLE, source_id, SourceRead, KIND))
 
 
 def get_source_with_definition(
@@ -46,7 +47,8 @@ def get_source_with_definition(
 
 def list_sources(db: Database, workspace_id: str, limit: int | None = None) -> list[SourceRead]:
     """The workspace's sources, oldest first, at most `limit` of them."""
-    return documents.list_docs(db, TABLE, SourceRead, "workspace_id = ?", [workspace_id], limit)
+    found = documents.list_docs(db, TABLE, SourceRead, "workspace_id = ?", [workspace_id], limit)
+    return [secret_box.open_model(db, source) for source in found]
 
 
 def update_source(
@@ -56,7 +58,7 @@ def update_source(
         db,
         TABLE,
         str(source.source_id),
-        source,
+        secret_box.seal_model(db, source, secret_paths),
         KIND,
         secret_paths=documents.encode_paths(secret_paths),
     )
