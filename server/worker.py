@@ -41,6 +41,8 @@ from server.store.attempt_warnings import update_attempt_warnings
 from server.store.connections import get_connection
 from server.store.definitions import get_destination_definition, get_source_definition
 from server.store.destinations import get_destination
+from server.store.destinations import get_secret_paths as destination_secret_paths
+from server.store.sources import get_secret_paths as source_secret_paths
 from server.store.sources import get_source
 from server.sync import AttemptPlan, AttemptProgress, AttemptResult, run_attempt
 
@@ -83,13 +85,20 @@ def append_log(path: Path, message: str) -> None:
         file.write(f"{stamp} platform > {message}\n")
 
 
-def _secrets(db: Database, definition: Any, configuration: dict[str, Any]) -> list[str]:
+def _secrets(
+    db: Database,
+    definition: Any,
+    configuration: dict[str, Any],
+    paths: list[list[str | None]] | None,
+) -> list[str]:
     """A configuration's secret values, kept out of the attempt log: by the connector's cached
-    spec (every source and destination was validated against it when stored), else by name."""
+    spec and the secret paths stored with the configuration (those of the spec it was
+    validated with, kept also when the spec is not cached); by name with neither."""
     spec = connector_cache.get_spec(
         db, connector_cache.spec_key(connector_image(definition, "get_spec"))
     )
-    return secret_values(configuration, None if spec is None else spec.connectionSpecification)
+    schema = None if spec is None else spec.connectionSpecification
+    return secret_values(configuration, schema, paths)
 
 
 class PlanError(Exception):
@@ -403,11 +412,21 @@ class Worker:
             job_dir=job_dir,
             log_path=log_path,
             secrets=[
-                *_secrets(db, destination_definition, destination.connection_configuration),
+                *_secrets(
+                    db,
+                    destination_definition,
+                    destination.connection_configuration,
+                    destination_secret_paths(db, str(destination.destination_id)),
+                ),
                 *(
                     ()
                     if source is None
-                    else _secrets(db, source_definition, source.connection_configuration)
+                    else _secrets(
+                        db,
+                        source_definition,
+                        source.connection_configuration,
+                        source_secret_paths(db, str(source.source_id)),
+                    )
                 ),
             ],
         )

@@ -7,18 +7,25 @@ ids are HTTP errors (404).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from sqlite_utils import Database
 
 from server.connector_jobs import job_info, run_connector
 from server.context import Context
 from server.models.checks import CheckConnectionRead, DestinationCoreConfig, SourceCoreConfig
 from server.models.definitions import DestinationDefinitionRead, SourceDefinitionRead
-from server.models.destinations import DestinationIdRequestBody, DestinationUpdate
-from server.models.sources import SourceIdRequestBody, SourceUpdate
+from server.models.destinations import (
+    DestinationIdRequestBody,
+    DestinationRead,
+    DestinationUpdate,
+)
+from server.models.sources import SourceIdRequestBody, SourceRead, SourceUpdate
 from server.models.synchronous_jobs import FailureOrigin, JobConfigType
 from server.runner.images import connector_image
 from server.runner.oneshot import CommandFailed
-from server.secrets import mask_text, restore, secret_values
+from server.secrets import SecretPath, mask_text, restore, secret_values
 from server.specs import (
     ConnectorUnavailable,
     configuration_problems,
@@ -34,8 +41,11 @@ async def run_check(
     configuration: dict[str, Any],
     config_id: str | None = None,
     validate: bool = False,
+    stored_paths: Sequence[SecretPath] | None = None,
 ) -> CheckConnectionRead:
-    """Check `configuration`; with `validate`, one the spec refuses fails without running."""
+    """Check `configuration`; with `validate`, one the spec refuses fails without running.
+    Log lines are masked at the spec's secret paths and at `stored_paths` (those a stored
+    configuration was validated with: a secret an older spec named stays one)."""
     is_source = isinstance(definition, SourceDefinitionRead)
     config_type: JobConfigType = (
         "check_connection_source" if is_source else "check_connection_destination"
@@ -47,7 +57,7 @@ async def run_check(
         problems = configuration_problems(spec, configuration) if validate else []
         if problems:
             raise CommandFailed(problems_message(problems))
-        secrets = secret_values(configuration, spec.connectionSpecification)
+        secrets = secret_values(configuration, spec.connectionSpecification, stored_paths)
         output = await run_connector(
             ctx, connector_image(definition, "check_connection"), "check", configuration, secrets
         )
@@ -76,35 +86,49 @@ async def _checked(
     configuration: dict[str, Any],
     stored: dict[str, Any] | None,
     config_id: str | None,
+    stored_paths: Sequence[SecretPath] | None = None,
 ) -> CheckConnectionRead:
     """Check a configuration not yet saved: masked secrets come from `stored`; one the spec
     refuses fails with the property named (Airbyte would run the connector, which says so)."""
     if stored is not None:
         configuration = restore(configuration, stored)
-    return await run_check(ctx, definition, configuration, config_id, validate=True)
+    return await run_check(ctx, definition, configuration, config_id, True, stored_paths)
+
+
+def _source(
+    db: Database, source_id: str
+) -> tuple[SourceRead, SourceDefinitionRead, list[SecretPath] | None]:
+    source, definition = sources.get_source_with_definition(db, source_id)
+    return source, definition, sources.get_secret_paths(db, source_id)
+
+
+def _destination(
+    db: Database, destination_id: str
+) -> tuple[DestinationRead, DestinationDefinitionRead, list[SecretPath] | None]:
+    destination, definition = destinations.get_destination_with_definition(db, destination_id)
+    return destination, definition, destinations.get_secret_paths(db, destination_id)
 
 
 async def check_connection_to_source(
     body: SourceIdRequestBody, ctx: Context
 ) -> CheckConnectionRead:
-    source, definition = await ctx.store.read(
-        sources.get_source_with_definition, str(body.source_id)
+    source, definition, paths = await ctx.store.read(_source, str(body.source_id))
+    return await run_check(
+        ctx, definition, source.connection_configuration, str(body.source_id), False, paths
     )
-    return await run_check(ctx, definition, source.connection_configuration, str(body.source_id))
 
 
 async def check_connection_to_source_for_update(
     body: SourceUpdate, ctx: Context
 ) -> CheckConnectionRead:
-    source, definition = await ctx.store.read(
-        sources.get_source_with_definition, str(body.source_id)
-    )
+    source, definition, paths = await ctx.store.read(_source, str(body.source_id))
     return await _checked(
         ctx,
         definition,
         body.connection_configuration,
         source.connection_configuration,
         str(body.source_id),
+        paths,
     )
 
 
@@ -114,37 +138,38 @@ async def execute_source_check_connection(
     definition = await ctx.store.read(
         definitions.get_source_definition, str(body.source_definition_id)
     )
-    stored = None
+    stored = paths = None
     if body.source_id is not None:
-        stored = (
-            await ctx.store.read(sources.get_source, str(body.source_id))
-        ).connection_configuration
-    return await _checked(ctx, definition, body.connection_configuration, stored, None)
+        source, _, paths = await ctx.store.read(_source, str(body.source_id))
+        stored = source.connection_configuration
+    return await _checked(ctx, definition, body.connection_configuration, stored, None, paths)
 
 
 async def check_connection_to_destination(
     body: DestinationIdRequestBody, ctx: Context
 ) -> CheckConnectionRead:
-    destination, definition = await ctx.store.read(
-        destinations.get_destination_with_definition, str(body.destination_id)
-    )
+    destination, definition, paths = await ctx.store.read(_destination, str(body.destination_id))
     return await run_check(
-        ctx, definition, destination.connection_configuration, str(body.destination_id)
+        ctx,
+        definition,
+        destination.connection_configuration,
+        str(body.destination_id),
+        False,
+        paths,
     )
 
 
 async def check_connection_to_destination_for_update(
     body: DestinationUpdate, ctx: Context
 ) -> CheckConnectionRead:
-    destination, definition = await ctx.store.read(
-        destinations.get_destination_with_definition, str(body.destination_id)
-    )
+    destination, definition, paths = await ctx.store.read(_destination, str(body.destination_id))
     return await _checked(
         ctx,
         definition,
         body.connection_configuration,
         destination.connection_configuration,
         str(body.destination_id),
+        paths,
     )
 
 
@@ -154,11 +179,11 @@ async def execute_destination_check_connection(
     definition = await ctx.store.read(
         definitions.get_destination_definition, str(body.destination_definition_id)
     )
-    stored = None
+    stored = paths = None
     if body.destination_id is not None:
-        destination = await ctx.store.read(destinations.get_destination, str(body.destination_id))
+        destination, _, paths = await ctx.store.read(_destination, str(body.destination_id))
         stored = destination.connection_configuration
-    return await _checked(ctx, definition, body.connection_configuration, stored, None)
+    return await _checked(ctx, definition, body.connection_configuration, stored, None, paths)
 
 
 handlers = [

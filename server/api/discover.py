@@ -8,7 +8,10 @@ run). A discover that fails (including a configuration the spec refuses) is a 20
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
+
+from sqlite_utils import Database
 
 from server.catalogs import schema_from_catalog
 from server.connector_jobs import job_info, run_connector
@@ -16,11 +19,12 @@ from server.context import Context
 from server.models.checks import SourceCoreConfig
 from server.models.definitions import SourceDefinitionRead
 from server.models.discover import SourceDiscoverSchemaRead, SourceDiscoverSchemaRequestBody
+from server.models.sources import SourceRead
 from server.protocol import AirbyteCatalog
 from server.protocol_catalogs import api_catalog
 from server.runner.images import connector_image
 from server.runner.oneshot import CommandFailed
-from server.secrets import restore, secret_values
+from server.secrets import SecretPath, restore, secret_values
 from server.specs import (
     ConnectorUnavailable,
     configuration_problems,
@@ -48,8 +52,10 @@ async def run_discover(
     config_id: str | None = None,
     use_cache: bool = True,
     validate: bool = False,
+    stored_paths: Sequence[SecretPath] | None = None,
 ) -> SourceDiscoverSchemaRead:
-    """Discover with `configuration`; with `validate`, one the spec refuses fails at once."""
+    """Discover with `configuration`; with `validate`, one the spec refuses fails at once.
+    Log lines are masked at the spec's secret paths and at `stored_paths` (a stored source's)."""
     connector = connector_image(definition, "discover_schema")
     config_hash = connector_cache.digest(
         {"connector": spec_key(connector), "config": configuration}
@@ -65,7 +71,7 @@ async def run_discover(
         problems = configuration_problems(spec, configuration) if validate else []
         if problems:
             raise CommandFailed(problems_message(problems))
-        secrets = secret_values(configuration, spec.connectionSpecification)
+        secrets = secret_values(configuration, spec.connectionSpecification, stored_paths)
         output = await run_connector(ctx, connector, "discover", configuration, secrets)
     except (CommandFailed, ConnectorUnavailable) as exc:
         failure = exc if isinstance(exc, CommandFailed) else CommandFailed(exc.message)
@@ -81,18 +87,24 @@ async def run_discover(
     return _read(catalog_id, output.catalog, info)
 
 
+def _source(
+    db: Database, source_id: str
+) -> tuple[SourceRead, SourceDefinitionRead, list[SecretPath] | None]:
+    source, definition = sources.get_source_with_definition(db, source_id)
+    return source, definition, sources.get_secret_paths(db, source_id)
+
+
 async def discover_schema_for_source(
     body: SourceDiscoverSchemaRequestBody, ctx: Context
 ) -> SourceDiscoverSchemaRead:
-    source, definition = await ctx.store.read(
-        sources.get_source_with_definition, str(body.source_id)
-    )
+    source, definition, paths = await ctx.store.read(_source, str(body.source_id))
     return await run_discover(
         ctx,
         definition,
         source.connection_configuration,
         str(body.source_id),
         use_cache=not body.disable_cache,
+        stored_paths=paths,
     )
 
 
@@ -102,11 +114,11 @@ async def execute_source_discover_schema(
     definition = await ctx.store.read(
         definitions.get_source_definition, str(body.source_definition_id)
     )
-    configuration = body.connection_configuration
+    configuration, paths = body.connection_configuration, None
     if body.source_id is not None:
-        source = await ctx.store.read(sources.get_source, str(body.source_id))
+        source, _, paths = await ctx.store.read(_source, str(body.source_id))
         configuration = restore(configuration, source.connection_configuration)
-    return await run_discover(ctx, definition, configuration, validate=True)
+    return await run_discover(ctx, definition, configuration, validate=True, stored_paths=paths)
 
 
 handlers = [discover_schema_for_source, execute_source_discover_schema]
