@@ -89,7 +89,7 @@ def _secrets(
     db: Database,
     definition: Any,
     configuration: dict[str, Any],
-    paths: list[list[str | None]] | None,
+    paths: list[list[str | None]] | None = None,
 ) -> list[str]:
     """A configuration's secret values, kept out of the attempt log: by the connector's cached
     spec and the secret paths stored with the configuration (those of the spec it was
