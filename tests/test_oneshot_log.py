@@ -17,8 +17,9 @@ FLOOD = ConnectorImage("flood", "process", "sluice-test/flood:1", ("flood_connec
 SKIPPED = "Skipped a stdout line that is not an Airbyte message"
 
 
-def check(tmp_path: Path, garbage_lines: int) -> list[str]:
-    files = {"config.json": json.dumps({"garbage_lines": garbage_lines}).encode()}
+def check(tmp_path: Path, garbage_lines: int, deep_depth: int = 0) -> list[str]:
+    config = {"garbage_lines": garbage_lines, "deep_depth": deep_depth}
+    files = {"config.json": json.dumps(config).encode()}
     runner = ProcessRunner([str(FIXTURES)])
     output = run_in_job_dir(runner, FLOOD, "check", tmp_path / "runs", files, timeout=60)
     assert output.connection_status is not None
@@ -53,3 +54,9 @@ def test_a_few_lines_that_are_not_messages_are_all_logged_without_a_summary(
     lines = check(tmp_path, 3)
     assert sum(SKIPPED in line for line in lines) == 3
     assert not any("dropped" in line for line in lines)
+
+
+def test_a_line_nested_too_deeply_to_decode_is_skipped_not_a_crash(tmp_path: Path) -> None:
+    """msgspec raises RecursionError, not DecodeError, past about 1,000 levels."""
+    lines = check(tmp_path, 1, deep_depth=100_000)
+    assert sum(SKIPPED in line for line in lines) == 2

@@ -24,6 +24,7 @@ import msgspec
 
 from server.private import private_dir
 from server.protocol import (
+    MALFORMED,
     AirbyteCatalog,
     AirbyteConnectionStatus,
     AirbyteErrorTraceMessage,
@@ -216,7 +217,7 @@ def _handle(line: bytes, output: CommandOutput, log: _Log) -> None:
             output.connection_status = status
         elif kind == "CATALOG":
             output.catalog = decode_payload(message.catalog, AirbyteCatalog)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+    except MALFORMED as exc:
         # Not a protocol message: logged and dropped, as Airbyte's platform does.
         text = line[:MAX_LOG_LINE_CHARS].decode("utf-8", "replace")
         log.drop(f"Skipped a stdout line that is not an Airbyte message ({exc}): {text}")
