@@ -13,6 +13,7 @@ from uuid import UUID
 from msgspec import Meta
 
 from server.models.base import Model, Uri, uri_or_none
+from server.quantities import CPU_PATTERN, MEMORY_PATTERN
 
 ReleaseStage = Literal["alpha", "beta", "generally_available", "custom"]
 SourceType = Literal["api", "file", "database", "custom"]
@@ -36,13 +37,19 @@ JobType = Literal[
 ]
 
 
-class ResourceRequirements(Model, rename=None):
-    """Container limits, spelled in snake_case on the wire as Airbyte spells them."""
+# Kubernetes quantities, as Airbyte takes them (server/quantities.py: the runner's grammar).
+CpuQuantity = Annotated[str, Meta(pattern=CPU_PATTERN, max_length=64)]
+MemoryQuantity = Annotated[str, Meta(pattern=MEMORY_PATTERN, max_length=64)]
 
-    cpu_request: str | None = None
-    cpu_limit: str | None = None
-    memory_request: str | None = None
-    memory_limit: str | None = None
+
+class ResourceRequirements(Model, rename=None):
+    """Container limits, spelled in snake_case on the wire as Airbyte spells them: positive
+    quantities such as "0.5" or "500m" CPUs and "512Mi" or "1Gi" of memory."""
+
+    cpu_request: CpuQuantity | None = None
+    cpu_limit: CpuQuantity | None = None
+    memory_request: MemoryQuantity | None = None
+    memory_limit: MemoryQuantity | None = None
 
 
 class JobTypeResourceLimit(Model):
