@@ -15,6 +15,7 @@ import jsonschema.validators
 import msgspec
 from sqlite_utils import Database
 
+from server.config_paths import check_local_paths
 from server.connector_jobs import job_info, run_connector
 from server.context import Context
 from server.errors import BadRequest, InvalidInput
@@ -145,9 +146,11 @@ async def prepare_configuration(
     previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The configuration to store: masked secrets sent back on update take their stored
-    values, then the whole is validated against the connector's spec (422 otherwise)."""
+    values, then the whole is validated against the connector's spec and the definition's
+    local path rule (422 otherwise)."""
     if previous is not None:
         configuration = restore(configuration, previous)
+    check_local_paths(definition, configuration)  # needs no connector: before the spec
     validate_configuration(await definition_spec(ctx, definition), configuration)
     return configuration
 

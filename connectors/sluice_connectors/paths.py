@@ -26,6 +26,17 @@ def data_root() -> Path:
     return Path(os.environ.get(ROOT_ENV) or LOCAL_PREFIX)
 
 
+def local_relative(path: str) -> PurePosixPath:
+    """The part of a configured path below `/local`, checked without touching the disk (so
+    the server can refuse a bad path when the configuration is saved): not empty, under
+    `/local/` or relative, and no `..` part."""
+    relative = _relative_part(path)
+    # Refuse `..` before resolving so a path like /local/../etc/passwd never reaches the disk.
+    if ".." in relative.parts:
+        raise ConfigError(f"path {path!r} escapes the data root {LOCAL_PREFIX}/")
+    return relative
+
+
 def _relative_part(path: str) -> PurePosixPath:
     """The part of a configured path below `/local`."""
     if not path or not path.strip():
@@ -55,20 +66,14 @@ def resolve_local(path: str) -> Path:
 
     The target need not exist (destinations create it)."""
     root = data_root()
-    relative = _relative_part(path)
-    # Refuse `..` before resolving so a path like /local/../etc/passwd never reaches the disk.
-    if ".." in relative.parts:
-        raise ConfigError(f"path {path!r} escapes the data root {LOCAL_PREFIX}/")
-    return _inside(root / relative, root, path)
+    return _inside(root / local_relative(path), root, path)
 
 
 def glob_local(pattern: str) -> list[Path]:
     """Files matching a configured path or glob (`*`, `?`, `[...]`, `**`), sorted; each one
     must lie inside the data root once symbolic links are followed."""
     root = data_root()
-    relative = _relative_part(pattern)
-    if ".." in relative.parts:
-        raise ConfigError(f"path {pattern!r} escapes the data root {LOCAL_PREFIX}/")
+    relative = local_relative(pattern)
     full = root / relative
     if not glob.has_magic(str(relative)):
         return [_inside(full, root, pattern)] if full.is_file() else []
