@@ -43,6 +43,23 @@ RESPONSES = {
     "NotFound": ("Object with the given id was not found", "NotFoundKnownExceptionInfo"),
     "InvalidInput": ("Input failed validation", "InvalidInputExceptionInfo"),
     "Error": ("Any other error (400, 405, 409, 413, 500, 503)", "KnownExceptionInfo"),
+    "Unauthorized": (
+        "No valid credential (the reply's WWW-Authenticate header names the schemes)",
+        "KnownExceptionInfo",
+    ),
+}
+# The credentials every operation but the open ones (`security: []`) takes (server/auth).
+SECURITY_SCHEMES = {
+    "basicAuth": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "The instance admin (SLUICE_USERNAME / SLUICE_PASSWORD).",
+    },
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An application's token (from applications/token) or an API key.",
+    },
 }
 
 
@@ -93,7 +110,13 @@ def components() -> dict[str, Any]:
         }
         for name, (text, ref) in RESPONSES.items()
     }
-    return {"components": {"responses": responses, "schemas": dict(sorted(schemas.items()))}}
+    return {
+        "components": {
+            "securitySchemes": SECURITY_SCHEMES,
+            "responses": responses,
+            "schemas": dict(sorted(schemas.items())),
+        }
+    }
 
 
 def render() -> str:
@@ -107,7 +130,7 @@ def stale_schemas() -> list[str]:
     current = yaml.safe_load(DOCUMENT.read_text()).get("components") or {}
     wanted = components()["components"]
     names = []
-    for section in ("responses", "schemas"):
+    for section in ("securitySchemes", "responses", "schemas"):
         have, want = current.get(section) or {}, wanted[section]
         names += [
             f"{section}/{name}"
