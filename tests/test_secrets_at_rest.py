@@ -4,6 +4,7 @@ clear; a wrong key stops start-up with one clear line; `sluice secrets rotate` r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
@@ -17,7 +18,7 @@ from server import cli
 from server.app import create_app
 from server.secrets import MASK, encoded_forms
 from server.settings import Settings
-from server.store import secret_box
+from server.store import connector_cache, secret_box
 from server.store.db import open_db
 from tests.conftest import post, running
 from tests.connector_fixtures import FIXTURES, custom_definition, fault_command, workspace_id
@@ -307,3 +308,24 @@ async def test_logs_are_masked_by_the_stored_secret_paths(settings: Settings) ->
         assert "discover with config" in r.text
         for text in (json.dumps(checked), r.text):
             assert not any(form in text for form in encoded_forms(DSN)), text
+
+
+def test_the_discover_cache_key_needs_the_secret_key(tmp_path: Path) -> None:
+    """The discover cache is keyed by a digest of the configuration: a plain hash would let a
+    copy of the database test guesses of the secrets in it, so the digest is keyed."""
+    configuration = {"password": "hunter2", "host": "db.example"}
+    plain = msgspec.json.Encoder(order="sorted").encode(
+        {"connector": "docker:airbyte/source-postgres:1", "config": configuration}
+    )
+    digests = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        db = open_db(tmp_path / name / "sluice.db", secret_box.new_key())
+        digests.append(
+            connector_cache.config_digest(db, "docker:airbyte/source-postgres:1", configuration)
+        )
+        assert digests[-1] == connector_cache.config_digest(
+            db, "docker:airbyte/source-postgres:1", configuration
+        )
+    assert digests[0] != digests[1]
+    assert hashlib.sha256(plain).hexdigest() not in digests

@@ -57,12 +57,12 @@ async def run_discover(
     """Discover with `configuration`; with `validate`, one the spec refuses fails at once.
     Log lines are masked at the spec's secret paths and at `stored_paths` (a stored source's)."""
     connector = connector_image(definition, "discover_schema")
-    config_hash = connector_cache.digest(
-        {"connector": spec_key(connector), "config": configuration}
-    )
+    cache_key = spec_key(connector)
     started = ctx.now()
     if use_cache:
-        found = await ctx.store.read(connector_cache.find_discovered_catalog, config_hash)
+        found = await ctx.store.read(
+            connector_cache.find_discovered_catalog, cache_key, configuration
+        )
         if found is not None:
             info = job_info("discover_schema", started, ctx.now(), [], config_id)
             return _read(found[0], found[1], info)
@@ -81,7 +81,7 @@ async def run_discover(
         return SourceDiscoverSchemaRead(job_info=info)
     assert output.catalog is not None  # run_command raises unless the CATALOG came
     catalog_id = await ctx.store.write(
-        connector_cache.put_discovered_catalog, config_hash, output.catalog
+        connector_cache.put_discovered_catalog, cache_key, configuration, output.catalog
     )
     info = job_info("discover_schema", started, ctx.now(), output.log_lines, config_id)
     return _read(catalog_id, output.catalog, info)

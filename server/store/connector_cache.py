@@ -14,13 +14,16 @@ from sqlite_utils import Database
 from server.errors import NotFound
 from server.protocol import AirbyteCatalog, ConnectorSpecification
 from server.runner.base import ConnectorImage
+from server.store import secret_box
 
 _encoder = msgspec.json.Encoder(order="sorted")
 
 
-def digest(value: Any) -> str:
-    """A stable hash of a JSON value (keys sorted)."""
-    return hashlib.sha256(_encoder.encode(value)).hexdigest()
+def config_digest(db: Database, connector_key: str, configuration: dict[str, Any]) -> str:
+    """The discover cache's key for a configuration run by a connector: keyed by the database's
+    secret key (the configuration holds secrets), stable (keys sorted)."""
+    value = {"connector": connector_key, "config": configuration}
+    return secret_box.keyed_digest(db, _encoder.encode(value))
 
 
 def spec_key(connector: ConnectorImage) -> str:
@@ -46,9 +49,12 @@ def delete_spec(db: Database, key: str) -> None:
     db.execute("DELETE FROM connector_specs WHERE key = ?", [key])
 
 
-def put_discovered_catalog(db: Database, config_hash: str, catalog: AirbyteCatalog) -> str:
+def put_discovered_catalog(
+    db: Database, connector_key: str, configuration: dict[str, Any], catalog: AirbyteCatalog
+) -> str:
     """Store a discovered catalog (an identical one keeps its id) and remember it as the
     catalog of this configuration; the catalog's id."""
+    config_hash = config_digest(db, connector_key, configuration)
     data = msgspec.json.encode(catalog)
     catalog_hash = hashlib.sha256(data).hexdigest()
     row = db.execute(
@@ -72,8 +78,11 @@ def put_discovered_catalog(db: Database, config_hash: str, catalog: AirbyteCatal
     return catalog_id
 
 
-def find_discovered_catalog(db: Database, config_hash: str) -> tuple[str, AirbyteCatalog] | None:
+def find_discovered_catalog(
+    db: Database, connector_key: str, configuration: dict[str, Any]
+) -> tuple[str, AirbyteCatalog] | None:
     """The catalog last discovered for this configuration, with its id."""
+    config_hash = config_digest(db, connector_key, configuration)
     row = db.execute(
         "SELECT c.id, c.data FROM discover_cache d JOIN discovered_catalogs c "
         "ON c.id = d.catalog_id WHERE d.config_hash = ?",

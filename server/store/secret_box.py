@@ -18,8 +18,11 @@ server wrote into the same file later). `rotate` re-encrypts every value in one 
 
 from __future__ import annotations
 
+import base64
 import binascii
 import contextlib
+import hashlib
+import hmac
 import os
 import time
 import weakref
@@ -45,6 +48,16 @@ Paths = Sequence[Sequence[str | None]] | None
 S = TypeVar("S", bound=msgspec.Struct)
 
 
+class SealingKey(Fernet):
+    """A Fernet key that also keys digests of values holding secrets (`keyed_digest`)."""
+
+    def __init__(self, key: bytes) -> None:
+        super().__init__(key)
+        # Domain-separated from the Fernet keys, which are the two halves of the same bytes.
+        raw = base64.urlsafe_b64decode(key)
+        self.digest_key = hashlib.sha256(b"sluice keyed digest\0" + raw).digest()
+
+
 class SecretKeyError(Exception):
     """The secret key is missing, malformed or not the one the secrets were sealed with."""
 
@@ -57,7 +70,7 @@ class SecretKeyError(Exception):
 class _Keyring:
     configured: str  # SLUICE_SECRET_KEY; "" means the key file
     key_dir: Path | None  # where the key file lives; None: in-memory database, a key per process
-    fernet: Fernet | None = None
+    fernet: SealingKey | None = None
     check: str | None = None  # the check token `fernet` opened
 
 
@@ -73,7 +86,7 @@ def bind(db: Database, configured: str, key_dir: Path | None) -> None:
     _rings[db] = _Keyring(configured, key_dir)
 
 
-def unlock(db: Database) -> Fernet:
+def unlock(db: Database) -> SealingKey:
     """The key of `db`'s secrets, checked against the database; on first use it also seals
     the values an older version stored in clear. Raises SecretKeyError with what to do."""
     ring = _rings.get(db)
@@ -95,6 +108,12 @@ def unlock(db: Database) -> Fernet:
         if (first or sealed) and ring.key_dir is not None:
             purge(db)
     return fernet
+
+
+def keyed_digest(db: Database, data: bytes) -> str:
+    """HMAC-SHA256 of `data` under `db`'s secret key. A cache key over a configuration must not
+    be a plain hash: a copy of the database would let anyone test guesses of its secrets."""
+    return hmac.new(unlock(db).digest_key, data, hashlib.sha256).hexdigest()
 
 
 def purge(db: Database) -> None:
@@ -264,9 +283,9 @@ def rotate(db: Database, new: str | None = None) -> str:
 # --- the key ---------------------------------------------------------------------------
 
 
-def parse_key(text: str, where: str) -> Fernet:
+def parse_key(text: str, where: str) -> SealingKey:
     try:
-        return Fernet(text.strip().encode())
+        return SealingKey(text.strip().encode())
     except (ValueError, binascii.Error):
         raise SecretKeyError(
             f"{where} is not a secret key (32 url-safe base64-encoded bytes); "
@@ -295,9 +314,9 @@ def _put_check(db: Database, fernet: Fernet) -> str:
     return token
 
 
-def _load_key(ring: _Keyring, check: str | None) -> Fernet:
+def _load_key(ring: _Keyring, check: str | None) -> SealingKey:
     if ring.key_dir is None:
-        return Fernet(Fernet.generate_key())
+        return SealingKey(Fernet.generate_key())
     if ring.configured:
         fernet = parse_key(ring.configured, "SLUICE_SECRET_KEY")
         if check is not None and not _opens(fernet, check):
