@@ -6,7 +6,7 @@ import os
 import typing
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -206,6 +206,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "0600). `sluice secrets rotate` changes it."
         ),
     ] = ""
+
+    # Settings that hold a credential or a key: never shown by repr (a logged or printed
+    # Settings would leak them).
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"password", "token_key", "secret_key"})
+
+    def __repr__(self) -> str:
+        shown = (
+            f"{name}={'**********' if name in self.SECRET_FIELDS else repr(getattr(self, name))}"
+            for name in self.__struct_fields__
+        )
+        return f"Settings({', '.join(shown)})"
 
     @property
     def data_path(self) -> Path:
