@@ -11,6 +11,6 @@ def test_repr_never_shows_a_credential_or_a_key() -> None:
         assert "hunter2-pw" not in text
         assert "t" * 40 not in text
         assert "s3cret-key-value" not in text
-        assert "password='**********'" in text
+        assert "password=**********" in text
         assert "host='127.0.0.1'" in text  # the rest is still shown
-    assert Settings.SECRET_FIELDS <= set(Settings.__struct_fields__)
+    assert set(Settings.__struct_fields__) >= Settings.SECRET_FIELDS
