@@ -7,10 +7,16 @@ migrations at the end; never edit one that has shipped.
 
 from __future__ import annotations
 
+import json
+import logging
+import re
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from sqlite_utils import Database
+
+log = logging.getLogger("sluice.store")
 
 
 def run_script(db: Database, script: str) -> None:
@@ -314,6 +320,54 @@ def m010_secret_key_check(db: Database) -> None:
     )
 
 
+# The quantity rule as this migration shipped (a migration never changes with the rule it
+# applies; the live rule is server/quantities.py).
+_POSITIVE = r"(0*[1-9][0-9]*(\.[0-9]+)?|[0-9]*\.[0-9]*[1-9][0-9]*)"
+CPU_PATTERN = rf"^{_POSITIVE}m?$"
+MEMORY_PATTERN = rf"^{_POSITIVE}(Ki|Mi|Gi|Ti|Pi|kb|mb|gb|K|M|G|T|P|b|k|m|g|t)?$"
+_QUANTITIES = {
+    "cpu_request": CPU_PATTERN,
+    "cpu_limit": CPU_PATTERN,
+    "memory_request": MEMORY_PATTERN,
+    "memory_limit": MEMORY_PATTERN,
+}
+
+
+def _drop_bad_quantities(requirements: Any, where: str) -> bool:
+    """Remove the values of one `resourceRequirements` object that are not quantities."""
+    changed = False
+    if isinstance(requirements, dict):
+        for name, pattern in _QUANTITIES.items():
+            value = requirements.get(name)
+            if value is not None and not (isinstance(value, str) and re.match(pattern, value)):
+                log.warning("Dropped %s %s=%r: not a resource quantity", where, name, value)
+                del requirements[name]
+                changed = True
+    return changed
+
+
+def m011_drop_bad_quantities(db: Database) -> None:
+    """Resource quantities are validated since this version (`512Mi`, `0.5`); a value stored
+    before (`"lots"`) would make the row fail to decode on every read. Such values are dropped
+    (the connector then runs with the engine's defaults), each with a warning in the log."""
+    for table in ("connections", "source_definitions", "destination_definitions"):
+        for key, data in db.execute(f"SELECT rowid, data FROM {table}").fetchall():
+            doc = json.loads(data)
+            requirements = doc.get("resourceRequirements")
+            where = f"{table} row {key}:"
+            if table == "connections":
+                changed = _drop_bad_quantities(requirements, where)
+            else:
+                requirements = requirements if isinstance(requirements, dict) else {}
+                changed = _drop_bad_quantities(requirements.get("default"), where)
+                for job in requirements.get("jobSpecific") or []:
+                    if isinstance(job, dict):
+                        job_where = f"{where} {job.get('jobType')}"
+                        changed |= _drop_bad_quantities(job.get("resourceRequirements"), job_where)
+            if changed:
+                db.execute(f"UPDATE {table} SET data = ? WHERE rowid = ?", [json.dumps(doc), key])
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_configuration,
     m002_default_workspace,
@@ -325,4 +379,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m008_always_sent_fields,
     m009_credentials,
     m010_secret_key_check,
+    m011_drop_bad_quantities,
 ]
