@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.core import errors as domain
 from server.models.errors import (
     InvalidInputExceptionInfo,
     InvalidInputProperty,
@@ -205,6 +206,33 @@ async def api_error_handler(request: Request, exc: Exception) -> Response:
     return _reply(exc.status, exc.body())
 
 
+def from_domain(exc: domain.DomainError) -> ApiError:
+    """The configuration API's error for a core error (same message, its status and body)."""
+    if isinstance(exc, domain.NotFound):
+        return NotFound(exc.message, id=exc.id)
+    if isinstance(exc, domain.InvalidInput):
+        problems = [
+            InvalidInputProperty(
+                property_path=p.property_path, invalid_value=p.invalid_value, message=p.message
+            )
+            for p in exc.errors
+        ]
+        return InvalidInput(exc.message, errors=problems)
+    kind: type[ApiError] = ApiError
+    if isinstance(exc, domain.Conflict):
+        kind = Conflict
+    elif isinstance(exc, domain.Forbidden):
+        kind = Forbidden
+    elif isinstance(exc, domain.Refused):
+        kind = BadRequest
+    return kind(exc.message, **exc.details)
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, domain.DomainError)
+    return await api_error_handler(request, from_domain(exc))
+
+
 async def http_error_handler(request: Request, exc: Exception) -> Response:
     """Starlette's own errors (unknown path, wrong method) in the API's bodies."""
     assert isinstance(exc, HTTPException)
@@ -240,6 +268,7 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
 
 exception_handlers = {
     ApiError: api_error_handler,
+    domain.DomainError: domain_error_handler,
     HTTPException: http_error_handler,
     sqlite3.Error: sqlite_error_handler,
     Exception: unexpected_error_handler,
