@@ -2,17 +2,29 @@
 committing in transactions, and echoing STATE messages only once what precedes them is committed.
 
 The engine-specific part is a `TableWriter` (one per `write` run): it receives batches of the
-original RECORD lines of one stream (plus each line's decoded head), writes them inside an open
-transaction, commits, and at the end of a successful run swaps the `overwrite` tables into place.
-The tables themselves (columns, names, sync modes) are described in destination_tables.py.
+original RECORD lines of one stream, writes them inside an open transaction, commits, and at the
+end of a successful run swaps the `overwrite` tables into place. The tables themselves (columns,
+names, sync modes) are described in destination_tables.py.
+
+The loop does no per-record JSON work: a line that starts the way Airbyte serializers write a
+record of a configured stream (`{"type":"RECORD","record":{"stream":"<name>",`) is routed by that
+prefix alone, and the engine parses it once, in bulk (DuckDB in SQL, the others with one msgspec
+call per batch). Every other line is decoded in full, so STATE, TRACE and records written another
+way are handled exactly. A line that only looks like a record and is not valid JSON fails the
+batch that holds it, clearly.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import queue
+import re
 import select
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Protocol
 
@@ -20,20 +32,27 @@ import msgspec
 
 from sluice_connectors.destination_tables import StreamConfig, parse_catalog
 from sluice_connectors.entrypoint import Destination
+from sluice_connectors.protocol import Output
 
-# Records per commit; SLUICE_BATCH_RECORDS overrides it (tests use tiny batches).
-BATCH_RECORDS = int(os.environ.get("SLUICE_BATCH_RECORDS") or 10_000)
+# Records per engine write; SLUICE_BATCH_RECORDS overrides it (tests use tiny batches).
+BATCH_RECORDS = int(os.environ.get("SLUICE_BATCH_RECORDS") or 100_000)
 BATCH_BYTES = 32 * 1024 * 1024
-# A STATE that arrives while records are buffered waits at most this long for its commit, and
-# an idle input commits at once: the platform sees states promptly even from a slow source.
+# Commits (an fsync each, and for DuckDB the compression of what was written) happen only for
+# states: a STATE that arrives while records are uncommitted waits at most this long for its
+# commit, and an idle input commits at once, so the platform sees states promptly even from a
+# slow source while a fast one gets about one commit a second.
 STATE_WAIT_SECONDS = 1.0
 IDLE_SECONDS = 0.2
 READ_SIZE = 1 << 20
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+RECORD_PREFIX = b'{"type":"RECORD","record":{"stream":'
 
 # -- messages ---------------------------------------------------------------------------------
+# gc=False: these hold no containers that could form cycles, and a batch holds many of them;
+# tracking them made the collector's full passes cost more than the decoding.
 
 
-class RecordHead(msgspec.Struct):
+class RecordHead(msgspec.Struct, gc=False):
     """A RECORD's routing fields; `data` stays undecoded for the writer to parse its own way."""
 
     stream: str
@@ -43,28 +62,39 @@ class RecordHead(msgspec.Struct):
     meta: msgspec.Raw = msgspec.Raw()  # empty when the record has none
 
 
-class StreamDescriptor(msgspec.Struct):
+class StreamDescriptor(msgspec.Struct, gc=False):
     name: str
     namespace: str | None = None
 
 
-class StreamStatus(msgspec.Struct):
+class StreamStatus(msgspec.Struct, gc=False):
     stream_descriptor: StreamDescriptor
     status: str
 
 
-class TraceHead(msgspec.Struct):
+class TraceHead(msgspec.Struct, gc=False):
     type: str
     stream_status: StreamStatus | None = None
 
 
-class Message(msgspec.Struct):
+class Message(msgspec.Struct, gc=False):
     type: str
     record: RecordHead | None = None
     trace: TraceHead | None = None
 
 
+class RecordMessage(msgspec.Struct, gc=False):
+    record: RecordHead
+
+
 message_decoder = msgspec.json.Decoder(Message)
+records_decoder = msgspec.json.Decoder(list[RecordMessage])
+record_decoder = msgspec.json.Decoder(RecordMessage)
+
+
+def bulk(lines: list[bytes]) -> bytes:
+    """One JSON array of the lines, for decoding a batch in one call."""
+    return b"[" + b",".join(lines) + b"]"
 
 
 # -- the write loop ---------------------------------------------------------------------------
@@ -72,16 +102,55 @@ message_decoder = msgspec.json.Decoder(Message)
 
 @dataclass
 class Batch:
-    """Records of one stream since the last commit: the original lines and their heads."""
+    """Records of one stream since the last engine write: their original lines, as bytes for
+    most writers, as Arrow string arrays (in order) for a writer that loads Arrow."""
 
     lines: list[bytes] = field(default_factory=list)
-    heads: list[RecordHead] = field(default_factory=list)
+    arrays: list[Any] = field(default_factory=list)
+    count: int = 0
 
     def __len__(self) -> int:
-        return len(self.heads)
+        return self.count
+
+    def add(self, piece: Any) -> None:
+        """A list of lines, or an Arrow array of them (then lines before it become one)."""
+        if isinstance(piece, list):
+            self.lines += piece
+        else:
+            self.arrow()
+            self.arrays.append(piece)
+        self.count += len(piece)
+
+    def arrow(self) -> list[Any]:
+        """The batch as Arrow string arrays."""
+        if self.lines:
+            from sluice_connectors.arrow_lines import lines_array
+
+            self.arrays.append(lines_array(self.lines))
+            self.lines = []
+        return self.arrays
+
+    def heads(self) -> list[RecordHead]:
+        """Every record's routing fields, decoded in one call."""
+        try:
+            return [m.record for m in records_decoder.decode(bulk(self.lines))]
+        except msgspec.DecodeError:
+            for line in self.lines:  # find the line at fault, for the message
+                try:
+                    record_decoder.decode(line)
+                except msgspec.DecodeError as exc:
+                    raise ValueError(f"a RECORD line is not an Airbyte message: {exc}") from exc
+            raise
 
 
 class TableWriter(Protocol):
+    # Whether write/commit may run in a thread beside the reading loop: true where the engine
+    # releases the GIL for the whole statement (DuckDB), false where per-row Python work would
+    # only contend with the loop for it.
+    concurrent: bool
+    # Whether the writer takes its batches as Arrow (Batch.arrow()) rather than lines.
+    arrow: bool
+
     def write(self, stream: StreamConfig, batch: Batch) -> None:
         """Write one stream's batch inside the current transaction."""
 
@@ -94,33 +163,41 @@ class TableWriter(Protocol):
     def close(self) -> None: ...
 
 
-def input_lines(stdin: BinaryIO) -> Iterator[bytes | None]:
-    """Lines of stdin without their newline; None when no input came for IDLE_SECONDS."""
+def input_blocks(stdin: BinaryIO) -> Iterator[bytes | None]:
+    """Runs of whole lines of stdin (joined by newlines, without the last one); None when no
+    input came for IDLE_SECONDS. A line longer than one read spans several reads."""
     try:
-        fd = stdin.fileno()
+        fd: int | None = stdin.fileno()
     except (AttributeError, OSError, ValueError):
-        for line in stdin:
-            yield line.rstrip(b"\r\n")
-        return
-    partial: list[bytes] = []  # pieces of a line not yet ended (a huge line spans reads)
+        fd = None
+    if fd is not None:
+        # A larger pipe: fewer, fuller reads (the kernel may refuse; that is fine).
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, F_SETPIPE_SZ, READ_SIZE)
+    partial: list[bytes] = []  # pieces of a line not yet ended
     while True:
-        ready, _, _ = select.select([fd], [], [], IDLE_SECONDS)
-        if not ready:
-            yield None
-            continue
-        chunk = os.read(fd, READ_SIZE)
+        if fd is None:
+            chunk = stdin.read(READ_SIZE)
+        else:
+            ready, _, _ = select.select([fd], [], [], IDLE_SECONDS)
+            if not ready:
+                yield None
+                continue
+            chunk = os.read(fd, READ_SIZE)
         if not chunk:
             break
-        if b"\n" not in chunk:
+        end = chunk.rfind(b"\n")
+        if end < 0:
             partial.append(chunk)
             continue
-        lines = chunk.split(b"\n")
+        whole = chunk[:end]
         if partial:
-            partial.append(lines[0])
-            lines[0] = b"".join(partial)
-        tail = lines.pop()
-        partial = [tail] if tail else []
-        yield from lines
+            partial.append(whole)
+            whole = b"".join(partial)
+            partial = []
+        yield whole
+        if end + 1 < len(chunk):
+            partial.append(chunk[end + 1 :])
     if partial:
         yield b"".join(partial)
 
@@ -140,6 +217,66 @@ class BatchingDestination(Destination):
             writer.close()
 
 
+class Engine:
+    """Runs the writer's steps in order and echoes states after their commit: inline, or (for
+    a concurrent writer) in one worker thread, so the engine works while the loop reads on."""
+
+    def __init__(self, writer: TableWriter, out: Output) -> None:
+        self.writer = writer
+        self.out = out
+        self.error: BaseException | None = None
+        self.jobs: queue.Queue[Callable[[], None] | None] | None = None
+        self.thread: threading.Thread | None = None
+        if writer.concurrent:
+            self.jobs = queue.Queue(maxsize=2)  # bounded: at most two batches wait
+            self.thread = threading.Thread(target=self._work, name="engine", daemon=True)
+            self.thread.start()
+
+    def _work(self) -> None:
+        assert self.jobs is not None
+        while (job := self.jobs.get()) is not None:
+            if self.error is None:  # after a failure, drain without running
+                try:
+                    job()
+                except BaseException as exc:
+                    self.error = exc
+
+    def run(self, job: Callable[[], None]) -> None:
+        if self.jobs is None:
+            job()
+            return
+        if self.error is not None:
+            raise self.error
+        self.jobs.put(job)
+
+    def write(self, stream: StreamConfig, batch: Batch) -> None:
+        self.run(lambda: self.writer.write(stream, batch))
+
+    def commit(self, states: list[bytes]) -> None:
+        def commit() -> None:
+            self.writer.commit()
+            self.echo_now(states)
+
+        self.run(commit)
+
+    def echo(self, states: list[bytes]) -> None:
+        self.run(lambda: self.echo_now(states))
+
+    def echo_now(self, states: list[bytes]) -> None:
+        for state in states:
+            self.out.raw_line(state)
+        self.out.flush()
+
+    def stop(self) -> None:
+        """Wait for the queued steps; raise the first failure among them."""
+        if self.thread is not None and self.jobs is not None:
+            self.jobs.put(None)
+            self.thread.join()
+            self.thread = None
+        if self.error is not None:
+            raise self.error
+
+
 class Sync:
     """One `write` run: route records to batches, commit, echo states in order."""
 
@@ -148,18 +285,29 @@ class Sync:
     ) -> None:
         self.out = destination.out
         self.writer = writer
+        self.engine = Engine(writer, destination.out)
         self.streams = streams
         self.by_key = {(s.namespace, s.name): s for s in streams}
         by_name: dict[str, list[StreamConfig]] = {}
         for s in streams:
             by_name.setdefault(s.name, []).append(s)
-        # A record whose namespace differs from the catalog's still finds a stream of its name.
+        # A record whose namespace differs from the catalog's still finds a stream of its name,
+        # so a name that only one stream has routes by the name alone (the record prefix).
         self.by_name = {name: found[0] for name, found in by_name.items() if len(found) == 1}
+        self.by_prefix = {
+            msgspec.json.encode(name): stream for name, stream in self.by_name.items()
+        }
+        self.single = (
+            RECORD_PREFIX + next(iter(self.by_prefix)) + b"," if len(self.by_prefix) == 1 else b""
+        )
+        # A newline not followed by a record of the one stream: where the other lines start.
+        self.other_lines = re.compile(b"\n(?!" + re.escape(self.single) + b")")
         self.batches: dict[tuple[str | None, str], Batch] = {}
         self.pending_states: list[bytes] = []
+        self.first_pending = 0.0
         self.buffered = 0
         self.buffered_bytes = 0
-        self.last_commit = time.monotonic()
+        self.uncommitted = False  # written to the engine, not yet committed
         self.statuses: dict[tuple[str | None, str], str] = {}
         self.counts: dict[tuple[str | None, str], int] = {}
 
@@ -177,78 +325,154 @@ class Sync:
         return stream
 
     def run(self, stdin: BinaryIO) -> None:
-        decode = message_decoder.decode
-        number = 0
-        for line in input_lines(stdin):
-            if line is None:
-                if self.buffered:
-                    self.commit()
-                continue
-            number += 1
-            if not line.strip():
-                continue
-            try:
-                message = decode(line)
-            except msgspec.DecodeError as exc:
-                raise ValueError(f"input line {number} is not an Airbyte message: {exc}") from exc
-            kind = message.type
-            if kind == "RECORD" and message.record is not None:
-                self.add_record(message.record, line)
-            elif kind == "STATE":
-                if self.buffered:
-                    self.pending_states.append(line)
-                    if time.monotonic() - self.last_commit >= STATE_WAIT_SECONDS:
+        try:
+            number = 0
+            for block in input_blocks(stdin):
+                if block is None:
+                    if self.buffered or self.uncommitted:
                         self.commit()
-                else:
-                    self.out.raw_line(line)
-                    self.out.flush()
-            elif kind == "TRACE" and message.trace and message.trace.stream_status:
-                status = message.trace.stream_status
-                descriptor = status.stream_descriptor
-                found = self.by_key.get((descriptor.namespace, descriptor.name))
-                found = found or self.by_name.get(descriptor.name)
-                if found is not None:
-                    self.statuses[(found.namespace, found.name)] = status.status
-        self.commit()
+                    continue
+                number += self.read_block(block, number)
+                self.buffered_bytes += len(block)
+                if self.buffered_bytes >= BATCH_BYTES:
+                    self.flush()
+                if (
+                    self.pending_states
+                    and time.monotonic() - self.first_pending >= STATE_WAIT_SECONDS
+                ):
+                    self.commit()
+            self.commit()
+        finally:
+            self.engine.stop()
         self.writer.finish(self.completed_streams())
         for stream in self.streams:
             count = self.counts.get((stream.namespace, stream.name), 0)
             self.out.log(f"stream {stream.label}: {count} records written ({stream.sync_mode})")
 
-    def add_record(self, record: RecordHead, line: bytes) -> None:
-        stream = self.stream_for(record)
-        key = (stream.namespace, stream.name)
-        batch = self.batches.get(key)
-        if batch is None:
-            batch = self.batches[key] = Batch()
-        batch.lines.append(line)
-        batch.heads.append(record)
-        self.buffered += 1
-        self.buffered_bytes += len(line)
-        if (
-            self.buffered >= BATCH_RECORDS
-            or self.buffered_bytes >= BATCH_BYTES
-            or (
-                self.pending_states
-                and not self.buffered % 1000
-                and time.monotonic() - self.last_commit >= STATE_WAIT_SECONDS
-            )
-        ):
-            self.commit()
+    def read_block(self, block: bytes, number: int) -> int:
+        """Route a block of lines (the first is line `number + 1`); returns how many."""
+        if self.single and self.writer.arrow:
+            return self.read_arrow_block(block, number)
+        lines = block.split(b"\n")
+        if self.single:
+            self.read_single_stream(block, lines, number)
+            return len(lines)
+        by_prefix, start = self.by_prefix, len(RECORD_PREFIX)
+        run: list[bytes] = []  # consecutive records of one stream, added together
+        run_stream: StreamConfig | None = None
+        for offset, line in enumerate(lines, number + 1):
+            stream = None
+            if line.startswith(RECORD_PREFIX):
+                stream = by_prefix.get(line[start : line.find(b",", start)])
+            if stream is not None:
+                if stream is not run_stream:
+                    if run_stream is not None:
+                        self.add_lines(run_stream, run)
+                    run_stream, run = stream, []
+                run.append(line)
+                continue
+            if run_stream is not None:  # what came before this line goes first
+                self.add_lines(run_stream, run)
+                run_stream, run = None, []
+            self.read_message(line, offset)
+        if run_stream is not None:
+            self.add_lines(run_stream, run)
+        return len(lines)
 
-    def commit(self) -> None:
+    def read_single_stream(self, block: bytes, lines: list[bytes], number: int) -> None:
+        """A catalog of one stream: find the few lines that are not its records with one scan
+        of the block (a regular expression), and add the runs between them as they are."""
+        stream = self.by_prefix[self.single[len(RECORD_PREFIX) : -1]]
+        if block.startswith(self.single) and block.count(b"\n" + self.single) == len(lines) - 1:
+            self.add_lines(stream, lines)  # the common block: all records
+            return
+        done = 0  # lines of the block handled so far
+        index, position = 0, 0  # line index of byte `position`
+        others = [] if block.startswith(self.single) else [0]
+        others += [m.start() + 1 for m in self.other_lines.finditer(block)]
+        for start in others:
+            index += block.count(b"\n", position, start)
+            position = start
+            if index > done:
+                self.add_lines(stream, lines[done:index])
+            self.read_message(lines[index], number + index + 1)
+            done = index + 1
+        if done < len(lines):
+            self.add_lines(stream, lines[done:] if done else lines)
+
+    def read_arrow_block(self, block: bytes, number: int) -> int:
+        """As read_single_stream, for a writer that takes Arrow: the block becomes one array
+        (no object per line) and the records between other lines are slices of it."""
+        from sluice_connectors.arrow_lines import line_at, lines_without, split_block
+
+        stream = self.by_prefix[self.single[len(RECORD_PREFIX) : -1]]
+        array, offsets = split_block(block)
+        done = 0
+        for index in lines_without(block, offsets, self.single):
+            if index > done:
+                self.add_lines(stream, array[done:index])
+            self.read_message(line_at(block, offsets, index), number + index + 1)
+            done = index + 1
+        if done < len(array):
+            self.add_lines(stream, array[done:] if done else array)
+        return len(array)
+
+    def read_message(self, line: bytes, number: int) -> None:
+        """A line that is not a record in the usual layout: decoded in full."""
+        if not line.strip():
+            return
+        try:
+            message = message_decoder.decode(line)
+        except msgspec.DecodeError as exc:
+            raise ValueError(f"input line {number} is not an Airbyte message: {exc}") from exc
+        kind = message.type
+        if kind == "RECORD" and message.record is not None:
+            self.add_lines(self.stream_for(message.record), [line])
+        elif kind == "STATE":
+            if self.buffered or self.uncommitted:
+                if not self.pending_states:
+                    self.first_pending = time.monotonic()
+                self.pending_states.append(line)
+            else:
+                self.engine.echo([line])
+        elif kind == "TRACE" and message.trace and message.trace.stream_status:
+            status = message.trace.stream_status
+            descriptor = status.stream_descriptor
+            found = self.by_key.get((descriptor.namespace, descriptor.name))
+            found = found or self.by_name.get(descriptor.name)
+            if found is not None:
+                self.statuses[(found.namespace, found.name)] = status.status
+
+    def add_lines(self, stream: StreamConfig, lines: Any) -> None:
+        """Add record lines (a list of bytes, or an Arrow array) to the stream's batch."""
+        key = (stream.namespace, stream.name)
+        while len(lines):
+            batch = self.batches.get(key)
+            if batch is None:
+                batch = self.batches[key] = Batch()
+            room = BATCH_RECORDS - self.buffered
+            taken = lines if len(lines) <= room else lines[:room]
+            batch.add(taken)
+            self.buffered += len(taken)
+            lines = lines[len(taken) :]
+            if self.buffered >= BATCH_RECORDS:
+                self.flush()
+
+    def flush(self) -> None:
+        """Hand the buffered batches to the engine (inside the open transaction)."""
         for key, batch in self.batches.items():
-            if batch.lines:
-                self.writer.write(self.by_key[key], batch)
-                self.counts[key] = self.counts.get(key, 0) + len(batch.lines)
-        self.writer.commit()
+            if len(batch):
+                self.engine.write(self.by_key[key], batch)
+                self.counts[key] = self.counts.get(key, 0) + len(batch)
+                self.uncommitted = True
         self.batches = {}
         self.buffered = self.buffered_bytes = 0
-        self.last_commit = time.monotonic()
-        for state in self.pending_states:
-            self.out.raw_line(state)
+
+    def commit(self) -> None:
+        self.flush()
+        self.engine.commit(self.pending_states)
         self.pending_states = []
-        self.out.flush()
+        self.uncommitted = False
 
     def completed_streams(self) -> list[StreamConfig]:
         """Streams whose data is whole. When the input carries stream statuses (a platform

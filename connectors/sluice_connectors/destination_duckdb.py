@@ -1,10 +1,13 @@
 """destination-duckdb: typed tables in a local DuckDB file (Airbyte's "DuckDB").
 
-Each batch's original RECORD lines reach DuckDB as one Arrow string column; `json_transform`
-types them inside DuckDB (vectorised, multi-threaded), so the connector does no per-record work
-beyond routing. Tables live in the configured `schema` (default `main`), or in a schema named
-after the stream's namespace. Values that do not fit their column's type become NULL and are
-listed in `_airbyte_meta.changes` (`DESTINATION_TYPECAST_ERROR`).
+Each batch's original RECORD lines reach DuckDB as one Arrow string column, and one statement
+types them inside DuckDB (`json_transform`, vectorised, multi-threaded) in a thread beside the
+reading loop, so the connector does no per-record work beyond routing. Tables live in the
+configured `schema` (default `main`), or in a schema named after the stream's namespace. Values
+that do not fit their column's type become NULL and are listed in `_airbyte_meta.changes`
+(`DESTINATION_TYPECAST_ERROR`); fields the schema does not declare are kept in
+`_airbyte_additional_properties`. Both are looked for only in rows that could have them (a
+typed column that came out NULL, more keys than typed values), so a clean row costs one parse.
 """
 
 from __future__ import annotations
@@ -94,8 +97,10 @@ def database_path(config: dict[str, Any]) -> Path:
     return path
 
 
-def json_pointer(name: str) -> str:
-    return "'/" + name.replace("~", "~0").replace("/", "~1").replace("'", "''") + "'"
+def json_pointer(*names: str) -> str:
+    """A JSON pointer literal to a nested key (RFC 6901 escapes, SQL quoting)."""
+    escaped = (name.replace("~", "~0").replace("/", "~1").replace("'", "''") for name in names)
+    return "'/" + "/".join(escaped) + "'"
 
 
 def literal(text: str) -> str:
@@ -146,44 +151,57 @@ class DuckdbTable:
             )
 
     def _insert_sql(self) -> str:
-        """One statement: type the staged lines with json_transform, list the values that
-        did not fit, and insert (into the stage when the stream is deduplicated)."""
+        """One statement: type the staged lines with json_transform (one parse per line) and
+        insert them (into the stage when the stream is deduplicated). The costly checks sit in
+        CASE branches that DuckDB evaluates only for the rows that need them."""
         stream = self.stream
         change_type = {"field": "VARCHAR", "change": "VARCHAR", "reason": "VARCHAR"}
         structure = {
-            "emitted_at": "BIGINT",
-            "meta": {"changes": [change_type]},
-            "data": {c.name: SQL_TYPES[c.kind] for c in stream.columns},
+            "record": {
+                "emitted_at": "BIGINT",
+                "meta": {"changes": [change_type]},
+                "data": {c.name: SQL_TYPES[c.kind] for c in stream.columns},
+            }
         }
-        checks = [
-            f"CASE WHEN x.r.data.{quote(c.name)} IS NULL AND "
-            f"json_type(x.d, {json_pointer(c.name)}) <> 'NULL' THEN {literal(c.name)} END"
-            for c in stream.columns
+        value = [f"r.data.{quote(c.name)}" for c in stream.columns]
+        checked = [
+            (c, v)
+            for c, v in zip(stream.columns, value, strict=True)
             if c.kind in ("integer", "number", "boolean")
+        ]
+        checks = [
+            f"CASE WHEN {v} IS NULL AND json_type(line, {json_pointer('record', 'data', c.name)})"
+            f" <> 'NULL' THEN {literal(c.name)} END"
+            for c, v in checked
         ]
         bad = f"[f FOR f IN [{', '.join(checks)}] IF f IS NOT NULL]" if checks else "[]"
         sync_id = str(int(stream.sync_id)) if stream.sync_id is not None else "NULL"
         generation = str(int(stream.generation_id)) if stream.generation_id is not None else "NULL"
         typecast = "{'field': f, 'change': 'NULLED', 'reason': 'DESTINATION_TYPECAST_ERROR'}"
         meta = (
-            f"to_json({{'changes': list_concat(COALESCE(y.src, []::{CHANGE}[]), "
-            f"[{typecast} FOR f IN y.bad]::{CHANGE}[]), 'sync_id': {sync_id}::BIGINT}})"
+            f"to_json({{'changes': list_concat(COALESCE(r.meta.changes, []::{CHANGE}[]), "
+            f"[{typecast} FOR f IN {bad}]::{CHANGE}[]), 'sync_id': {sync_id}::BIGINT}})"
         )
+        clean = " AND ".join(["r.meta IS NULL", *(f"{v} IS NOT NULL" for _, v in checked)])
+        meta = f"CASE WHEN {clean} THEN {literal(stream.default_meta)}::JSON ELSE {meta} END"
+        # Undeclared fields: only when the object has more keys than typed values came out.
         removed = json_encoder.encode({c.name: None for c in stream.columns}).decode()
-        extra = f"NULLIF(json_merge_patch(x.d, {literal(removed)}), '{{}}'::JSON)"
-        typed = "".join(f", x.r.data.{quote(c.name)} AS c{i}" for i, c in enumerate(stream.columns))
-        values = "".join(f"y.c{i}, " for i in range(len(stream.columns)))
+        present = " + ".join(f"({v} IS NOT NULL)::INTEGER" for v in value) or "0"
+        extra = (
+            f"CASE WHEN len(json_keys(line, '$.record.data')) > {present} THEN "
+            f"NULLIF(json_merge_patch(line->'$.record.data', {literal(removed)}), '{{}}'::JSON) "
+            f"END"
+        )
         into = self.stage if stream.primary_key else self.target
-        seq_column, seq_value = (f", {quote(SEQ)}", ", y.seq") if stream.primary_key else ("", "")
+        seq_column, seq_value = (f", {quote(SEQ)}", ", seq") if stream.primary_key else ("", "")
+        order = " ORDER BY seq" if stream.primary_key else ""  # else DuckDB keeps arrival order
         return (
             f"INSERT INTO {into} ({self.column_list}{seq_column}) "
-            f"SELECT uuid()::VARCHAR, COALESCE(to_timestamp(y.emitted_at / 1000), now()), "
-            f"{meta}, {generation}::BIGINT, {values}y.extra{seq_value} "
-            f"FROM (SELECT x.seq, x.r.emitted_at AS emitted_at, x.r.meta.changes AS src, "
-            f"{bad} AS bad, {extra} AS extra{typed} FROM ("
-            f"SELECT seq, json_transform(line->'$.record', "
-            f"{literal(json_encoder.encode(structure).decode())}) AS r, "
-            f"line->'$.record.data' AS d FROM batch_lines) AS x) AS y ORDER BY y.seq"
+            f"SELECT uuid()::VARCHAR, COALESCE(to_timestamp(r.emitted_at / 1000), now()), "
+            f"{meta}, {generation}::BIGINT, {''.join(v + ', ' for v in value)}{extra}{seq_value} "
+            f"FROM (SELECT {'seq, ' if stream.primary_key else ''}line, json_transform(line, "
+            f"{literal(json_encoder.encode(structure).decode())}).record AS r "
+            f"FROM batch_lines){order}"
         )
 
     def load(self, db: Any) -> None:
@@ -229,11 +247,15 @@ class DuckdbTable:
 
 
 class DuckdbWriter:
+    concurrent = True  # DuckDB runs a statement without the GIL: load while the loop reads
+    arrow = True
+
     def __init__(self, path: Path, config: dict[str, Any], streams: list[StreamConfig]) -> None:
         schema = config.get("schema") or "main"
         if not isinstance(schema, str):
             raise ConfigError("`schema` must be a string")
-        self.db = _duckdb().connect(str(path))
+        self.duckdb = _duckdb()
+        self.db = self.duckdb.connect(str(path))
         self.arrow = __import__("pyarrow")
         self.tables = {
             (s.namespace, s.name): DuckdbTable(
@@ -255,11 +277,15 @@ class DuckdbWriter:
             self.db.execute("BEGIN TRANSACTION")
             self.in_transaction = True
         pa = self.arrow
-        lines = pa.array(batch.lines, type=pa.binary()).cast(pa.string())
-        batch_lines = pa.table({"seq": pa.array(range(len(batch.lines))), "line": lines})
-        self.db.register("batch_lines", batch_lines)
+        table = self.tables[(stream.namespace, stream.name)]
+        columns = {"line": pa.chunked_array(batch.arrow(), type=pa.string())}
+        if stream.primary_key:
+            columns["seq"] = pa.array(range(len(batch)), type=pa.int64())
+        self.db.register("batch_lines", pa.table(columns))
         try:
-            self.tables[(stream.namespace, stream.name)].load(self.db)
+            table.load(self.db)
+        except self.duckdb.InvalidInputException as exc:  # e.g. a line that is not JSON
+            raise ValueError(f"a batch of stream {stream.label} did not load: {exc}") from exc
         finally:
             self.db.unregister("batch_lines")
 

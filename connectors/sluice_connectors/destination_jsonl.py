@@ -136,7 +136,8 @@ class JsonlFile:
         parts: list[Any] = []
         add = parts.append
         now = now_ms()
-        for raw_id, head in zip(uuid4_strings(len(batch.heads)), batch.heads, strict=True):
+        heads = batch.heads()  # one decode for the batch
+        for raw_id, head in zip(uuid4_strings(len(heads)), heads, strict=True):
             add(
                 b'{"_airbyte_ab_id":"%s","_airbyte_emitted_at":%d,"_airbyte_data":'
                 % (
@@ -203,6 +204,9 @@ class JsonlFile:
 
 
 class JsonlWriter:
+    concurrent = False  # its per-row Python work would contend for the GIL
+    arrow = False
+
     def __init__(self, root: Path, streams: list[StreamConfig]) -> None:
         self.files: dict[tuple[str | None, str], JsonlFile] = {}
         try:

@@ -126,6 +126,9 @@ def column_identifiers(stream: StreamConfig) -> dict[str, str]:
 
 
 class PostgresWriter:
+    concurrent = False  # its per-row Python work would contend for the GIL
+    arrow = False
+
     def __init__(
         self, config: dict[str, Any], streams: list[StreamConfig], connection: Any
     ) -> None:
@@ -165,7 +168,7 @@ class PostgresWriter:
 
     def write(self, stream: StreamConfig, batch: Batch) -> None:
         key = (stream.namespace, stream.name)
-        rows = self.builders[key].build(batch.heads, uuid4_strings(len(batch)))
+        rows = self.builders[key].build(batch.lines, uuid4_strings(len(batch)))
         if any(b"\\u0000" in line for line in batch.lines):
             rows = [without_nul(row, self.json_positions[key]) for row in rows]
         self.tables[key].load(self.conn.cursor(), rows)

@@ -2,7 +2,8 @@
 
 One table per stream, named after the stream (`<namespace>_<stream>` when the stream has a
 namespace: SQLite has no schemas). Records are decoded once with a per-stream msgspec Struct
-(record_rows.py) and inserted with executemany, one transaction per batch.
+(record_rows.py, one msgspec call per batch) and inserted with one prepared executemany per
+batch, inside the transaction that the next state commits.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ class SqliteTable:
             )
 
     def write(self, batch: Batch) -> None:
-        self.db.executemany(self.insert, self.rows.build(batch.heads, uuid4_strings(len(batch))))
+        self.db.executemany(self.insert, self.rows.build(batch.lines, uuid4_strings(len(batch))))
         if self.stream.primary_key:
             self.merge()
 
@@ -172,6 +173,9 @@ class SqliteTable:
 
 
 class SqliteWriter:
+    concurrent = False  # its per-row Python work would contend for the GIL
+    arrow = False
+
     def __init__(self, path: Path, streams: list[StreamConfig]) -> None:
         self.db = connect(path)
         self.tables = {(s.namespace, s.name): SqliteTable(self.db, s) for s in streams}

@@ -2,8 +2,9 @@
 
 Each stream gets a msgspec Struct built from its JSON Schema: string, integer (64-bit), number
 and boolean properties decode to checked Python values, object/array properties stay raw JSON
-text (no decode and re-encode), and unknown fields are forbidden. So the common record costs
-one C-level decode and `astuple`. A record that does not fit (an undeclared field, a value of
+text (no decode and re-encode), and unknown fields are forbidden. A whole batch of RECORD lines
+is decoded in one call into those Structs, so the common record costs its share of one C-level
+decode and an `astuple`. A record that does not fit (an undeclared field, a value of
 the wrong type) takes the slower path: undeclared fields are kept as a JSON object, a value
 that does not fit its column becomes NULL and is listed in `_airbyte_meta.changes` with reason
 DESTINATION_TYPECAST_ERROR (as Airbyte's typing does), except that a string column keeps any
@@ -17,7 +18,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from sluice_connectors.destination_core import RecordHead
+from sluice_connectors.destination_core import RecordHead, bulk, record_decoder
 from sluice_connectors.destination_tables import IsoTimes, StreamConfig, json_encoder
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -74,30 +75,45 @@ class RowBuilder:
                 fields,
                 rename={f"f{i}": name for i, name in enumerate(self.names)},
                 forbid_unknown_fields=True,
+                gc=False,
             )
-            self.decoder = msgspec.json.Decoder(data_type)
+            record_type = msgspec.defstruct(
+                "TypedRecord",
+                [("data", data_type), ("emitted_at", int, 0), ("meta", msgspec.Raw, msgspec.Raw())],
+                gc=False,
+            )
+            message_type = msgspec.defstruct("TypedMessage", [("record", record_type)], gc=False)
+            self.decoder = msgspec.json.Decoder(message_type)
+            self.batch_decoder: msgspec.json.Decoder[Any] | None = msgspec.json.Decoder(
+                list[message_type]  # type: ignore[valid-type]
+            )
         except ValueError:  # a property name msgspec cannot map (quotes, control characters)
-            self.decoder = None
+            self.decoder = self.batch_decoder = None
         self.times = times or IsoTimes()
 
-    def build(self, heads: list[RecordHead], ids: list[str]) -> list[tuple[Any, ...]]:
-        decode = self.decoder.decode if self.decoder else None
+    def build(self, lines: list[bytes], ids: list[str]) -> list[tuple[Any, ...]]:
+        """Rows of a batch of RECORD lines: one decode for the batch when every record fits
+        its Struct, else record by record (the slow path only for those that do not)."""
+        try:
+            if self.batch_decoder is None:
+                raise msgspec.ValidationError
+            messages = self.batch_decoder.decode(bulk(lines))
+        except msgspec.DecodeError:  # also ValidationError: a record that does not fit
+            return [self.row(line, raw_id) for line, raw_id in zip(lines, ids, strict=True)]
+        return self.rows(messages, ids)
+
+    def rows(self, messages: list[Any], ids: list[str]) -> list[tuple[Any, ...]]:
         json_positions = self.json_positions
         times = self.times
         generation = self.stream.generation_id
         default_meta = self.stream.default_meta
+        meta_for = self.stream.meta_for
         now = int(time.time() * 1000)
         rows = []
-        for raw_id, head in zip(ids, heads, strict=True):
-            extracted_at = times(head.emitted_at or now)
-            try:
-                if decode is None:
-                    raise msgspec.ValidationError
-                values: Any = _astuple(decode(head.data))
-            except msgspec.ValidationError:
-                values, extra, meta = self.slow_values(head)
-                rows.append((raw_id, extracted_at, meta, generation, *values, extra))
-                continue
+        append = rows.append
+        for raw_id, message in zip(ids, messages, strict=True):
+            record = message.record
+            values: Any = _astuple(record.data)
             if json_positions:
                 values = list(values)
                 for i in json_positions:
@@ -105,9 +121,25 @@ class RowBuilder:
                     if raw is not None:
                         text = str(raw, "utf-8")
                         values[i] = None if text == "null" else text
-            meta = self.stream.meta_for(head.meta) if head.meta else default_meta
-            rows.append((raw_id, extracted_at, meta, generation, *values, None))
+            meta = meta_for(record.meta) if record.meta else default_meta
+            append((raw_id, times(record.emitted_at or now), meta, generation, *values, None))
         return rows
+
+    def row(self, line: bytes, raw_id: str) -> tuple[Any, ...]:
+        """One record's row, decoded on its own (a batch that did not decode as a whole)."""
+        try:
+            if self.decoder is None:
+                raise msgspec.ValidationError
+            return self.rows([self.decoder.decode(line)], [raw_id])[0]
+        except msgspec.ValidationError:
+            pass
+        try:
+            head = record_decoder.decode(line).record
+        except msgspec.DecodeError as exc:
+            raise ValueError(f"a RECORD line is not an Airbyte message: {exc}") from exc
+        values, extra, meta = self.slow_values(head)
+        extracted_at = self.times(head.emitted_at or int(time.time() * 1000))
+        return (raw_id, extracted_at, meta, self.stream.generation_id, *values, extra)
 
     def slow_values(self, head: RecordHead) -> tuple[list[Any], str | None, str]:
         """Values, undeclared fields (JSON text) and `_airbyte_meta` of a record that the
