@@ -1,17 +1,20 @@
-"""Throughput of Sluice's own connectors, printed as a table.
+"""Throughput of Sluice's destinations against their engines' own bulk loads, as a table.
 
-    python scripts/bench_connectors.py [--records 1000000] [--size 200] [--only NAME ...]
+    python scripts/bench_connectors.py [--records 1000000] [--size 200] [--rounds 3]
+                                       [--only NAME ...]
 
-1. source-e2e-test alone: `read` of N records (about --size bytes of data each) to /dev/null.
-2. Each destination writing those N records: `source-e2e-test read | <destination> write`,
-   full refresh into a fresh target with destination sync mode `append`. The time runs until
-   both programs have exited; every STATE the source emits must come back.
+`source-e2e-test` output (N records of about --size bytes of data, a state every
+--state-every records) is saved to a file once. Then, for each destination and round, back to
+back on the same file: the destination program alone (`<destination> write < file`, full
+refresh into a fresh target, destination sync mode `append`; every STATE must come back), and
+the engine's own bulk load of the same records (scripts/bench_baselines.py: DuckDB `read_json`
+into a typed table, SQLite msgspec + `executemany`, PostgreSQL `COPY FROM STDIN`). The table
+gives the best round of each, the ratio of those (and the ratio's range over the rounds: the
+machine is shared), and each process's peak RSS. The load average is printed before and after.
 
-MB/s counts the bytes of the source's output lines (1 MB = 10^6 bytes). File destinations
-write under a temporary data root (SLUICE_LOCAL_ROOT); destination-postgres writes to a
-throwaway server started with initdb/pg_ctl in a temporary directory (skipped, with the
-reason, when the binaries are missing). A destination that is not installed gets a
-"not installed" row.
+File destinations write under a temporary data root (SLUICE_LOCAL_ROOT); destination-postgres
+writes to a throwaway server started with initdb/pg_ctl in a temporary directory (skipped, with
+the reason, when the binaries are missing).
 """
 
 from __future__ import annotations
@@ -24,11 +27,10 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,22 +54,27 @@ FILE_TARGETS = {
 @dataclass
 class Row:
     name: str
-    records: int = 0
-    seconds: float = 0.0
-    megabytes: float = 0.0
+    seconds: list[float] = field(default_factory=list)  # the program, per round
+    baseline: list[float] = field(default_factory=list)  # the engine's own load, per round
+    rss: int = 0  # peak RSS of the program, bytes (highest round)
+    baseline_rss: int = 0
     note: str = ""
 
-    def cells(self) -> list[str]:
+    def cells(self, records: int) -> list[str]:
         if not self.seconds:
-            return [self.name, "-", "-", "-", "-", self.note]
-        return [
-            self.name,
-            f"{self.records:,}",
-            f"{self.seconds:.2f}",
-            f"{self.records / self.seconds:,.0f}",
-            f"{self.megabytes / self.seconds:,.1f}",
-            self.note,
-        ]
+            return [self.name, "-", "-", "-", "-", "-", self.note]
+        best = min(self.seconds)
+        cells = [self.name, f"{best:.2f}", f"{records / best:,.0f}"]
+        if self.baseline:
+            ratios = [p / b for p, b in zip(self.seconds, self.baseline, strict=True)]
+            ratio = f"{best / min(self.baseline):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+            cells += [f"{min(self.baseline):.2f}", ratio]
+        else:
+            cells += ["-", "-"]
+        rss = f"{self.rss / 2**20:.0f}" if self.rss else "-"
+        if self.baseline_rss:
+            rss += f" / {self.baseline_rss / 2**20:.0f}"
+        return [*cells, rss, self.note]
 
 
 def executable(name: str) -> str | None:
@@ -99,53 +106,6 @@ def catalog(source: str, config_file: str) -> dict[str, Any]:
             for stream in message["catalog"]["streams"]
         ]
     }
-
-
-def source_alone(read: list[str], records: int, tmp: Path) -> tuple[Row, int, int]:
-    """Time the source to /dev/null; measure its output once (same config, same size)."""
-    sample = tmp / "source-output.jsonl"
-    with sample.open("wb") as out:
-        subprocess.run(read, stdout=out, check=True)
-    size = sample.stat().st_size
-    with sample.open("rb") as lines:
-        states = sum(line.startswith(b'{"type":"STATE"') for line in lines)
-    sample.unlink()
-    with open(os.devnull, "wb") as devnull:
-        started = time.perf_counter()
-        subprocess.run(read, stdout=devnull, check=True)
-        seconds = time.perf_counter() - started
-    return Row(f"{SOURCE} (alone)", records, seconds, size / 1e6), size, states
-
-
-def pipeline(read: list[str], write: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """source | destination; returns (seconds, states echoed, error text)."""
-    started = time.perf_counter()
-    with subprocess.Popen(read, stdout=subprocess.PIPE) as source:
-        assert source.stdout is not None
-        with subprocess.Popen(
-            write, stdin=source.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-        ) as dest:
-            source.stdout.close()  # the destination owns the pipe now
-            assert dest.stdout is not None and dest.stderr is not None
-            stderr, errors = dest.stderr, [b""]
-            # stderr is drained beside stdout so that neither pipe fills up and blocks.
-            drain = threading.Thread(target=lambda: errors.append(stderr.read()))
-            drain.start()
-            echoed, failure = 0, ""
-            for line in dest.stdout:
-                if line.startswith(b'{"type":"STATE"'):
-                    echoed += 1
-                elif b'"ERROR"' in line and b'"TRACE"' in line:
-                    failure = msgspec.json.decode(line)["trace"]["error"]["message"]
-            dest.wait()
-            drain.join()
-        source.wait()
-    seconds = time.perf_counter() - started
-    if dest.returncode or source.returncode:
-        last = errors[-1].decode(errors="replace").strip().splitlines()[-1:]
-        failure = failure or (last[0] if last else "no message")
-        return seconds, echoed, f"FAILED (exit {dest.returncode}): {failure[:80]}"
-    return seconds, echoed, ""
 
 
 def _postgres_bin(name: str) -> str | None:
@@ -204,32 +164,112 @@ def postgres_server() -> Iterator[dict[str, Any]]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def bench_destination(
-    name: str, read: list[str], cat: str, tmp: Path, size: int, states: int, records: int
-) -> Row:
-    program = executable(name)
-    if program is None:
-        return Row(name, note="not installed")
-    env = {**os.environ, "SLUICE_LOCAL_ROOT": str(tmp / "root")}
-    (tmp / "root").mkdir(exist_ok=True)
+def timed(command: list[str], stdin: Path, env: dict[str, str]) -> tuple[float, int, bytes, str]:
+    """Run a program with a file on stdin: (seconds, peak RSS bytes, stdout, stderr tail)."""
+    with (
+        stdin.open("rb") as source,
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+    ):
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdin=source, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read().decode(errors="replace")
+    if process.returncode:
+        last = stderr.strip().splitlines()[-1:] or ["no message"]
+        for line in stdout.splitlines():
+            if line.startswith(b'{"type":"TRACE"') and b'"ERROR"' in line:
+                last = [msgspec.json.decode(line)["trace"]["error"]["message"]]
+        raise RuntimeError(f"{command[0]} failed (exit {process.returncode}): {last[0][:200]}")
+    return seconds, usage.ru_maxrss * 1024, stdout, stderr
 
-    def measure(config: dict[str, Any]) -> Row:
-        config_file = write_json(tmp / f"{name}.json", config)
-        write = [program, "write", "--config", config_file, "--catalog", cat]
-        seconds, echoed, failure = pipeline(read, write, env)
-        note = failure or ("" if echoed == states else f"{echoed}/{states} states echoed")
-        return Row(name, records, seconds, size / 1e6, note)
 
-    if name == "destination-postgres":
-        try:
-            with postgres_server() as config:
-                return measure(config)
-        except (RuntimeError, subprocess.CalledProcessError) as exc:
-            reason = str(exc) if isinstance(exc, RuntimeError) else f"server start failed: {exc}"
-            return Row(name, note=reason)
-    if name in FILE_TARGETS:
-        return measure({"destination_path": FILE_TARGETS[name]})
-    return measure({})
+class Bench:
+    def __init__(self, tmp: Path, source_file: Path, catalog_file: str, states: int) -> None:
+        self.tmp = tmp
+        self.source_file = source_file
+        self.catalog_file = catalog_file
+        self.states = states
+        self.root = tmp / "root"
+        self.env = {**os.environ, "SLUICE_LOCAL_ROOT": str(self.root)}
+
+    def fresh(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir()
+
+    def program(self, row: Row, name: str, config: dict[str, Any]) -> None:
+        program = executable(name)
+        if program is None:
+            raise RuntimeError("not installed")
+        config_file = write_json(self.tmp / f"{name}.json", config)
+        command = [program, "write", "--config", config_file, "--catalog", self.catalog_file]
+        seconds, rss, stdout, _ = timed(command, self.source_file, self.env)
+        echoed = sum(line.startswith(b'{"type":"STATE"') for line in stdout.splitlines())
+        if echoed != self.states:
+            row.note = f"{echoed}/{self.states} states echoed"
+        row.seconds.append(seconds)
+        row.rss = max(row.rss, rss)
+
+    def baseline(self, row: Row, engine: str, config: dict[str, Any], *extra: str) -> None:
+        config_file = write_json(self.tmp / f"baseline-{engine}.json", config)
+        command = [sys.executable, str(Path(__file__).with_name("bench_baselines.py")), engine]
+        command += ["--input", str(self.source_file), "--catalog", self.catalog_file]
+        command += ["--config", config_file, *extra]
+        _, rss, stdout, _ = timed(command, self.source_file, self.env)
+        row.baseline.append(float(stdout.decode().split()[-1]))
+        row.baseline_rss = max(row.baseline_rss, rss)
+
+
+def bench_file_destination(bench: Bench, name: str, rounds: int) -> Row:
+    row = Row(name)
+    engine = name.removeprefix("destination-")
+    try:
+        for _ in range(rounds):
+            bench.fresh()
+            bench.program(row, name, {"destination_path": FILE_TARGETS[name]})
+            if engine in ("duckdb", "sqlite"):
+                bench.fresh()
+                target = FILE_TARGETS[name].replace("bench.", "baseline.")
+                bench.baseline(row, engine, {"destination_path": target})
+    except RuntimeError as exc:
+        row.note = str(exc)
+    return row
+
+
+def bench_postgres(bench: Bench, rounds: int) -> Row:
+    row = Row("destination-postgres")
+    try:
+        import psycopg
+    except ImportError:
+        return Row(row.name, note="psycopg is not installed")
+    try:
+        with postgres_server() as config:
+            dsn = {k: config[k] for k in ("host", "port", "password")}
+            dsn.update(dbname=config["database"], user=config["username"])
+            copy_file = bench.tmp / "rows.copy"
+            for _ in range(rounds):
+                with psycopg.connect(**dsn, autocommit=True) as conn:
+                    conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+                    conn.execute("DROP SCHEMA IF EXISTS baseline CASCADE")
+                    conn.execute("CREATE SCHEMA public")
+                bench.program(row, "destination-postgres", config)
+                if not copy_file.exists():  # the same rows, as COPY text
+                    with psycopg.connect(**dsn) as conn, copy_file.open("wb") as out:
+                        table = conn.execute(
+                            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                        ).fetchone()
+                        assert table is not None
+                        with conn.cursor().copy(f'COPY public."{table[0]}" TO STDOUT') as copy:
+                            for block in copy:
+                                out.write(block)
+                bench.baseline(row, "postgres", config, "--copy-file", str(copy_file))
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        row.note = str(exc) if isinstance(exc, RuntimeError) else f"server start failed: {exc}"
+    return row
 
 
 def main() -> None:
@@ -237,11 +277,13 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--size", type=int, default=200, help="bytes of data per record")
     parser.add_argument("--state-every", type=int, default=10_000, help="records per state")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", nargs="*", help="destinations to run (default: all)")
     args = parser.parse_args()
     source = executable(SOURCE)
     if source is None:
         sys.exit(f"{SOURCE} is not installed: pip install -e connectors")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     with tempfile.TemporaryDirectory(prefix="sluice-bench-") as name:
         tmp = Path(name)
         config = {
@@ -252,24 +294,43 @@ def main() -> None:
         }
         config_file = write_json(tmp / "source.json", config)
         cat = write_json(tmp / "catalog.json", catalog(source, config_file))
+        source_file = tmp / "source-output.jsonl"
         read = [source, "read", "--config", config_file, "--catalog", cat]
-        row, size, states = source_alone(read, args.records, tmp)
-        rows = [row]
+        with source_file.open("wb") as out:
+            started = time.perf_counter()
+            subprocess.run(read, stdout=out, check=True)
+            alone = Row(f"{SOURCE} read (to a file)", [time.perf_counter() - started])
+        with source_file.open("rb") as lines:
+            states = sum(line.startswith(b'{"type":"STATE"') for line in lines)
+        size = source_file.stat().st_size
         print(
             f"{args.records:,} records, {size / args.records:.0f} bytes per line "
-            f"(~{args.size} bytes of data), a state every {args.state_every:,} records",
+            f"(~{args.size} bytes of data), a state every {args.state_every:,} records, "
+            f"best of {args.rounds} rounds",
             flush=True,
         )
+        bench = Bench(tmp, source_file, cat, states)
+        rows = [alone]
         for dest in args.only or DESTINATIONS:
-            rows.append(bench_destination(dest, read, cat, tmp, size, states, args.records))
+            if dest == "destination-postgres":
+                rows.append(bench_postgres(bench, args.rounds))
+            elif dest in FILE_TARGETS:
+                rows.append(bench_file_destination(bench, dest, args.rounds))
+            else:
+                row = Row(dest)
+                try:
+                    for _ in range(args.rounds):
+                        bench.program(row, dest, {})
+                except RuntimeError as exc:
+                    row.note = str(exc)
+                rows.append(row)
             print(f"  {rows[-1].name}: done", file=sys.stderr, flush=True)
-    header = ["connector", "records", "seconds", "records/s", "MB/s", "note"]
-    table = [header] + [r.cells() for r in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header) - 1)]
-    for line in table:
-        pairs = enumerate(zip(line[:-1], widths, strict=True))
-        cells = [c.rjust(w) if i else c.ljust(w) for i, (c, w) in pairs]
-        print("  ".join([*cells, line[-1]]).rstrip())
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+    header = ["connector", "program s", "records/s", "engine s", "ratio (range)", "peak RSS MiB"]
+    print("| " + " | ".join([*header, "note"]) + " |")
+    print("|" + " --- |" * (len(header) + 1))
+    for row in rows:
+        print("| " + " | ".join(row.cells(args.records)) + " |")
 
 
 if __name__ == "__main__":

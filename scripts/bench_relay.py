@@ -1,12 +1,14 @@
 """The sync relay's throughput against the raw pipe, on the same records, printed as a table.
 
     python scripts/bench_relay.py [--records 1000000] [--size 200] [--rounds 3]
+                                  [--destination dev-null|duckdb]
 
-(a) raw pipe: `source-e2e-test read ... | destination-dev-null write ...`, no Sluice;
+(a) raw pipe: `source-e2e-test read ... | destination-<d> write ...`, no Sluice;
 (b) the same sync through Sluice's HTTP API: a real server process (`python -m server serve`,
     temporary data directory), source "E2E Testing" and destination "End-to-End Testing
-    (/dev/null)" (process runner), connections/sync, jobs/get_light polled every 0.1 s until
-    `succeeded`; the time runs from the sync call to the poll that sees the job succeeded;
+    (/dev/null)" or "DuckDB" (a file under the data root, overwritten each round), process
+    runner, connections/sync, jobs/get_light polled every 0.1 s until `succeeded`; the time
+    runs from the sync call to the poll that sees the job succeeded;
 (b') the relay alone: `server.sync.run_attempt` called in this process.
 
 The variants alternate for `--rounds` rounds; the best round of each is reported (the median
@@ -40,8 +42,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SOURCE_NAME = "E2E Testing"
-DESTINATION_NAME = "End-to-End Testing (/dev/null)"
 SILENT = {"test_destination": {"test_destination_type": "SILENT"}}
+# --destination: (definition name, program, configuration)
+DESTINATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "dev-null": ("End-to-End Testing (/dev/null)", "destination-dev-null", SILENT),
+    "duckdb": ("DuckDB", "destination-duckdb", {"destination_path": "/local/bench.duckdb"}),
+}
+DESTINATION_NAME, DESTINATION, DESTINATION_CONFIG = DESTINATIONS["dev-null"]
 TERMINAL = ("succeeded", "failed", "cancelled")
 # The server's default admin credentials (it runs on loopback).
 BASIC = "Basic " + base64.b64encode(b"airbyte:password").decode()
@@ -66,7 +73,7 @@ def raw_pipe(work: Path, config: dict[str, Any]) -> tuple[float, float]:
         work / "destination.json",
     )
     source_path.write_bytes(msgspec.json.encode(config))
-    destination_path.write_bytes(msgspec.json.encode(SILENT))
+    destination_path.write_bytes(msgspec.json.encode(DESTINATION_CONFIG))
     if not catalog_path.exists():
         out = subprocess.run(
             ["source-e2e-test", "discover", "--config", str(source_path)],
@@ -87,7 +94,7 @@ def raw_pipe(work: Path, config: dict[str, Any]) -> tuple[float, float]:
     )
     destination = subprocess.Popen(
         [
-            "destination-dev-null",
+            DESTINATION,
             "write",
             "--config",
             str(destination_path),
@@ -96,6 +103,7 @@ def raw_pipe(work: Path, config: dict[str, Any]) -> tuple[float, float]:
         ],
         stdin=source.stdout,
         stdout=subprocess.DEVNULL,
+        env={**os.environ, "SLUICE_LOCAL_ROOT": str(work / "raw-local")},
     )
     assert source.stdout is not None
     source.stdout.close()  # the destination holds the read end now
@@ -159,6 +167,7 @@ class Server:
     def __init__(self, work: Path) -> None:
         self.port = free_port()
         env = {**os.environ, "SLUICE_LOG_LEVEL": "warning", "SLUICE_WORKER_POLL_SECONDS": "0.2"}
+        env["SLUICE_LOCAL_ROOT"] = str(work / "server-local")
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -216,7 +225,7 @@ class Server:
                 "workspaceId": workspace,
                 "destinationDefinitionId": definition("destination", DESTINATION_NAME),
                 "name": "bench destination",
-                "connectionConfiguration": SILENT,
+                "connectionConfiguration": DESTINATION_CONFIG,
             },
         )["destinationId"]
         catalog = api.call("sources/discover_schema", {"sourceId": source_id})["catalog"]
@@ -310,10 +319,10 @@ def direct(work: Path, config: dict[str, Any], round_: int) -> dict[str, Any]:
             SOURCE_NAME, "process", "sluice/source-e2e-test", ("source-e2e-test",)
         ),
         destination=ConnectorImage(
-            DESTINATION_NAME, "process", "sluice/destination-dev-null", ("destination-dev-null",)
+            DESTINATION_NAME, "process", f"sluice/{DESTINATION}", (DESTINATION,)
         ),
         source_config=config,
-        destination_config=SILENT,
+        destination_config=DESTINATION_CONFIG,
         sync_catalog=catalog,
         connection={"namespaceDefinition": "source"},
         streams=None,
@@ -326,7 +335,7 @@ def direct(work: Path, config: dict[str, Any], round_: int) -> dict[str, Any]:
     result = run_attempt(
         plan,
         Runners(ProcessRunner()),
-        Settings(data_dir=str(work / "direct-data")),
+        Settings(data_dir=str(work / "direct-data"), local_root=str(work / "direct-local")),
         lambda state: None,
         lambda progress: None,
         threading.Event(),
@@ -350,7 +359,10 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--size", type=int, default=200, help="bytes of data per record")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--destination", choices=sorted(DESTINATIONS), default="dev-null")
     args = parser.parse_args()
+    global DESTINATION_NAME, DESTINATION, DESTINATION_CONFIG
+    DESTINATION_NAME, DESTINATION, DESTINATION_CONFIG = DESTINATIONS[args.destination]
     config = source_config(args.records, args.size)
     times: dict[str, list[float]] = {"raw": [], "api": [], "direct": []}
     cpus: dict[str, list[float]] = {"raw": [], "api": [], "direct": []}
@@ -389,7 +401,7 @@ def main() -> int:
     ]
     print(
         f"\n{args.records:,} records, {size / args.records:.0f} bytes of data each "
-        f"({size / 1e6:.0f} MB), source-e2e-test -> destination-dev-null, best of {args.rounds}\n"
+        f"({size / 1e6:.0f} MB), source-e2e-test -> {DESTINATION}, best of {args.rounds}\n"
     )
     print("| path | best s | median s | records/s | MB/s | vs raw | CPU s (all processes) |")
     print("|---|---|---|---|---|---|---|")

@@ -130,8 +130,9 @@ class Batch:
             self.lines = []
         return self.arrays
 
-    def heads(self) -> list[RecordHead]:
-        """Every record's routing fields, decoded in one call."""
+    def heads(self, label: str) -> list[RecordHead]:
+        """Every record's routing fields, decoded in one call (`label` names the stream in
+        the error about a line that does not decode)."""
         try:
             return [m.record for m in records_decoder.decode(bulk(self.lines))]
         except msgspec.DecodeError:
@@ -139,7 +140,9 @@ class Batch:
                 try:
                     record_decoder.decode(line)
                 except msgspec.DecodeError as exc:
-                    raise ValueError(f"a RECORD line is not an Airbyte message: {exc}") from exc
+                    raise ValueError(
+                        f"a RECORD line of stream {label} is not an Airbyte message: {exc}"
+                    ) from exc
             raise
 
 

@@ -285,9 +285,11 @@ class DuckdbWriter:
         try:
             table.load(self.db)
         except self.duckdb.InvalidInputException as exc:  # e.g. a line that is not JSON
-            raise ValueError(f"a batch of stream {stream.label} did not load: {exc}") from exc
-        finally:
+            self.db.execute("ROLLBACK")  # the failed statement aborted the transaction
+            self.in_transaction = False
             self.db.unregister("batch_lines")
+            raise ValueError(f"a batch of stream {stream.label} did not load: {exc}") from exc
+        self.db.unregister("batch_lines")
 
     def commit(self) -> None:
         if self.in_transaction:

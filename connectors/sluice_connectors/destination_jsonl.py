@@ -136,7 +136,7 @@ class JsonlFile:
         parts: list[Any] = []
         add = parts.append
         now = now_ms()
-        heads = batch.heads()  # one decode for the batch
+        heads = batch.heads(self.stream.label)  # one decode for the batch
         for raw_id, head in zip(uuid4_strings(len(heads)), heads, strict=True):
             add(
                 b'{"_airbyte_ab_id":"%s","_airbyte_emitted_at":%d,"_airbyte_data":'

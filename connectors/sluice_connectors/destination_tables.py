@@ -24,6 +24,11 @@ import msgspec
 
 from sluice_connectors.entrypoint import ConfigError
 
+try:  # optional: installed with the duckdb extra; the row-writing destinations only go faster
+    import numpy as np
+except ImportError:  # pragma: no cover
+    np = None  # type: ignore[assignment]
+
 json_encoder = msgspec.json.Encoder()
 
 RAW_ID = "_airbyte_raw_id"
@@ -171,7 +176,10 @@ def quote(identifier: str) -> str:
 
 
 def uuid4_strings(count: int) -> list[str]:
-    """`count` random version-4 UUIDs as text, from one urandom call (5x uuid.uuid4())."""
+    """`count` random version-4 UUIDs as text, from one urandom call: formatted by numpy in
+    bulk where it is installed (a tenth of the per-UUID Python below)."""
+    if np is not None and count > 64:
+        return _uuid4_numpy(count)
     hexes = os.urandom(16 * count).hex()
     variant = "89ab"
     return [
@@ -179,6 +187,21 @@ def uuid4_strings(count: int) -> list[str]:
         f"{variant[int(hexes[i + 16], 16) & 3]}{hexes[i + 17 : i + 20]}-{hexes[i + 20 : i + 32]}"
         for i in range(0, 32 * count, 32)
     ]
+
+
+def _uuid4_numpy(count: int) -> list[str]:
+    assert np is not None
+    raw = np.frombuffer(os.urandom(16 * count), np.uint8).reshape(count, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    digits = np.empty((count, 32), np.uint8)
+    digits[:, 0::2], digits[:, 1::2] = raw >> 4, raw & 0x0F
+    chars = np.frombuffer(b"0123456789abcdef", np.uint8)[digits]
+    text = np.full((count, 36), ord("-"), np.uint8)
+    for start, end, at in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
+        text[:, at : at + end - start] = chars[:, start:end]
+    joined = text.tobytes().decode("ascii")
+    return [joined[i : i + 36] for i in range(0, 36 * count, 36)]
 
 
 class IsoTimes:

@@ -131,12 +131,14 @@ class RowBuilder:
             if self.decoder is None:
                 raise msgspec.ValidationError
             return self.rows([self.decoder.decode(line)], [raw_id])[0]
-        except msgspec.ValidationError:
+        except msgspec.DecodeError:  # does not fit, or is not JSON: the generic decode tells
             pass
         try:
             head = record_decoder.decode(line).record
         except msgspec.DecodeError as exc:
-            raise ValueError(f"a RECORD line is not an Airbyte message: {exc}") from exc
+            raise ValueError(
+                f"a RECORD line of stream {self.stream.label} is not an Airbyte message: {exc}"
+            ) from exc
         values, extra, meta = self.slow_values(head)
         extracted_at = self.times(head.emitted_at or int(time.time() * 1000))
         return (raw_id, extracted_at, meta, self.stream.generation_id, *values, extra)
