@@ -25,7 +25,7 @@ import msgspec
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from server.context import Context
-from server.scheduler import Scheduler
+from server.scheduling.loop import Scheduler
 from server.settings import Settings
 from server.store.db import Store, open_db, transaction
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from server.app import create_app
-from server.secrets import MASK
+from server.domain.secrets import MASK
 from server.settings import Settings
 from tests.conftest import post, running
 from tests.connector_fixtures import (

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.quantities import QuantityError, memory_bytes, nano_cpus
+from server.domain.quantities import QuantityError, memory_bytes, nano_cpus
 from server.runner.base import ConnectorError
 from server.runner.images import memory_bytes as runner_memory_bytes
 from tests.conftest import post

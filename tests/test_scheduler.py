@@ -22,7 +22,7 @@ from sqlite_utils import Database
 
 from server.app import create_app
 from server.context import Context
-from server.scheduler import Scheduler
+from server.scheduling.loop import Scheduler
 from server.settings import Settings
 from server.store import jobs
 from server.store.db import Store, open_db

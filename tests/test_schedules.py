@@ -13,7 +13,7 @@ from server.models.connections import (
     ConnectionScheduleData,
     CronSchedule,
 )
-from server.schedules import (
+from server.scheduling.schedules import (
     BasicInterval,
     CronError,
     CronSpec,

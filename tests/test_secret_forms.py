@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from server.app import create_app
-from server.secrets import MASK, encoded_forms, mask_text
+from server.domain.secrets import MASK, encoded_forms, mask_text
 from tests.conftest import running
 from tests.connector_fixtures import FIXTURES, custom_definition
 from tests.test_api_jobs import (

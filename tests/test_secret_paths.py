@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.secrets import MASK, mask_leaves, mask_paths, secret_paths
+from server.domain.secrets import MASK, mask_leaves, mask_paths, secret_paths
 from server.settings import Settings
 from server.store import secret_box
 from tests.conftest import post

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from server.secrets import MASK, mask, mask_by_name, mask_text, restore, secret_values
+from server.domain.secrets import MASK, mask, mask_by_name, mask_text, restore, secret_values
 from server.settings import Settings
 from server.store import secret_box
 from tests.conftest import post

@@ -16,7 +16,7 @@ import pytest
 
 from server import cli
 from server.app import create_app
-from server.secrets import MASK, encoded_forms
+from server.domain.secrets import MASK, encoded_forms
 from server.settings import Settings
 from server.store import connector_cache, secret_box
 from server.store.db import open_db

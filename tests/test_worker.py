@@ -18,7 +18,7 @@ import pytest
 from sqlite_utils import Database
 
 from server.app import create_app
-from server.connector_processes import kill_process_groups, process_identity
+from server.runner.processes import kill_process_groups, process_identity
 from server.errors import Conflict
 from server.protocol import ConnectorSpecification
 from server.runner.images import connector_image

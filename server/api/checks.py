@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from server.connector_jobs import job_info, run_connector
+from server.core.connectors import job_info, run_connector
 from server.context import Context
 from server.models.checks import CheckConnectionRead, DestinationCoreConfig, SourceCoreConfig
 from server.models.definitions import DestinationDefinitionRead, SourceDefinitionRead
@@ -25,8 +25,8 @@ from server.models.sources import SourceIdRequestBody, SourceRead, SourceUpdate
 from server.models.synchronous_jobs import FailureOrigin, JobConfigType
 from server.runner.images import connector_image
 from server.runner.oneshot import CommandFailed
-from server.secrets import SecretPath, mask_text, restore, secret_values
-from server.specs import (
+from server.domain.secrets import SecretPath, mask_text, restore, secret_values
+from server.core.specs import (
     ConnectorUnavailable,
     configuration_problems,
     definition_spec,

@@ -14,7 +14,7 @@ import msgspec
 from msgspec import UNSET
 from sqlite_utils import Database
 
-from server import catalogs
+from server.core import catalogs
 from server.api.discover import discover_schema_for_source
 from server.api.schedules import checked_cron
 from server.context import Context
@@ -35,7 +35,7 @@ from server.models.connections import (
     SyncMode,
 )
 from server.models.discover import SourceDiscoverSchemaRequestBody
-from server.protocol_catalogs import api_catalog
+from server.core.catalogs import api_catalog
 from server.store import connections as store
 from server.store import connector_cache, destinations, operations, sources, workspaces
 

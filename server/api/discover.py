@@ -13,19 +13,19 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from server.catalogs import schema_from_catalog
-from server.connector_jobs import job_info, run_connector
+from server.core.catalogs import schema_from_catalog
+from server.core.connectors import job_info, run_connector
 from server.context import Context
 from server.models.checks import SourceCoreConfig
 from server.models.definitions import SourceDefinitionRead
 from server.models.discover import SourceDiscoverSchemaRead, SourceDiscoverSchemaRequestBody
 from server.models.sources import SourceRead
 from server.protocol import AirbyteCatalog
-from server.protocol_catalogs import api_catalog
+from server.core.catalogs import api_catalog
 from server.runner.images import connector_image
 from server.runner.oneshot import CommandFailed
-from server.secrets import SecretPath, restore, secret_values
-from server.specs import (
+from server.domain.secrets import SecretPath, restore, secret_values
+from server.core.specs import (
     ConnectorUnavailable,
     configuration_problems,
     definition_spec,

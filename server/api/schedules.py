@@ -10,7 +10,7 @@ from server.models.schedules import (
     WebBackendCronExpressionDescription,
     WebBackendDescribeCronExpressionRequestBody,
 )
-from server.schedules import (
+from server.scheduling.schedules import (
     CronError,
     CronSpec,
     describe_cron,

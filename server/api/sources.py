@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 from sqlite_utils import Database
 
-from server import specs
+from server.core import specs
 from server.context import Context
 from server.models.definitions import SourceDefinitionRead
 from server.models.sources import (
@@ -26,7 +26,7 @@ from server.models.sources import (
     SourceReadList,
     SourceUpdate,
 )
-from server.secrets import SecretPath
+from server.domain.secrets import SecretPath
 from server.store import definitions, workspaces
 from server.store import sources as store
 

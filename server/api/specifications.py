@@ -17,7 +17,7 @@ from server.models.specifications import (
     SourceDefinitionSpecificationRead,
 )
 from server.runner.images import connector_image
-from server.specs import connector_spec
+from server.core.specs import connector_spec
 from server.store import definitions, destinations, sources, workspaces
 
 _DESTINATION_MODES: set[str] = set(get_args(DestinationSyncMode))

@@ -1,5 +1,11 @@
-"""A connection's catalog: the 2020 `syncSchema` <-> the modern `syncCatalog`, and the rules a
-stream selection must follow before it is stored.
+"""Every catalog conversion, in one place: the connector protocol's catalog (what `discover`
+prints and `read` takes) <-> the API's catalog (stream + config), as Airbyte's CatalogConverter
+does; the 2020 `syncSchema` <-> the modern `syncCatalog`; and the rules a stream selection must
+follow before it is stored.
+
+One name per concept here: `ApiCatalog`/`ApiStream` are the API's (camelCase, each stream with
+its config; `server.models.connections`), `ProtocolCatalog`/`ProtocolStream` the connector
+protocol's (snake_case; `server.protocol`), `ConfiguredAirbyteCatalog` what a sync runs.
 
 The 2020 API described a stream as a flat list of typed fields, each `selected`, with one
 `syncMode` for the whole connection. The modern API splits each stream into what the source
@@ -9,15 +15,17 @@ chose (`config`). Sluice stores the modern form and derives the 2020 one for rep
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
-from server.errors import InvalidInput
+from server.core.errors import InvalidInput, Problem
+from server.models.connections import AirbyteCatalog as ApiCatalog
+from server.models.connections import AirbyteStream as ApiStream
 from server.models.connections import (
-    AirbyteCatalog,
-    AirbyteStream,
     AirbyteStreamAndConfiguration,
     AirbyteStreamConfiguration,
     DataType,
@@ -28,7 +36,9 @@ from server.models.connections import (
     SourceSchemaStream,
     SyncMode,
 )
-from server.models.errors import InvalidInputProperty
+from server.protocol import AirbyteCatalog as ProtocolCatalog
+from server.protocol import AirbyteStream as ProtocolStream
+from server.protocol import ConfiguredAirbyteCatalog, ConfiguredAirbyteStream
 
 # Where a rule about stream `i` points in the request: `path(i, "config.syncMode")`.
 PathOf = Callable[[int, str], str]
@@ -63,8 +73,8 @@ def early_path(i: int, field: str) -> str:
 
 
 def catalog_from_schema(
-    schema: SourceSchema, sync_mode: SyncMode | None, discovered: AirbyteCatalog | None = None
-) -> AirbyteCatalog:
+    schema: SourceSchema, sync_mode: SyncMode | None, discovered: ApiCatalog | None = None
+) -> ApiCatalog:
     """The modern catalog for a 2020 `syncSchema` (and connection-level `syncMode`).
 
     A 2020 stream names its fields with a coarse `dataType` (no integer) and no primary key, so
@@ -90,7 +100,7 @@ def catalog_from_schema(
             supported = s.supported_sync_modes or (
                 ["full_refresh", "incremental"] if mode == "incremental" else ["full_refresh"]
             )
-            stream = AirbyteStream(
+            stream = ApiStream(
                 name=s.name,
                 json_schema={
                     "type": "object",
@@ -113,10 +123,10 @@ def catalog_from_schema(
             else None,
         )
         streams.append(AirbyteStreamAndConfiguration(stream=stream, config=config))
-    return AirbyteCatalog(streams=streams)
+    return ApiCatalog(streams=streams)
 
 
-def _properties(stream: AirbyteStream) -> dict[str, Any]:
+def _properties(stream: ApiStream) -> dict[str, Any]:
     properties = (stream.json_schema or stream.json_schema_snake or {}).get("properties")
     return properties if isinstance(properties, dict) else {}
 
@@ -128,7 +138,7 @@ def _data_type(prop: Any) -> DataType:
     return _DATA_TYPES.get(kind, "string") if isinstance(kind, str) else "string"
 
 
-def schema_from_catalog(catalog: AirbyteCatalog) -> SourceSchema:
+def schema_from_catalog(catalog: ApiCatalog) -> SourceSchema:
     """The 2020 `syncSchema` view of a stored (normalized) catalog."""
     streams = []
     for item in catalog.streams:
@@ -163,13 +173,13 @@ def schema_from_catalog(catalog: AirbyteCatalog) -> SourceSchema:
     return SourceSchema(streams=streams)
 
 
-def connection_sync_mode(catalog: AirbyteCatalog) -> SyncMode | None:
+def connection_sync_mode(catalog: ApiCatalog) -> SyncMode | None:
     """The 2020 connection-level `syncMode`: the mode all selected streams share, if any."""
     modes = {i.config.sync_mode for i in catalog.streams if i.config and i.config.selected}
     return modes.pop() if len(modes) == 1 else None
 
 
-def _default_config(stream: AirbyteStream) -> AirbyteStreamConfiguration:
+def _config_when_unsent(stream: ApiStream) -> AirbyteStreamConfiguration:
     supported = stream.supported_sync_modes or ["full_refresh"]
     mode: SyncMode = "full_refresh" if "full_refresh" in supported else supported[0]
     return AirbyteStreamConfiguration(
@@ -177,16 +187,14 @@ def _default_config(stream: AirbyteStream) -> AirbyteStreamConfiguration:
     )
 
 
-def normalize_catalog(catalog: AirbyteCatalog, path: PathOf = modern_path) -> AirbyteCatalog:
+def normalize_catalog(catalog: ApiCatalog, path: PathOf = modern_path) -> ApiCatalog:
     """Check every selected stream and fill what follows from the source's hints (default
     cursor, source-defined primary key). Raises InvalidInput naming each offending property."""
-    errors: list[InvalidInputProperty] = []
+    errors: list[Problem] = []
 
     def fail(i: int, field: str, value: Any, message: str) -> None:
         shown = value if value is None or isinstance(value, str) else _json(value)
-        errors.append(
-            InvalidInputProperty(property_path=path(i, field), invalid_value=shown, message=message)
-        )
+        errors.append(Problem(property_path=path(i, field), invalid_value=shown, message=message))
 
     seen: set[tuple[str | None, str]] = set()
     streams = []
@@ -196,7 +204,7 @@ def normalize_catalog(catalog: AirbyteCatalog, path: PathOf = modern_path) -> Ai
             stream = msgspec.structs.replace(
                 stream, json_schema=stream.json_schema_snake, json_schema_snake=None
             )
-        config = item.config or _default_config(stream)
+        config = item.config or _config_when_unsent(stream)
         if config.selected is None:
             # A stream sent without `selected` is meant to sync; say so explicitly, since
             # clients decide "enabled" by `selected == true`.
@@ -210,12 +218,12 @@ def normalize_catalog(catalog: AirbyteCatalog, path: PathOf = modern_path) -> Ai
         streams.append(AirbyteStreamAndConfiguration(stream=stream, config=config))
     if errors:
         raise InvalidInput(errors[0].message, errors=errors)
-    return AirbyteCatalog(streams=streams)
+    return ApiCatalog(streams=streams)
 
 
 def _check_stream(
     i: int,
-    stream: AirbyteStream,
+    stream: ApiStream,
     config: AirbyteStreamConfiguration,
     fail: Callable[[int, str, Any, str], None],
 ) -> AirbyteStreamConfiguration:
@@ -251,3 +259,97 @@ def _check_stream(
         else:
             config = msgspec.structs.replace(config, primary_key=key)
     return config
+
+
+# Protocol <-> API.
+
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9_]")
+_SPACE = re.compile(r"\s")
+_SYNC_MODES: dict[str, SyncMode] = {"full_refresh": "full_refresh", "incremental": "incremental"}
+# The protocol has no overwrite_dedup: it is append_dedup over a truncated table.
+_PROTOCOL_DESTINATION_MODE = {"overwrite_dedup": "append_dedup"}
+
+
+def alias_name(name: str) -> str:
+    """Airbyte's Names.toAlphanumericAndUnderscore: accents dropped, the rest to `_`."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    return _NOT_ALNUM.sub("_", _SPACE.sub("_", plain))
+
+
+def api_stream(stream: ProtocolStream) -> ApiStream:
+    modes = [_SYNC_MODES[m] for m in stream.supported_sync_modes if m in _SYNC_MODES]
+    return ApiStream(
+        name=stream.name,
+        json_schema=stream.json_schema,
+        supported_sync_modes=modes,
+        source_defined_cursor=stream.source_defined_cursor,
+        default_cursor_field=stream.default_cursor_field,
+        source_defined_primary_key=stream.source_defined_primary_key,
+        namespace=stream.namespace,
+        is_resumable=stream.is_resumable,
+    )
+
+
+def suggested_config(stream: ApiStream) -> AirbyteStreamConfiguration:
+    """What Airbyte suggests for a freshly discovered stream: selected, the first supported
+    sync mode, append, the source's default cursor and primary key."""
+    modes = stream.supported_sync_modes or []
+    return AirbyteStreamConfiguration(
+        sync_mode=modes[0] if modes else "incremental",
+        destination_sync_mode="append",
+        cursor_field=stream.default_cursor_field or [],
+        primary_key=stream.source_defined_primary_key or [],
+        alias_name=alias_name(stream.name),
+        selected=True,
+        suggested=True,
+    )
+
+
+def api_catalog(catalog: ProtocolCatalog) -> ApiCatalog:
+    """A discovered catalog as the API shows it, each stream with its default config."""
+    streams = []
+    for protocol_stream in catalog.streams:
+        stream = api_stream(protocol_stream)
+        streams.append(
+            AirbyteStreamAndConfiguration(stream=stream, config=suggested_config(stream))
+        )
+    return ApiCatalog(streams=streams)
+
+
+def protocol_stream(stream: ApiStream) -> ProtocolStream:
+    return ProtocolStream(
+        name=stream.name,
+        json_schema=stream.json_schema or stream.json_schema_snake or {},
+        supported_sync_modes=list(stream.supported_sync_modes or ["full_refresh"]),
+        source_defined_cursor=stream.source_defined_cursor,
+        default_cursor_field=stream.default_cursor_field,
+        source_defined_primary_key=stream.source_defined_primary_key,
+        namespace=stream.namespace,
+        is_resumable=stream.is_resumable,
+    )
+
+
+def configured_catalog(catalog: ApiCatalog) -> ConfiguredAirbyteCatalog:
+    """The catalog a `read`/`write` takes: the selected streams with their chosen modes.
+
+    The cursor falls back to the source's default and the key to the source-defined one.
+    """
+    streams = []
+    for item in catalog.streams:
+        config = item.config or suggested_config(item.stream)
+        if config.selected is False:
+            continue
+        stream = item.stream
+        destination_mode = _PROTOCOL_DESTINATION_MODE.get(
+            config.destination_sync_mode, config.destination_sync_mode
+        )
+        streams.append(
+            ConfiguredAirbyteStream(
+                stream=protocol_stream(stream),
+                sync_mode=config.sync_mode,
+                destination_sync_mode=destination_mode,  # type: ignore[arg-type]
+                cursor_field=config.cursor_field or stream.default_cursor_field or None,
+                primary_key=config.primary_key or stream.source_defined_primary_key or None,
+            )
+        )
+    return ConfiguredAirbyteCatalog(streams=streams)

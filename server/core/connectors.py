@@ -9,7 +9,7 @@ from typing import Any
 import anyio.to_thread
 import msgspec
 
-from server.connector_processes import marked
+from server.runner.processes import marked
 from server.context import Context
 from server.models.synchronous_jobs import (
     FailureOrigin,

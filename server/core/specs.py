@@ -15,8 +15,8 @@ import jsonschema.validators
 import msgspec
 from sqlite_utils import Database
 
-from server.config_paths import check_local_paths
-from server.connector_jobs import job_info, run_connector
+from server.core.config_paths import check_local_paths
+from server.core.connectors import job_info, run_connector
 from server.context import Context
 from server.errors import BadRequest, InvalidInput
 from server.models.definitions import DestinationDefinitionRead, SourceDefinitionRead
@@ -26,7 +26,7 @@ from server.protocol import ConnectorSpecification
 from server.runner.base import ConnectorImage
 from server.runner.images import connector_image
 from server.runner.oneshot import CommandFailed
-from server.secrets import (
+from server.domain.secrets import (
     MASK,
     SecretPath,
     mask_leaves,

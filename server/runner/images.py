@@ -1,11 +1,11 @@
 """From a definition to a `ConnectorImage`, and Airbyte's resource quantities to numbers
-(server.quantities parses them: the grammar the models check requests with)."""
+(server.domain.quantities parses them: the grammar the models check requests with)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from server import quantities
+from server.domain import quantities
 from server.models.definitions import (
     DestinationDefinitionRead,
     ResourceRequirements,

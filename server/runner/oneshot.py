@@ -42,7 +42,7 @@ from server.runner.lines import (
     dropped_so_far,
     iter_lines,
 )
-from server.secrets import mask_text
+from server.domain.secrets import mask_text
 
 MAX_LOG_LINES = 1000  # kept per run (the last ones); jobInfo.logs shows them
 MAX_LOG_LINE_CHARS = 4000

@@ -33,7 +33,7 @@ import msgspec
 from sqlite_utils import Database
 
 from server.models.connections import ConnectionSchedule, ConnectionScheduleData
-from server.schedules import (
+from server.scheduling.schedules import (
     BasicInterval,
     CronError,
     CronSpec,
