@@ -21,12 +21,13 @@ from server.auth.forms import FormTokenMiddleware
 from server.auth.headers import SecurityHeadersMiddleware
 from server.auth.middleware import AuthMiddleware
 from server.auth.scope import scoped
-from server.connector_processes import remove_leftover_runs
 from server.context import Context
 from server.edge import Edge
 from server.errors import exception_handlers
+from server.jobs.worker import Worker
 from server.private import PRIVATE_UMASK
 from server.rpc import Handler, rpc
+from server.runner.processes import remove_leftover_runs
 from server.runner.setup import remove_leftovers, runners_for
 from server.scheduler import Scheduler
 from server.settings import Settings
@@ -112,9 +113,14 @@ def create_app(settings: Settings, ctx: Context | None = None) -> Starlette:
         await anyio.to_thread.run_sync(remove_leftover_runs, context.settings.data_path / "runs")
         log.info("Sluice ready; data in %s", settings.data_path.resolve())
         try:
+            # The job worker: recovers interrupted jobs, then runs pending ones. It reads the
+            # context's clock at each use, so a test that replaces the clock moves it too.
+            worker = Worker(
+                context.store, context.settings, context.runners, lambda: context.clock()
+            )
+            context.worker = worker
             async with anyio.create_task_group() as tasks:
-                # The job worker: recovers interrupted jobs, then runs pending ones.
-                await tasks.start(context.worker.run)
+                await tasks.start(worker.run)
                 # The scheduler: starts the syncs of basic and cron schedules when due.
                 app.state.scheduler = Scheduler(context)
                 await tasks.start(app.state.scheduler.run)
@@ -122,7 +128,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> Starlette:
                     yield
                 finally:
                     # Running attempts stop and are retried at the next start.
-                    context.worker.stop_all()
+                    worker.stop_all()
                     tasks.cancel_scope.cancel()
         finally:
             if ctx is None:

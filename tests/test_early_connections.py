@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from server.app import create_app
-from server.sync.catalog import source_catalog
+from server.jobs.plan import source_catalog
 from tests.conftest import running
 from tests.test_api_jobs import (
     SQLITE,

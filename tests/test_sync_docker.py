@@ -107,13 +107,13 @@ def test_a_huge_line_ends_as_fast_from_a_container_as_from_a_process(
     client: Any, docker_runner: DockerRunner, tmp_path: Path
 ) -> None:
     local = sync(tmp_path, LOCAL, HUGE, max_line_bytes=1 << 20)
-    assert local.result.failures[0]["failureOrigin"] == "source", local.log
+    assert local.result.failures[0].failure_origin == "source", local.log
     assert_nothing_left(local.started)
     image = ConnectorImage("relay fault source", "docker", source_image(client))
     docker = sync(tmp_path, image, HUGE, docker=docker_runner, max_line_bytes=1 << 20)
     first = docker.result.failures[0]
-    assert first["failureOrigin"] == "source", docker.log
-    assert "longer than 1048576 bytes" in first["externalMessage"]
+    assert first.failure_origin == "source", docker.log
+    assert "longer than 1048576 bytes" in first.external_message
     print(f"huge line: process {local.elapsed:.1f} s, docker {docker.elapsed:.1f} s")
     # Measured before the fix: 31 s (the output pump blocked on a pipe nobody read).
     assert docker.elapsed < local.elapsed + 5, docker.log
@@ -126,12 +126,12 @@ def test_a_destination_that_quits_early_ends_a_container_source_fast(
 ) -> None:
     quit_ = {"mode": "quit"}
     local = sync(tmp_path, LOCAL, MANY, FAULTY, quit_)
-    assert [f["failureOrigin"] for f in local.result.failures] == ["destination"], local.log
+    assert [f.failure_origin for f in local.result.failures] == ["destination"], local.log
     image = ConnectorImage("relay fault source", "docker", source_image(client))
     docker = sync(tmp_path, image, MANY, FAULTY, quit_, docker=docker_runner)
     failures = docker.result.failures
-    assert [f["failureOrigin"] for f in failures] == ["destination"], docker.log
-    assert "stopped reading its input" in failures[0]["externalMessage"]
+    assert [f.failure_origin for f in failures] == ["destination"], docker.log
+    assert "stopped reading its input" in failures[0].external_message
     print(f"destination quits: process {local.elapsed:.1f} s, docker {docker.elapsed:.1f} s")
     assert docker.elapsed < local.elapsed + 5, docker.log
     no_containers_left(client, docker_runner)
@@ -154,11 +154,11 @@ def test_a_container_source_that_closes_its_output_but_never_exits_fails_as_the_
         }
         gate = {"mode": "gate", "gate_path": str(tmp_path)}
         local = sync(tmp_path, LOCAL, closing, FAULTY, gate, **timing)
-        assert [f["failureOrigin"] for f in local.result.failures] == ["source"], local.log
+        assert [f.failure_origin for f in local.result.failures] == ["source"], local.log
         docker = sync(tmp_path, image, closing, FAULTY, gate, docker=docker_runner, **timing)
         failures = docker.result.failures
-        assert [f["failureOrigin"] for f in failures] == ["source"], docker.log
-        assert failures[0]["externalMessage"] == (
+        assert [f.failure_origin for f in failures] == ["source"], docker.log
+        assert failures[0].external_message == (
             "The source closed its output but did not exit within 2 s; it was stopped"
         )
         print(f"stdout closed: process {local.elapsed:.1f} s, docker {docker.elapsed:.1f} s")

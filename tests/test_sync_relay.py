@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from server.jobs.plan import source_catalog
 from server.protocol import StreamDescriptor
 from server.runner import Runners
 from server.runner.base import ConnectorImage, Runner, RunRequest
@@ -26,7 +27,7 @@ from server.runner.process import LocalProcess, ProcessRunner
 from server.settings import Settings
 from server.sync import AttemptPlan, AttemptProgress, AttemptResult, run_attempt
 from server.sync.attempt_log import AttemptLog
-from server.sync.catalog import Namespacing, destination_catalog, source_catalog
+from server.sync.catalog import Namespacing, destination_catalog
 from server.sync.checkpoints import Checkpoints
 from server.sync.chunks import iter_chunks
 from server.sync.messages import Observations
@@ -94,9 +95,16 @@ class Run:
     started: list[LocalProcess] = field(default_factory=list)
 
     def stats(self, stream: str) -> dict[str, int]:
-        found = [s["stats"] for s in self.result.stream_stats if s["streamName"] == stream]
-        assert len(found) == 1, self.result.stream_stats
-        return found[0]
+        found = [s.stats for s in self.result.stats.stream_stats if s.stream_name == stream]
+        assert len(found) == 1, self.result.stats.stream_stats
+        stats = found[0]
+        return {
+            "recordsEmitted": stats.records_emitted,
+            "bytesEmitted": stats.bytes_emitted,
+            "recordsCommitted": stats.records_committed,
+            "bytesCommitted": stats.bytes_committed,
+            "stateMessagesEmitted": stats.state_messages_emitted,
+        }
 
 
 def api_catalog(source_config: dict[str, Any], sync_mode: str, destination_mode: str) -> dict:
@@ -166,8 +174,8 @@ def run(
         destination=destination,
         source_config=source_config if kind == "sync" else None,
         destination_config=destination_config or {},
-        sync_catalog=sync_catalog,
-        connection=connection or {"namespaceDefinition": "source"},
+        catalog=source_catalog(sync_catalog, streams, 7, reset=kind == "reset"),
+        namespacing=Namespacing(connection or {"namespaceDefinition": "source"}),
         streams=streams,
         input_state=input_state or [],
         job_dir=attempt_dir / "job",
@@ -250,9 +258,9 @@ def test_counts_records_and_bytes_per_stream_and_merges_stream_states(tmp_path: 
         assert (stats["recordsEmitted"], stats["bytesEmitted"]) == expected[name]
         assert stats["recordsCommitted"] == expected[name][0]
         assert stats["stateMessagesEmitted"] == 3  # at 1000, 2000 and the end (2500)
-    assert result.records_emitted == 5000
-    assert result.bytes_emitted == sum(size for _, size in expected.values())
-    assert result.state_messages_emitted == 6
+    assert result.stats.records_emitted == 5000
+    assert result.stats.bytes_emitted == sum(size for _, size in expected.values())
+    assert result.stats.state_messages_emitted == 6
 
     # Every echoed state was committed; the last full state merges per stream and keeps the
     # state of the stream this sync did not read.
@@ -302,7 +310,7 @@ def test_saves_are_spaced_but_the_last_confirmed_state_is_always_saved(tmp_path:
     settings = Settings(data_dir=str(tmp_path / "data"), state_commit_seconds=60)
     done = run(tmp_path, e2e(5000, state_checkpoint_interval=100), settings=settings)
     assert done.result.succeeded, done.log
-    assert done.result.state_messages_emitted == 50
+    assert done.result.stats.state_messages_emitted == 50
     # The first confirmed state is saved at once, the rest wait: the last one is saved at the end.
     assert len(done.commits) == 2
     assert done.commits[-1][0]["stream"]["stream_state"] == {"updated_at": 5000}
@@ -312,17 +320,17 @@ def test_a_destination_that_never_echoes_commits_no_state(tmp_path: Path) -> Non
     done = run(tmp_path, e2e(300, state_checkpoint_interval=100), FAULTY, {"mode": "never"})
     assert done.result.succeeded, done.log
     assert done.commits == []
-    assert done.result.records_emitted == 300
+    assert done.result.stats.records_emitted == 300
     assert "0 of 3 states committed" in done.log
     # Succeeded, but not silently: the next incremental sync will start over.
     [warning] = done.result.warnings
-    assert warning["failureOrigin"] == "destination"
-    assert warning["externalMessage"] == (
+    assert warning.failure_origin == "destination"
+    assert warning.external_message == (
         "The destination committed 300 records but confirmed none of the 3 states the source "
         "sent: the connection's state was not saved, so the next incremental sync starts over "
         "(from the beginning)"
     )
-    assert f"replication WARN {warning['externalMessage']}" in done.log
+    assert f"replication WARN {warning.external_message}" in done.log
 
 
 def test_a_destination_that_confirms_its_states_gets_no_warning(tmp_path: Path) -> None:
@@ -350,7 +358,7 @@ def test_an_echoed_state_that_was_never_sent_is_ignored(tmp_path: Path) -> None:
 def test_a_non_json_line_is_logged_and_dropped(tmp_path: Path) -> None:
     done = run(tmp_path, e2e(500, fault={"mode": "garbage", "after_records": 250}))
     assert done.result.succeeded, done.log
-    assert done.result.records_emitted == 500
+    assert done.result.stats.records_emitted == 500
     assert "(not a protocol message, dropped) fault injection: this line is not JSON" in done.log
 
 
@@ -367,7 +375,7 @@ def test_a_flood_of_lines_that_are_not_messages_keeps_the_log_small(tmp_path: Pa
         sync_catalog=ITEMS,
     )
     assert done.result.succeeded, done.log[-2000:]
-    assert done.result.records_emitted == 30
+    assert done.result.stats.records_emitted == 30
     assert done.log.count("(not a protocol message, dropped) this line is not") == 200
     assert "source WARN dropped 199,800 more lines that are not Airbyte messages" in done.log
     assert len(done.log.encode()) < 100_000
@@ -386,7 +394,7 @@ def test_a_line_nested_too_deeply_to_decode_is_dropped_not_a_crash(tmp_path: Pat
         sync_catalog=ITEMS,
     )
     assert done.result.succeeded, done.log[-2000:]
-    assert done.result.records_emitted == 20
+    assert done.result.stats.records_emitted == 20
     assert "(not a protocol message, dropped)" in done.log
 
 
@@ -396,13 +404,13 @@ def test_a_trace_error_becomes_the_failure_reason(tmp_path: Path) -> None:
     result = done.result
     assert not result.succeeded and not result.cancelled
     first = result.failures[0]
-    assert first["failureOrigin"] == "source"
-    assert first["failureType"] == "system_error"
-    assert "fault injection: failing after 450 records" in first["externalMessage"]
-    assert first["retryable"] is True and isinstance(first["timestamp"], int)
+    assert first.failure_origin == "source"
+    assert first.failure_type == "system_error"
+    assert "fault injection: failing after 450 records" in first.external_message
+    assert first.retryable is True and isinstance(first.timestamp, int)
     # What the destination confirmed before the failure stays committed.
     assert done.commits[-1][0]["stream"]["stream_state"] == {"updated_at": 400}
-    assert result.records_emitted == 450
+    assert result.stats.records_emitted == 450
     assert_nothing_left(done.started)
 
 
@@ -410,9 +418,9 @@ def test_a_source_that_exits_1_fails_with_origin_source(tmp_path: Path) -> None:
     done = run(tmp_path, e2e(300, fault={"mode": "crash", "after_records": 120}))
     result = done.result
     assert not result.succeeded
-    assert [f["failureOrigin"] for f in result.failures] == ["source"]
-    assert "exit code 1" in result.failures[0]["externalMessage"]
-    assert "crashing after 120 records" in result.failures[0]["internalMessage"]
+    assert [f.failure_origin for f in result.failures] == ["source"]
+    assert "exit code 1" in result.failures[0].external_message
+    assert "crashing after 120 records" in result.failures[0].internal_message
     assert "source ERROR fault injection: crashing" in done.log  # its stderr, in the log
     assert_nothing_left(done.started)
 
@@ -422,9 +430,9 @@ def test_a_failing_destination_fails_with_origin_destination(tmp_path: Path) -> 
     done = run(tmp_path, e2e(100_000), DEV_NULL, failing)
     result = done.result
     assert not result.succeeded
-    assert result.failures[0]["failureOrigin"] == "destination"
-    assert "failing after 500 records" in result.failures[0]["externalMessage"]
-    assert all(f["failureOrigin"] != "source" for f in result.failures)
+    assert result.failures[0].failure_origin == "destination"
+    assert "failing after 500 records" in result.failures[0].external_message
+    assert all(f.failure_origin != "source" for f in result.failures)
     assert_nothing_left(done.started)
 
 
@@ -432,8 +440,8 @@ def test_a_destination_that_quits_early_fails_the_attempt(tmp_path: Path) -> Non
     done = run(tmp_path, e2e(5000, message_interval_ms=5), FAULTY, {"mode": "quit"})
     result = done.result
     assert not result.succeeded
-    assert [f["failureOrigin"] for f in result.failures] == ["destination"]
-    assert "stopped reading its input" in result.failures[0]["externalMessage"]
+    assert [f.failure_origin for f in result.failures] == ["destination"]
+    assert "stopped reading its input" in result.failures[0].external_message
     assert done.elapsed < 10  # the source (25 s of records) was stopped
     assert_nothing_left(done.started)
 
@@ -444,8 +452,8 @@ def test_a_huge_line_fails_the_attempt_clearly(tmp_path: Path) -> None:
     done = run(tmp_path, e2e(100, fault=fault), settings=settings)
     result = done.result
     assert not result.succeeded
-    assert result.failures[0]["failureOrigin"] == "source"
-    assert "longer than 1048576 bytes" in result.failures[0]["externalMessage"]
+    assert result.failures[0].failure_origin == "source"
+    assert "longer than 1048576 bytes" in result.failures[0].external_message
     assert_nothing_left(done.started)
 
 
@@ -454,8 +462,8 @@ def test_a_long_line_within_the_bound_is_relayed(tmp_path: Path) -> None:
     fault = {"mode": "huge_line", "after_records": 10, "line_bytes": 3 << 20}
     done = run(tmp_path, e2e(100, fault=fault), settings=settings)
     assert done.result.succeeded, done.log
-    assert done.result.records_emitted == 101  # the 3 MiB record too
-    assert done.result.bytes_emitted > 3 << 20
+    assert done.result.stats.records_emitted == 101  # the 3 MiB record too
+    assert done.result.stats.bytes_emitted > 3 << 20
 
 
 def test_a_silent_source_fails_the_heartbeat(tmp_path: Path) -> None:
@@ -463,9 +471,9 @@ def test_a_silent_source_fails_the_heartbeat(tmp_path: Path) -> None:
     done = run(tmp_path, e2e(1000, fault={"mode": "hang", "after_records": 50}), settings=settings)
     result = done.result
     assert not result.succeeded and not result.cancelled
-    assert result.failures[0]["failureType"] == "heartbeat_timeout"
-    assert result.failures[0]["failureOrigin"] == "source"
-    assert "The source is unresponsive" in result.failures[0]["externalMessage"]
+    assert result.failures[0].failure_type == "heartbeat_timeout"
+    assert result.failures[0].failure_origin == "source"
+    assert "The source is unresponsive" in result.failures[0].external_message
     assert done.elapsed < 15
     assert_nothing_left(done.started)
 
@@ -494,8 +502,8 @@ def test_a_destination_that_stops_reading_times_out(tmp_path: Path) -> None:
     done = run(tmp_path, config, FAULTY, {"gate_path": str(tmp_path / "never")}, settings=settings)
     result = done.result
     assert not result.succeeded
-    assert result.failures[0]["failureType"] == "destination_timeout"
-    assert result.failures[0]["failureOrigin"] == "destination"
+    assert result.failures[0].failure_type == "destination_timeout"
+    assert result.failures[0].failure_origin == "destination"
     assert done.elapsed < 15
     assert_nothing_left(done.started)
 
@@ -519,8 +527,8 @@ def test_a_source_that_cannot_start_fails_and_the_destination_is_stopped(
     done = run(tmp_path, e2e(10), sync_catalog=api_catalog(e2e(10), "full_refresh", "append"))
     result = done.result
     assert not result.succeeded
-    assert result.failures[0]["failureOrigin"] == "source"
-    assert "no-such-connector-program" in result.failures[0]["externalMessage"]
+    assert result.failures[0].failure_origin == "source"
+    assert "no-such-connector-program" in result.failures[0].external_message
     assert_nothing_left(done.started)  # the destination, started first, is gone too
 
 
@@ -530,10 +538,10 @@ def test_secrets_never_reach_the_log_or_the_failure(tmp_path: Path) -> None:
     done = run(tmp_path, e2e(10), FAULTY, config, secrets=[secret])
     result = done.result
     assert not result.succeeded
-    assert result.failures[0]["failureType"] == "config_error"
-    assert result.failures[0]["retryable"] is False
+    assert result.failures[0].failure_type == "config_error"
+    assert result.failures[0].retryable is False
     assert secret not in done.log and secret not in str(result.failures)
-    assert "rejected key **********" in result.failures[0]["externalMessage"]
+    assert "rejected key **********" in result.failures[0].external_message
     assert "using **********" in done.log and "connecting with key **********" in done.log
     # The raw stderr was copied (masked) into the attempt log, and not kept.
     assert not list(tmp_path.glob("attempt-0/job/*.stderr.log"))
@@ -563,8 +571,8 @@ def test_a_source_that_closes_its_output_but_never_exits_fails_as_the_source(
         )
         result = done.result
         assert not result.succeeded
-        assert [f["failureOrigin"] for f in result.failures] == ["source"], done.log
-        message = result.failures[0]["externalMessage"]
+        assert [f.failure_origin for f in result.failures] == ["source"], done.log
+        message = result.failures[0].external_message
         assert message == (
             "The source closed its output but did not exit within 2 s; it was stopped"
         )
@@ -661,7 +669,7 @@ def test_a_failed_source_never_ends_an_overwrite_as_if_complete(
             tmp_path, config, SQLITE, sqlite, sync_mode="full_refresh", destination_mode="overwrite"
         )
         assert not bad.result.succeeded
-        assert bad.result.failures[0]["failureOrigin"] == "source"
+        assert bad.result.failures[0].failure_origin == "source"
         # The destination was told the stream is INCOMPLETE before its input ended: the table
         # that the last good sync wrote is still there, not 120 rows of a partial refresh.
         assert rows(local_root / "out.sqlite", "data_stream") == 300

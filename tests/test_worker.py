@@ -3,29 +3,26 @@ connectors: claims, attempts, retries with backoff, concurrency, cancel, and lef
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
 from sqlite_utils import Database
 
 from server.app import create_app
-from server.runner.processes import kill_process_groups, process_identity
-from server.errors import Conflict
+from server.core import jobs as core_jobs
+from server.jobs.plan import secrets_of
 from server.protocol import ConnectorSpecification
 from server.runner.images import connector_image
-from server.store import jobs, recovery, state
+from server.runner.processes import kill_process_groups, process_identity
+from server.store import jobs
 from server.store.connector_cache import put_spec, spec_key
 from server.store.definitions import get_destination_definition
-from server.worker import _secrets
 from tests.conftest import post, running
 from tests.connector_fixtures import FIXTURES, custom_definition
 from tests.test_api_jobs import (
@@ -39,170 +36,12 @@ from tests.test_api_jobs import (
 )
 from tests.test_sync_e2e import processes_mentioning
 
-NOW = 1_700_000_000
-
-
-def add_connection(db: Database, streams: tuple[str, ...] = ("users",)) -> str:
-    """A connection row with just what the job store reads (its status and syncCatalog)."""
-    workspace = db.execute("SELECT id FROM workspaces").fetchone()[0]
-    source, destination, connection = (str(uuid.uuid4()) for _ in range(3))
-    for table, id in (("sources", source), ("destinations", destination)):
-        db.execute(
-            f"INSERT INTO {table} (id, workspace_id, definition_id, created_at, data) "
-            "VALUES (?, ?, 'd', 0, '{}')",
-            [id, workspace],
-        )
-    catalog = {"streams": [{"stream": {"name": s}, "config": {"selected": True}} for s in streams]}
-    db.execute(
-        "INSERT INTO connections (id, workspace_id, source_id, destination_id, status, "
-        "created_at, data) VALUES (?, ?, ?, ?, 'active', 0, ?)",
-        [connection, workspace, source, destination, json.dumps({"syncCatalog": catalog})],
-    )
-    return connection
-
-
-def fail(db: Database, claim: jobs.Claim, committed: int = 0, now: int = NOW) -> str | None:
-    return jobs.end_attempt(
-        db,
-        claim.job.id,
-        claim.attempt_number,
-        succeeded=False,
-        cancelled=False,
-        stats=jobs.Stats(records_emitted=committed, records_committed=committed),
-        failures=[{"failureOrigin": "source", "externalMessage": "boom", "timestamp": 1}],
-        now=now,
-        max_attempts=3,
-        backoff_seconds=10,
-    )
-
-
-def test_claim_reuses_the_first_attempt_and_retries_get_new_ones(db: Database) -> None:
-    connection = add_connection(db)
-    job_id = jobs.create_sync_job(db, connection, NOW)
-    assert [a.status for a in jobs.list_attempts(db, [job_id])[job_id]] == ["running"]
-    claim = jobs.claim_job(db, NOW)
-    assert claim is not None and claim.job.id == job_id and claim.attempt_number == 0
-    assert jobs.get_job(db, job_id).status == "running"
-    assert jobs.claim_job(db, NOW) is None  # nothing else is due
-    assert fail(db, claim) == "incomplete"
-    job = jobs.get_job(db, job_id)
-    assert job.next_attempt_at == NOW + 10  # the first retry waits the base backoff
-    assert jobs.claim_job(db, NOW + 9) is None
-    retry = jobs.claim_job(db, NOW + 10)
-    assert retry is not None and retry.attempt_number == 1
-    assert retry.log_path == f"jobs/{job_id}/attempt-1.log"
-    assert fail(db, retry, now=NOW + 20) == "incomplete"
-    assert jobs.get_job(db, job_id).next_attempt_at == NOW + 20 + 30
-    last = jobs.claim_job(db, NOW + 50)
-    assert last is not None and last.attempt_number == 2
-    assert fail(db, last, now=NOW + 60) == "failed"  # three attempts used
-    statuses = [a.status for a in jobs.list_attempts(db, [job_id])[job_id]]
-    assert statuses == ["failed", "failed", "failed"]
-    assert jobs.get_job(db, job_id).started_at == NOW
-
-
-def test_backoff_triples_and_resets_after_an_attempt_that_committed_data() -> None:
-    def attempt(status: str, committed: int = 0) -> jobs.Attempt:
-        return jobs.Attempt(
-            1, 0, status, 0, 0, None, 0, 0, committed, 0, 0, None, None, [], None, ""
-        )
-
-    failed, progressed = attempt("failed"), attempt("failed", committed=5)
-    assert [jobs.retry_delay([failed] * n, 10) for n in (1, 2, 3, 4)] == [10, 30, 90, 270]
-    assert jobs.retry_delay([failed, failed, progressed], 10) == 0
-    assert jobs.retry_delay([progressed, failed], 10) == 10
-    assert jobs.retry_delay([failed] * 12, 10) == 3600  # capped
-    assert jobs.retry_delay([attempt("succeeded")], 10) == 0
-
-
-def test_one_active_job_per_connection_is_a_database_rule(db: Database) -> None:
-    connection = add_connection(db)
-    first = jobs.create_sync_job(db, connection, NOW)
-    with pytest.raises(Conflict, match="A sync is already running"):
-        jobs.create_sync_job(db, connection, NOW)
-    # Even a writer that skips the check cannot queue a second one.
-    with pytest.raises(Exception, match="UNIQUE"):
-        db.execute(
-            "INSERT INTO jobs (config_type, config_id, status, created_at, updated_at) "
-            "VALUES ('sync', ?, 'pending', 0, 0)",
-            [connection],
-        )
-    claim = jobs.claim_job(db, NOW)
-    assert claim is not None
-    jobs.end_attempt(
-        db,
-        first,
-        0,
-        succeeded=True,
-        cancelled=False,
-        stats=jobs.Stats(),
-        failures=[],
-        now=NOW,
-        max_attempts=3,
-        backoff_seconds=0,
-    )
-    assert jobs.create_sync_job(db, connection, NOW + 1) > first
-
-
-def test_recovery_fails_orphans_and_leaves_waiting_jobs_alone(db: Database) -> None:
-    orphan_connection, waiting_connection = add_connection(db), add_connection(db)
-    orphan = jobs.create_sync_job(db, orphan_connection, NOW)
-    claim = jobs.claim_job(db, NOW)
-    assert claim is not None and claim.job.id == orphan
-    jobs.save_progress(db, orphan, 0, jobs.Stats(records_emitted=7, records_committed=5), NOW)
-    state.set_state(db, orphan_connection, [{"type": "LEGACY", "data": {"at": 5}}], NOW)
-    waiting = jobs.create_sync_job(db, waiting_connection, NOW)
-
-    assert [a.job_id for a in recovery.orphaned_attempts(db)] == [orphan]
-    reason = {"failureOrigin": "airbyte_platform", "externalMessage": "stopped", "timestamp": 1}
-    ended = recovery.fail_orphans(db, reason, NOW + 5, max_attempts=3, backoff_seconds=10)
-    assert ended == [(orphan, "incomplete")]
-    job = jobs.get_job(db, orphan)
-    # The attempt committed data, so the retry is due at once.
-    assert job.status == "incomplete" and job.next_attempt_at == NOW + 5
-    [attempt] = jobs.list_attempts(db, [orphan])[orphan]
-    assert attempt.status == "failed" and attempt.records_committed == 5
-    assert attempt.failure_summary == {"failures": [reason], "partialSuccess": True}
-    assert jobs.get_job(db, waiting).status == "pending"
-    assert state.get_state(db, orphan_connection) == [{"type": "LEGACY", "data": {"at": 5}}]
-    assert recovery.orphaned_attempts(db) == []
-    assert db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'running'").fetchone()[0] == 0
-
-
-def test_reset_state_of_some_streams() -> None:
-    messages: list[dict[str, Any]] = [
-        {
-            "type": "STREAM",
-            "stream": {"stream_descriptor": {"name": "a"}, "stream_state": {"c": 1}},
-        },
-        {
-            "type": "STREAM",
-            "stream": {"stream_descriptor": {"name": "b"}, "stream_state": {"c": 2}},
-        },
-    ]
-    assert state.without_streams(messages, [{"name": "a"}]) == messages[1:]
-    shared = {
-        "type": "GLOBAL",
-        "global": {
-            "shared_state": {"lsn": 9},
-            "stream_states": [
-                {"stream_descriptor": {"name": "a"}, "stream_state": {}},
-                {"stream_descriptor": {"name": "b", "namespace": "s"}, "stream_state": {}},
-            ],
-        },
-    }
-    kept = state.without_streams([shared], [{"name": "a"}])
-    assert kept[0]["global"]["shared_state"] == {"lsn": 9}
-    assert [s["stream_descriptor"]["name"] for s in kept[0]["global"]["stream_states"]] == ["b"]
-    assert state.without_streams([shared], [{"name": "a"}, {"name": "b", "namespace": "s"}]) == []
-    assert state.without_streams([{"type": "LEGACY", "data": {}}], [{"name": "a"}]) == []
-
 
 def test_attempt_secrets_come_from_the_cached_spec_or_else_by_name(db: Database) -> None:
     postgres = get_destination_definition(db, "25c5221d-dce2-4163-ade9-739ef790f503")
     config = {"host": "db.internal", "username": "sluice", "password": "pw-123456"}
     # No spec cached yet: values under secret-looking names are kept out of the log.
-    assert _secrets(db, postgres, config) == ["pw-123456"]
+    assert secrets_of(db, postgres, config) == ["pw-123456"]
     # With the connector's spec cached, its airbyte_secret marks decide.
     spec = ConnectorSpecification(
         connectionSpecification={
@@ -211,7 +50,7 @@ def test_attempt_secrets_come_from_the_cached_spec_or_else_by_name(db: Database)
         }
     )
     put_spec(db, spec_key(connector_image(postgres, "get_spec")), spec)
-    assert _secrets(db, postgres, config) == ["db.internal"]
+    assert secrets_of(db, postgres, config) == ["db.internal"]
 
 
 def test_leftover_process_groups_are_killed_and_only_ours(tmp_path: Path) -> None:
@@ -383,3 +222,43 @@ async def test_a_destination_that_confirms_no_state_warns_in_the_job(tmp_path: P
         job_id = (await ok(client, "connections/sync", {"connectionId": again}))["job"]["id"]
         attempt = (await wait_job(client, job_id))["attempts"][-1]["attempt"]
         assert attempt["status"] == "succeeded" and attempt.get("failureSummary") is None
+
+
+async def test_an_unexpected_error_while_planning_is_a_retryable_system_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in planning (here a fault injection) is the platform's fault, not the user's
+    configuration: logged with its traceback, the attempt fails as a retryable system error
+    and the job is retried."""
+    from server.jobs import worker as worker_module
+    from server.jobs.worker import Worker, _Running
+    from server.runner import Runners
+    from server.runner.process import ProcessRunner
+    from server.settings import Settings
+    from server.store.db import Store, open_db
+    from tests.support.jobs import NOW, add_connection
+
+    def fault_injection(*args: object) -> None:
+        raise RuntimeError("fault injection: planning failed")
+
+    monkeypatch.setattr(worker_module, "build_plan", fault_injection)
+    settings = Settings(data_dir=str(tmp_path / "data"), sync_max_attempts=3)
+    store = Store(open_db(settings.db_path))
+    try:
+        connection = await store.write(add_connection)
+        job_id = await store.write(core_jobs.create_sync_job, connection, NOW)
+        worker = Worker(store, settings, Runners(ProcessRunner()), lambda: NOW)
+        claim = await store.write(jobs.claim_job, NOW)
+        assert claim is not None
+        await worker._run_job(claim, _Running(job_id))
+        job = await store.read(jobs.get_job, job_id)
+        [attempt] = (await store.read(jobs.list_attempts, [job_id]))[job_id]
+    finally:
+        store.close()
+    assert job.status == "incomplete"  # retried, not failed for good
+    assert attempt.failure_summary is not None
+    [reason] = attempt.failure_summary.failures
+    assert (reason.failure_type, reason.retryable) == ("system_error", True)
+    assert "fault injection: planning failed" in reason.external_message
+    assert reason.stacktrace is not None and "RuntimeError" in reason.stacktrace
+    assert any(r.exc_info and "fault injection" in str(r.exc_info[1]) for r in caplog.records)

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import msgspec
 from sqlite_utils import Database
 
 from server.context import Context
+from server.core import jobs as core
+from server.jobs import attempts as domain
 from server.models.connections import ConnectionIdRequestBody
 from server.models.jobs import (
     AttemptFailureSummary,
@@ -36,7 +37,6 @@ from server.models.jobs import (
 )
 from server.store import job_history as history
 from server.store import jobs as store
-from server.worker import CANCELLED, failure
 
 DEFAULT_PAGE_SIZE = 200
 MAX_LOG_BYTES = 8 << 20  # jobs/get reads at most this much of a log's end
@@ -83,44 +83,43 @@ def _descriptors(streams: Sequence[dict[str, Any]] | None) -> list[StreamDescrip
     return [StreamDescriptor(name=s["name"], namespace=s.get("namespace")) for s in streams]
 
 
-def _count(value: Any) -> int:
-    return int(value) if isinstance(value, int | float) else 0
-
-
 def job_read(job: store.Job, attempts: Sequence[store.Attempt]) -> JobRead:
     """The job with its stats summed over every attempt (as Airbyte's aggregatedStats)."""
-    per_stream: dict[tuple[str, str | None], dict[str, int]] = {}
+    per_stream: dict[tuple[str, str | None], list[int]] = {}
     for attempt in attempts:
-        for entry in attempt.stream_stats:
-            key = (str(entry.get("streamName", "")), entry.get("streamNamespace") or None)
-            stats = entry.get("stats") or {}
-            totals = per_stream.setdefault(key, {})
-            for name in ("recordsEmitted", "bytesEmitted", "recordsCommitted", "bytesCommitted"):
-                totals[name] = totals.get(name, 0) + _count(stats.get(name))
-    reset = job.config_type in store.RESET_TYPES
+        for entry in attempt.stats.stream_stats:
+            totals = per_stream.setdefault(
+                (entry.stream_name, entry.stream_namespace or None), [0, 0, 0, 0]
+            )
+            stats = entry.stats
+            totals[0] += stats.records_emitted
+            totals[1] += stats.bytes_emitted
+            totals[2] += stats.records_committed
+            totals[3] += stats.bytes_committed
+    reset = job.config_type in domain.RESET_TYPES
     return JobRead(
         id=job.id,
-        config_type=job.config_type,  # type: ignore[arg-type]
+        config_type=job.config_type,
         config_id=job.config_id,
         created_at=job.created_at,
         updated_at=job.updated_at,
         started_at=job.started_at,
-        status=job.status,  # type: ignore[arg-type]
+        status=job.status,
         aggregated_stats=JobAggregatedStats(
-            records_emitted=sum(a.records_emitted for a in attempts),
-            bytes_emitted=sum(a.bytes_emitted for a in attempts),
-            records_committed=sum(a.records_committed for a in attempts),
-            bytes_committed=sum(a.bytes_committed for a in attempts),
+            records_emitted=sum(a.stats.records_emitted for a in attempts),
+            bytes_emitted=sum(a.stats.bytes_emitted for a in attempts),
+            records_committed=sum(a.stats.records_committed for a in attempts),
+            bytes_committed=sum(a.stats.bytes_committed for a in attempts),
             records_rejected=0,
         ),
         stream_aggregated_stats=[
             StreamStats(
                 stream_name=name,
                 stream_namespace=namespace,
-                records_emitted=totals.get("recordsEmitted", 0),
-                bytes_emitted=totals.get("bytesEmitted", 0),
-                records_committed=totals.get("recordsCommitted", 0),
-                bytes_committed=totals.get("bytesCommitted", 0),
+                records_emitted=totals[0],
+                bytes_emitted=totals[1],
+                records_committed=totals[2],
+                bytes_committed=totals[3],
                 records_rejected=0,
             )
             for (name, namespace), totals in per_stream.items()
@@ -132,38 +131,32 @@ def job_read(job: store.Job, attempts: Sequence[store.Attempt]) -> JobRead:
     )
 
 
-def _failure(reason: dict[str, Any]) -> FailureReason:
-    """A stored failure as the API's FailureReason; values outside Airbyte's enums are
-    dropped (origin becomes `unknown`) rather than failing the whole reply."""
-    try:
-        return msgspec.convert(reason, FailureReason)
-    except msgspec.ValidationError:
-        fixed = dict(reason)
-        fixed["failureOrigin"] = "unknown"
-        fixed.pop("failureType", None)
-        fixed.pop("streamDescriptor", None)
-        fixed["timestamp"] = _count(reason.get("timestamp"))
-        for key in ("externalMessage", "internalMessage", "stacktrace"):
-            if key in fixed and not isinstance(fixed[key], str):
-                fixed[key] = str(fixed[key])
-        try:
-            return msgspec.convert(fixed, FailureReason)
-        except msgspec.ValidationError:
-            return FailureReason(
-                timestamp=_count(reason.get("timestamp")),
-                failure_origin="unknown",
-                external_message=str(reason.get("externalMessage", reason)),
-            )
+def _failure(reason: domain.FailureReason) -> FailureReason:
+    stream = reason.stream_descriptor
+    return FailureReason(
+        timestamp=reason.timestamp,
+        failure_origin=reason.failure_origin,
+        failure_type=reason.failure_type,
+        external_message=reason.external_message,
+        internal_message=reason.internal_message,
+        stacktrace=reason.stacktrace,
+        retryable=reason.retryable,
+        stream_descriptor=None
+        if stream is None
+        else StreamDescriptor(name=stream.name, namespace=stream.namespace),
+    )
 
 
-def _attempt_stats(stats: dict[str, Any]) -> AttemptStats:
+def _attempt_stats(stats: domain.AttemptStats, estimates: bool = False) -> AttemptStats:
     return AttemptStats(
-        records_emitted=_count(stats.get("recordsEmitted")),
-        bytes_emitted=_count(stats.get("bytesEmitted")),
-        state_messages_emitted=_count(stats.get("stateMessagesEmitted")),
-        records_committed=_count(stats.get("recordsCommitted")),
-        bytes_committed=_count(stats.get("bytesCommitted")),
+        records_emitted=stats.records_emitted,
+        bytes_emitted=stats.bytes_emitted,
+        state_messages_emitted=stats.state_messages_emitted,
+        records_committed=stats.records_committed,
+        bytes_committed=stats.bytes_committed,
         records_rejected=0,
+        estimated_records=stats.estimated_records if estimates else None,
+        estimated_bytes=stats.estimated_bytes if estimates else None,
     )
 
 
@@ -171,34 +164,25 @@ def attempt_read(attempt: store.Attempt) -> AttemptRead:
     summary = None
     if attempt.failure_summary is not None:
         summary = AttemptFailureSummary(
-            failures=[_failure(f) for f in attempt.failure_summary.get("failures") or []],
-            partial_success=attempt.failure_summary.get("partialSuccess"),
+            failures=[_failure(f) for f in attempt.failure_summary.failures],
+            partial_success=attempt.failure_summary.partial_success,
         )
     return AttemptRead(
         id=attempt.attempt_number,
-        status=attempt.status,  # type: ignore[arg-type]
+        status=attempt.status,
         created_at=attempt.created_at,
         updated_at=attempt.updated_at,
         ended_at=attempt.ended_at,
-        records_synced=attempt.records_emitted,
-        bytes_synced=attempt.bytes_emitted,
-        total_stats=AttemptStats(
-            records_emitted=attempt.records_emitted,
-            bytes_emitted=attempt.bytes_emitted,
-            state_messages_emitted=attempt.state_messages_emitted,
-            records_committed=attempt.records_committed,
-            bytes_committed=attempt.bytes_committed,
-            records_rejected=0,
-            estimated_records=attempt.estimated_records,
-            estimated_bytes=attempt.estimated_bytes,
-        ),
+        records_synced=attempt.stats.records_emitted,
+        bytes_synced=attempt.stats.bytes_emitted,
+        total_stats=_attempt_stats(attempt.stats, estimates=True),
         stream_stats=[
             AttemptStreamStats(
-                stream_name=str(entry.get("streamName", "")),
-                stream_namespace=entry.get("streamNamespace") or None,
-                stats=_attempt_stats(entry.get("stats") or {}),
+                stream_name=entry.stream_name,
+                stream_namespace=entry.stream_namespace or None,
+                stats=_attempt_stats(entry.stats),
             )
-            for entry in attempt.stream_stats
+            for entry in attempt.stats.stream_stats
         ],
         failure_summary=summary,
     )
@@ -318,8 +302,7 @@ async def get_last_replication_job(body: ConnectionIdRequestBody, ctx: Context) 
 async def cancel_job(body: JobIdRequestBody, ctx: Context) -> JobInfoRead:
     """Cancel a job: a waiting one at once; a running one by stopping its connectors, which
     takes a few seconds: the reply comes when it has ended (or after 15 s, still running)."""
-    reason = failure(CANCELLED, kind="manual_cancellation", retryable=False)
-    job = await ctx.store.write(store.cancel_waiting_job, body.id, reason, ctx.now())
+    job = await ctx.store.write(core.cancel_job, body.id, ctx.now())
     if job.status == "running":
         ctx.worker.cancel(body.id)
         await ctx.worker.wait_ended(body.id, CANCEL_WAIT_SECONDS)

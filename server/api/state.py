@@ -12,7 +12,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from server.context import Context
-from server.errors import Conflict, InvalidInput
+from server.core import jobs as core
+from server.errors import InvalidInput
 from server.models.connections import ConnectionIdRequestBody
 from server.models.jobs import StreamDescriptor
 from server.models.state import (
@@ -21,7 +22,7 @@ from server.models.state import (
     GlobalState,
     StreamState,
 )
-from server.store import jobs, state
+from server.store import state
 from server.store.connections import get_connection
 
 
@@ -123,18 +124,8 @@ async def create_or_update_state(
         )
     messages = from_api(body.connection_state)
 
-    def write(db: Database) -> list[dict[str, Any]]:
-        get_connection(db, connection_id)
-        active = jobs.active_job(db, connection_id)
-        if active is not None and active.status == "running":
-            raise Conflict(
-                f"Job {active.id} of connection {connection_id} is running; its state can be "
-                "changed when it has ended (or after jobs/cancel)"
-            )
-        state.set_state(db, connection_id, messages, ctx.now())
-        return state.get_state(db, connection_id)
-
-    return to_api(connection_id, await ctx.store.write(write))
+    stored = await ctx.store.write(core.replace_state, connection_id, messages, ctx.now())
+    return to_api(connection_id, stored)
 
 
 async def create_or_update_state_safe(

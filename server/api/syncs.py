@@ -11,18 +11,19 @@ from typing import Any
 
 from server.api.jobs import job_info
 from server.context import Context
+from server.core import jobs as core
+from server.jobs.attempts import SYNC, JobType
 from server.models.connections import ConnectionIdRequestBody
 from server.models.jobs import ConnectionStreamRequestBody, JobInfoRead
-from server.store import jobs as store
 
 
 async def _start(
     ctx: Context,
     connection_id: str,
-    config_type: str,
+    config_type: JobType,
     streams: list[dict[str, Any]] | None = None,
 ) -> JobInfoRead:
-    job_id = await ctx.store.write(store.create_job, connection_id, ctx.now(), config_type, streams)
+    job_id = await ctx.store.write(core.start_job, connection_id, ctx.now(), config_type, streams)
     ctx.worker.wake()
     return await job_info(ctx, job_id)
 
@@ -39,7 +40,7 @@ def _streams(body: ConnectionStreamRequestBody) -> list[dict[str, Any]]:
 
 
 async def sync_connection(body: ConnectionIdRequestBody, ctx: Context) -> JobInfoRead:
-    return await _start(ctx, str(body.connection_id), store.SYNC)
+    return await _start(ctx, str(body.connection_id), SYNC)
 
 
 async def reset_connection(body: ConnectionIdRequestBody, ctx: Context) -> JobInfoRead:

@@ -6,20 +6,20 @@ attempt carries its warnings there, as failure reasons, and its job stays `succe
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from sqlite_utils import Database
 
+from server.jobs.attempts import FailureReason, FailureSummary
+
 
 def update_attempt_warnings(
-    db: Database, job_id: int, attempt_number: int, warnings: list[dict[str, Any]]
+    db: Database, job_id: int, attempt_number: int, warnings: list[FailureReason]
 ) -> None:
     """Record a succeeded attempt's warnings as its failure summary (in the caller's
     transaction, with the attempt's end)."""
     if not warnings:
         return
-    summary = msgspec.json.encode({"failures": warnings}).decode()
+    summary = msgspec.json.encode(FailureSummary(failures=warnings)).decode()
     db.execute(
         "UPDATE attempts SET failure_summary = ? "
         "WHERE job_id = ? AND attempt_number = ? AND status = 'succeeded'",

@@ -16,12 +16,22 @@ from typing import Any
 import msgspec
 from sqlite_utils import Database
 
-from server.errors import Conflict, InvalidInput, NotFound
+from server.errors import NotFound
+from server.jobs.attempts import (
+    ACTIVE,
+    RESET_TYPES,
+    SYNC,
+    TERMINAL,
+    AttemptStats,
+    AttemptStatus,
+    FailureSummary,
+    JobStatus,
+    JobType,
+    StreamStats,
+    stored_summary,
+)
 
-ACTIVE = ("pending", "running", "incomplete")
-TERMINAL = ("failed", "succeeded", "cancelled")
-SYNC = "sync"
-RESET_TYPES = ("reset_connection", "clear")
+__all__ = ["ACTIVE", "RESET_TYPES", "SYNC", "TERMINAL"]
 
 _encode = msgspec.json.encode
 
@@ -37,9 +47,9 @@ def _load(text: str | None) -> Any:
 @dataclass
 class Job:
     id: int
-    config_type: str
+    config_type: JobType
     config_id: str
-    status: str
+    status: JobStatus
     created_at: int
     updated_at: int
     started_at: int | None
@@ -52,19 +62,12 @@ class Job:
 class Attempt:
     job_id: int
     attempt_number: int
-    status: str
+    status: AttemptStatus
     created_at: int
     updated_at: int
     ended_at: int | None
-    records_emitted: int
-    bytes_emitted: int
-    records_committed: int
-    bytes_committed: int
-    state_messages_emitted: int
-    estimated_records: int | None
-    estimated_bytes: int | None
-    stream_stats: list[dict[str, Any]]
-    failure_summary: dict[str, Any] | None
+    stats: AttemptStats
+    failure_summary: FailureSummary | None
     log_path: str  # relative to the data directory
     processes: list[dict[str, Any]] = field(default_factory=list)
 
@@ -76,20 +79,6 @@ class Claim:
     job: Job
     attempt_number: int
     log_path: str
-
-
-@dataclass
-class Stats:
-    """An attempt's counters, as the relay reports them."""
-
-    records_emitted: int = 0
-    bytes_emitted: int = 0
-    records_committed: int = 0
-    bytes_committed: int = 0
-    state_messages_emitted: int = 0
-    estimated_records: int | None = None
-    estimated_bytes: int | None = None
-    stream_stats: list[dict[str, Any]] = field(default_factory=list)
 
 
 JOB_COLUMNS = (
@@ -126,18 +115,27 @@ def attempt_from_row(row: Sequence[Any]) -> Attempt:
         created_at=row[3],
         updated_at=row[4],
         ended_at=row[5],
-        records_emitted=row[6],
-        bytes_emitted=row[7],
-        records_committed=row[8],
-        bytes_committed=row[9],
-        state_messages_emitted=row[10],
-        estimated_records=row[11],
-        estimated_bytes=row[12],
-        stream_stats=_load(row[13]) or [],
-        failure_summary=_load(row[14]),
+        stats=AttemptStats(
+            records_emitted=row[6],
+            bytes_emitted=row[7],
+            records_committed=row[8],
+            bytes_committed=row[9],
+            state_messages_emitted=row[10],
+            estimated_records=row[11],
+            estimated_bytes=row[12],
+            stream_stats=_stream_stats(row[13]),
+        ),
+        failure_summary=stored_summary(_load(row[14])),
         log_path=row[15],
         processes=_load(row[16]) or [],
     )
+
+
+def _stream_stats(text: str | None) -> list[StreamStats]:
+    try:
+        return msgspec.json.decode(text or "[]", type=list[StreamStats])
+    except msgspec.ValidationError:
+        return []  # a row of an older version: its per-stream numbers are not shown
 
 
 def log_path_for(job_id: int, attempt_number: int) -> str:
@@ -148,7 +146,8 @@ def log_path_for(job_id: int, attempt_number: int) -> str:
 # --- creating -------------------------------------------------------------------------------
 
 
-def _connection(db: Database, connection_id: str) -> tuple[str, dict[str, Any]]:
+def connection_facts(db: Database, connection_id: str) -> tuple[str, dict[str, Any]]:
+    """A connection's status and its stored document (404 if there is none)."""
     row = db.execute(
         "SELECT status, data FROM connections WHERE id = ?", [connection_id]
     ).fetchone()
@@ -157,56 +156,8 @@ def _connection(db: Database, connection_id: str) -> tuple[str, dict[str, Any]]:
     return row[0], msgspec.json.decode(row[1])
 
 
-def _catalog(connection: dict[str, Any]) -> list[dict[str, Any]]:
-    return list((connection.get("syncCatalog") or {}).get("streams") or [])
-
-
-def _show(stream: dict[str, Any]) -> str:
-    namespace = stream.get("namespace")
-    return f"'{namespace}.{stream['name']}'" if namespace else f"'{stream['name']}'"
-
-
-def selected_streams(connection: dict[str, Any]) -> list[dict[str, Any]]:
-    """The streams a sync of this connection moves: those selected in its syncCatalog.
-
-    A stream whose configuration says nothing about `selected` counts as selected, as early
-    clients never sent the field.
-    """
-    streams = []
-    for entry in _catalog(connection):
-        stream, config = entry.get("stream") or {}, entry.get("config") or {}
-        if config.get("selected", True) and stream.get("name"):
-            descriptor = {"name": stream["name"]}
-            if stream.get("namespace"):
-                descriptor["namespace"] = stream["namespace"]
-            streams.append(descriptor)
-    return streams
-
-
-def _known_streams(
-    connection_id: str, connection: dict[str, Any], streams: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """The streams, checked against the connection's catalog (422 for one it does not have),
-    with the namespace filled in where the request left it out."""
-    catalog = [
-        (str((e.get("stream") or {}).get("name")), (e.get("stream") or {}).get("namespace") or None)
-        for e in _catalog(connection)
-    ]
-    checked = []
-    for index, stream in enumerate(streams):
-        namespace = stream.get("namespace") or None
-        found = [c for c in catalog if c[0] == stream["name"] and namespace in (None, c[1])]
-        if not found:
-            raise InvalidInput(
-                f"Connection {connection_id} has no stream {_show(stream)} in its catalog",
-                property_path=f"streams[{index}]",
-                invalid_value=stream,
-            )
-        checked.append({"name": found[0][0], **({"namespace": found[0][1]} if found[0][1] else {})})
-    return checked
-
-
 def active_job(db: Database, connection_id: str) -> Job | None:
+    """The connection's pending, running or incomplete job, if it has one."""
     row = db.execute(
         f"SELECT {JOB_COLUMNS} FROM jobs WHERE config_id = ? AND status IN "
         "('pending', 'running', 'incomplete') ORDER BY id DESC LIMIT 1",
@@ -215,34 +166,16 @@ def active_job(db: Database, connection_id: str) -> Job | None:
     return None if row is None else job_from_row(row)
 
 
-def create_job(
+def insert_job(
     db: Database,
     connection_id: str,
     now: int,
-    config_type: str = SYNC,
-    streams: list[dict[str, Any]] | None = None,
+    config_type: JobType,
+    streams: list[dict[str, Any]] | None,
+    enabled_streams: list[dict[str, Any]],
 ) -> int:
-    """Queue a job for the connection, with its first attempt; return the job id.
-
-    Refuses (409, "A sync is already running") while another job of the connection is pending,
-    running or incomplete, and (422) for a deprecated connection, which can never sync again.
-    """
-    status, connection = _connection(db, connection_id)
-    if status == "deprecated":
-        raise InvalidInput(
-            f"Connection {connection_id} is deprecated (deleted) and cannot be synced or reset",
-            property_path="connectionId",
-            invalid_value=connection_id,
-        )
-    running = active_job(db, connection_id)
-    if running is not None:
-        raise Conflict(
-            f"A sync is already running for connection {connection_id}: job {running.id} "
-            f"is {running.status}. Wait for it to end or cancel it (jobs/cancel)."
-        )
-    enabled = selected_streams(connection)
-    if streams is not None:
-        streams = _known_streams(connection_id, connection, streams)
+    """Queue a job with its first attempt; return the job id. The rules of who may queue one
+    are `server.core.jobs`'; a unique index keeps one active job per connection."""
     cursor = db.execute(
         "INSERT INTO jobs (config_type, config_id, status, created_at, updated_at, "
         "next_attempt_at, streams, enabled_streams) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
@@ -253,7 +186,7 @@ def create_job(
             now,
             now,
             None if streams is None else _json(streams),
-            _json(enabled),
+            _json(enabled_streams),
         ],
     )
     job_id = int(cursor.lastrowid or 0)
@@ -262,8 +195,11 @@ def create_job(
 
 
 def create_sync_job(db: Database, connection_id: str, now: int) -> int:
-    """Queue a sync of the connection (API and scheduler); Conflict if one is active."""
-    return create_job(db, connection_id, now, SYNC)
+    """Compatibility shim for callers not yet moved to `server.core.jobs.create_sync_job`
+    (the scheduler); to be removed once they are."""
+    from server.core.jobs import create_sync_job as create
+
+    return create(db, connection_id, now)
 
 
 def _insert_attempt(db: Database, job_id: int, attempt_number: int, now: int) -> str:
@@ -374,7 +310,9 @@ def claim_job(db: Database, now: int) -> Claim | None:
     return Claim(job, number, _insert_attempt(db, job.id, number, now))
 
 
-def save_progress(db: Database, job_id: int, attempt_number: int, stats: Stats, now: int) -> bool:
+def save_progress(
+    db: Database, job_id: int, attempt_number: int, stats: AttemptStats, now: int
+) -> bool:
     """Store an attempt's running totals; False if the attempt is no longer running (the job
     was cancelled or its connection deleted)."""
     cursor = db.execute(
@@ -413,50 +351,18 @@ def add_process(db: Database, job_id: int, attempt_number: int, process: dict[st
         )
 
 
-def retry_delay(attempts: Sequence[Attempt], base_seconds: float) -> int:
-    """Seconds to wait before the next attempt, after the last one failed.
-
-    As Airbyte does: the wait triples with each failed attempt in a row that committed
-    nothing (10 s, 30 s, 90 s ... from a 10 s base, at most an hour), and an attempt that
-    committed some data resets it, so a long sync that keeps progressing retries at once.
-    """
-    streak = 0
-    for attempt in reversed(attempts):
-        if attempt.status != "failed" or attempt.records_committed > 0:
-            break
-        streak += 1
-    if streak == 0:
-        return 0
-    return int(min(base_seconds * 3 ** (streak - 1), 3600))
-
-
-def end_attempt(
+def record_attempt_end(
     db: Database,
     job_id: int,
     attempt_number: int,
-    *,
-    succeeded: bool,
-    cancelled: bool,
-    stats: Stats,
-    failures: list[dict[str, Any]],
+    status: AttemptStatus,
+    stats: AttemptStats,
+    summary: FailureSummary | None,
     now: int,
-    max_attempts: int,
-    backoff_seconds: float,
-    retry: bool = True,
-) -> str | None:
-    """Record how an attempt ended and move its job on; return the job's new status.
-
-    succeeded -> job succeeded; cancelled -> job cancelled; failed -> job `incomplete` with
-    the next attempt due after the backoff, or `failed` when attempts are used up (or `retry`
-    is False: a failure that a retry cannot fix). None if the job no longer exists.
-    """
-    job_row = db.execute("SELECT status FROM jobs WHERE id = ?", [job_id]).fetchone()
-    if job_row is None:
-        return None
-    status = "succeeded" if succeeded else "failed"
-    summary = None
-    if not succeeded:
-        summary = _json({"failures": failures, "partialSuccess": stats.records_committed > 0})
+) -> bool:
+    """Store how an attempt ended; False if its job no longer exists."""
+    if db.execute("SELECT 1 FROM jobs WHERE id = ?", [job_id]).fetchone() is None:
+        return False
     db.execute(
         "UPDATE attempts SET status = ?, ended_at = ?, updated_at = ?, records_emitted = ?, "
         "bytes_emitted = ?, records_committed = ?, bytes_committed = ?, "
@@ -474,47 +380,31 @@ def end_attempt(
             stats.estimated_records,
             stats.estimated_bytes,
             _json(stats.stream_stats),
-            summary,
+            None if summary is None else _json(summary),
             job_id,
             attempt_number,
         ],
     )
-    next_at = now
-    if succeeded:
-        job_status = "succeeded"
-    elif cancelled:
-        job_status = "cancelled"
-    elif retry and attempt_number + 1 < max_attempts:
-        job_status = "incomplete"
-        attempts = list_attempts(db, [job_id])[job_id]
-        next_at = now + retry_delay(attempts, backoff_seconds)
-    else:
-        job_status = "failed"
+    return True
+
+
+def set_job_status(
+    db: Database, job_id: int, status: JobStatus, now: int, next_attempt_at: int | None = None
+) -> None:
+    """Move a job to `status` (and, when given, set when its next attempt is due)."""
     db.execute(
-        "UPDATE jobs SET status = ?, updated_at = ?, next_attempt_at = ? WHERE id = ?",
-        [job_status, now, next_at, job_id],
+        "UPDATE jobs SET status = ?, updated_at = ?, "
+        "next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ?",
+        [status, now, next_attempt_at, job_id],
     )
-    return job_status
 
 
-def cancel_waiting_job(db: Database, job_id: int, failure: dict[str, Any], now: int) -> Job:
-    """Cancel a job that is not running an attempt now (pending or incomplete) at once.
-
-    A running job is returned unchanged: the worker stops its attempt and ends it. A job that
-    already ended cannot be cancelled (409).
-    """
-    job = get_job(db, job_id)
-    if job.status in TERMINAL:
-        raise Conflict(
-            f"Job {job_id} has already ended ({job.status}); only pending, running or "
-            "incomplete jobs can be cancelled"
-        )
-    if job.status == "running":
-        return job
+def cancel_waiting_job(db: Database, job_id: int, summary: FailureSummary, now: int) -> None:
+    """Cancel a job that runs no attempt now (pending or incomplete): its waiting attempt
+    fails with `summary`. Which jobs may be cancelled is `server.core.jobs`' rule."""
     db.execute(
         "UPDATE attempts SET status = 'failed', ended_at = ?, updated_at = ?, "
         "failure_summary = ? WHERE job_id = ? AND status = 'running'",
-        [now, now, _json({"failures": [failure], "partialSuccess": False}), job_id],
+        [now, now, _json(summary), job_id],
     )
-    db.execute("UPDATE jobs SET status = 'cancelled', updated_at = ? WHERE id = ?", [now, job_id])
-    return get_job(db, job_id)
+    set_job_status(db, job_id, "cancelled", now)

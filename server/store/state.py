@@ -7,7 +7,6 @@ hands over the whole new list each time, and it replaces the old one in one tran
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -37,44 +36,3 @@ def set_state(db: Database, connection_id: str, state: StateList, now: int) -> b
         [connection_id, msgspec.json.encode(state).decode(), now],
     )
     return True
-
-
-def _key(descriptor: dict[str, Any] | None) -> tuple[str, str | None]:
-    descriptor = descriptor or {}
-    return descriptor.get("name", ""), descriptor.get("namespace") or None
-
-
-def without_streams(state: StateList, streams: Iterable[dict[str, Any]]) -> StateList:
-    """The state with these streams forgotten (a reset of them).
-
-    Per-stream states of those streams go; a global state keeps its shared part and the other
-    streams' states unless none is left; a legacy state cannot be split, so it goes whole.
-    """
-    drop = {_key(s) for s in streams}
-    kept: StateList = []
-    for message in state:
-        kind = message.get("type") or "LEGACY"
-        if kind == "STREAM":
-            if _key((message.get("stream") or {}).get("stream_descriptor")) not in drop:
-                kept.append(message)
-        elif kind == "GLOBAL":
-            shared = dict(message.get("global") or {})
-            streams_left = [
-                s
-                for s in shared.get("stream_states") or []
-                if _key(s.get("stream_descriptor")) not in drop
-            ]
-            if streams_left:
-                shared["stream_states"] = streams_left
-                kept.append({**message, "global": shared})
-    return kept
-
-
-def clear_streams(
-    db: Database, connection_id: str, streams: Iterable[dict[str, Any]] | None, now: int
-) -> None:
-    """Forget the state of these streams (all of them if None)."""
-    if streams is None:
-        set_state(db, connection_id, [], now)
-        return
-    set_state(db, connection_id, without_streams(get_state(db, connection_id), streams), now)

@@ -1,4 +1,5 @@
-"""The attempt's log file: `<ISO time> <source|destination|replication> <LEVEL> <message>`.
+"""The attempt's log file, its one owner: every line is
+`<ISO time> <source|destination|replication|platform> <LEVEL> <message>`, masked.
 
 Connectors' stderr goes (through the runner) to a file per connector in the job directory;
 `StderrTail` copies its new lines into the attempt log with the connector's name, and keeps
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from server.secrets import mask_text
+from server.domain.secrets import mask_text
 
 MAX_MESSAGE_CHARS = 64 * 1024  # one log entry; longer ones are cut (a connector may dump data)
 TAIL_LINES = 20
@@ -22,6 +23,24 @@ TAIL_LINES = 20
 
 def timestamp() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def log_line(origin: str, level: str, message: str, secrets: Sequence[str] = ()) -> str:
+    """One line of an attempt's log: masked, cut at `MAX_MESSAGE_CHARS`, with its newline."""
+    if secrets:
+        message = mask_text(message, secrets)
+    if len(message) > MAX_MESSAGE_CHARS:
+        cut = len(message) - MAX_MESSAGE_CHARS
+        message = f"{message[:MAX_MESSAGE_CHARS]}... ({cut} more characters not logged)"
+    return f"{timestamp()} {origin} {level.upper()} {message.rstrip()}\n"
+
+
+def append_line(path: Path, origin: str, level: str, message: str) -> None:
+    """Add one line to an attempt's log outside a running attempt (the worker's own lines:
+    it starts, it ended, the server stopped). Platform messages hold no secret values."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8", errors="replace") as file:
+        file.write(log_line(origin, level, message))
 
 
 class AttemptLog:
@@ -39,16 +58,14 @@ class AttemptLog:
         return mask_text(text, self.secrets) if self.secrets else text
 
     def write(self, origin: str, level: str, message: str) -> None:
-        message = self.mask(message)
-        if len(message) > MAX_MESSAGE_CHARS:
-            cut = len(message) - MAX_MESSAGE_CHARS
-            message = f"{message[:MAX_MESSAGE_CHARS]}... ({cut} more characters not logged)"
-        line = f"{timestamp()} {origin} {level.upper()} {message.rstrip()}\n"
+        line = log_line(origin, level, message, self.secrets)
         with self._lock:
             if not self._file.closed:
                 self._file.write(line)
             if origin != "replication":
-                self.recent.setdefault(origin, deque(maxlen=TAIL_LINES)).append(message.rstrip())
+                # The message as logged: after the time, origin and level.
+                text = line.split(" ", 3)[3].rstrip("\n")
+                self.recent.setdefault(origin, deque(maxlen=TAIL_LINES)).append(text)
 
     def last_lines(self, origin: str) -> str:
         with self._lock:

@@ -7,13 +7,12 @@ writes them under the names the connection's `namespaceDefinition`, `namespaceFo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 
-from server.models.connections import AirbyteCatalog
-from server.protocol import ConfiguredAirbyteCatalog, ConfiguredAirbyteStream, StreamDescriptor
-from server.protocol_catalogs import configured_catalog
+from server.protocol import ConfiguredAirbyteCatalog, ConfiguredAirbyteStream
 
 StreamKey = tuple[str, str | None]  # (name, namespace)
 SOURCE_NAMESPACE = "${SOURCE_NAMESPACE}"
@@ -22,7 +21,9 @@ SOURCE_NAMESPACE = "${SOURCE_NAMESPACE}"
 class Namespacing:
     """Where a source stream lands: `map(name, namespace)` gives the destination's names."""
 
-    def __init__(self, connection: dict[str, Any]) -> None:
+    def __init__(self, connection: Mapping[str, Any]) -> None:
+        """`connection`: the rules in the API's names (`namespaceDefinition`,
+        `namespaceFormat`, `prefix`); absent ones take Airbyte's defaults."""
         self.definition = connection.get("namespaceDefinition") or "source"
         self.format = connection.get("namespaceFormat")
         self.prefix = connection.get("prefix") or ""
@@ -48,60 +49,6 @@ class Namespacing:
             prefix = self.prefix if self.prefix.strip() else ""
             mapped = self._cache[key] = (prefix + name, self.namespace(namespace))
         return mapped
-
-
-def _wanted(streams: list[StreamDescriptor] | None) -> set[StreamKey] | None:
-    if streams is None:
-        return None
-    return {(s.name, s.namespace) for s in streams}
-
-
-def _matches(wanted: set[StreamKey], name: str, namespace: str | None) -> bool:
-    # A descriptor without a namespace names the stream in any namespace.
-    return (name, namespace) in wanted or (name, None) in wanted
-
-
-def source_catalog(
-    sync_catalog: dict[str, Any],
-    streams: list[StreamDescriptor] | None,
-    sync_id: int,
-    reset: bool = False,
-) -> ConfiguredAirbyteCatalog:
-    """The protocol catalog for the source: the selected streams, or the ones `streams`
-    names. A reset takes them in full_refresh/overwrite (streams it names explicitly even if
-    they are no longer selected: their data is still there)."""
-    api = msgspec.convert(sync_catalog, AirbyteCatalog)
-    if reset:
-        items = []
-        for item in api.streams:
-            if item.config is not None:
-                config = msgspec.structs.replace(
-                    item.config,
-                    sync_mode="full_refresh",
-                    destination_sync_mode="overwrite",
-                    selected=bool(item.config.selected is not False or streams is not None),
-                )
-                items.append(msgspec.structs.replace(item, config=config))
-        api = AirbyteCatalog(streams=items)
-    catalog = configured_catalog(api)
-    wanted = _wanted(streams)
-    result = []
-    for configured in catalog.streams:
-        if wanted is not None and not _matches(
-            wanted, configured.stream.name, configured.stream.namespace
-        ):
-            continue
-        # Airbyte's generations: an overwrite truncates what earlier generations wrote.
-        overwrite = configured.destination_sync_mode == "overwrite"
-        result.append(
-            msgspec.structs.replace(
-                configured,
-                generation_id=configured.generation_id or 0,
-                minimum_generation_id=(configured.generation_id or 0) if overwrite else 0,
-                sync_id=sync_id,
-            )
-        )
-    return ConfiguredAirbyteCatalog(streams=result)
 
 
 def destination_catalog(

@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from server.jobs.attempts import AttemptStats, StreamStats
 from server.sync.catalog import Namespacing, StreamKey
 
 GLOBAL_SCOPE = ("", None)  # the queue key of GLOBAL and LEGACY states
@@ -188,7 +189,7 @@ class Checkpoints:
             sum(c[1] for c in committed),
         )
 
-    def stream_stats(self, configured: list[StreamKey]) -> list[dict[str, Any]]:
+    def stream_stats(self, configured: list[StreamKey]) -> list[StreamStats]:
         """Airbyte's AttemptStreamStats for every configured stream and any other seen."""
         keys = list(configured) + [k for k in list(self.emitted) if k not in configured]
         with self._lock:
@@ -197,15 +198,12 @@ class Checkpoints:
         for key in keys:
             emitted = self.emitted.get(key, [0, 0])
             done = committed.get(key, [0, 0])
-            entry: dict[str, Any] = {"streamName": key[0]}
-            if key[1] is not None:
-                entry["streamNamespace"] = key[1]
-            entry["stats"] = {
-                "recordsEmitted": emitted[0],
-                "bytesEmitted": emitted[1],
-                "recordsCommitted": done[0],
-                "bytesCommitted": done[1],
-                "stateMessagesEmitted": self.state_counts.get(key, 0),
-            }
-            stats.append(entry)
+            counters = AttemptStats(
+                records_emitted=emitted[0],
+                bytes_emitted=emitted[1],
+                records_committed=done[0],
+                bytes_committed=done[1],
+                state_messages_emitted=self.state_counts.get(key, 0),
+            )
+            stats.append(StreamStats(stream_name=key[0], stream_namespace=key[1], stats=counters))
         return stats

@@ -10,10 +10,11 @@ from typing import IO, Any
 
 import msgspec
 
+from server.jobs.attempts import failure
 from server.protocol import MALFORMED, UNREADABLE, envelope_decoder
 from server.runner.lines import LineTooLong, iter_lines
 from server.sync.checkpoints import Checkpoints
-from server.sync.messages import Observations, failure
+from server.sync.messages import Observations
 
 
 class _StopReading(Exception):
@@ -112,8 +113,8 @@ class DestinationReader:
                     "persistence",
                     "system_error",
                     f"Could not save the connection's state: {exc!r}",
+                    stacktrace=traceback.format_exc(),
                 )
-                reason["stacktrace"] = traceback.format_exc()
                 self.seen.fail(reason)
                 self.failed = True
                 return False

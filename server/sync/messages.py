@@ -4,50 +4,22 @@ CONTROL messages are noted. Shared by the source pump and the destination reader
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from typing import cast
 
+from server.jobs.attempts import FailureOrigin, FailureReason, FailureType, failure
 from server.protocol import (
     MALFORMED,
     AirbyteLogMessage,
     AirbyteTraceMessage,
     Envelope,
-    StreamDescriptor,
     decode_payload,
 )
 from server.runner.lines import DROPPED_LINES_LOGGED, dropped_in_all, dropped_so_far
 from server.sync.attempt_log import AttemptLog
 
 PREVIEW_CHARS = 1000  # how much of an unreadable line the log shows
-_FAILURE_TYPES = {"config_error", "system_error", "transient_error"}
+_FAILURE_TYPES: set[str] = {"config_error", "system_error", "transient_error"}
 _LEVELS = {"FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "TRACE"}
-
-
-def failure(
-    origin: str,
-    failure_type: str,
-    external: str,
-    internal: str | None = None,
-    stacktrace: str | None = None,
-    stream: StreamDescriptor | None = None,
-) -> dict[str, Any]:
-    """An Airbyte FailureReason."""
-    reason: dict[str, Any] = {
-        "failureOrigin": origin,
-        "failureType": failure_type,
-        "externalMessage": external,
-        "internalMessage": internal or external,
-        "retryable": failure_type != "config_error",
-        "timestamp": int(time.time() * 1000),
-    }
-    if stacktrace:
-        reason["stacktrace"] = stacktrace
-    if stream is not None:
-        descriptor: dict[str, Any] = {"name": stream.name}
-        if stream.namespace is not None:
-            descriptor["namespace"] = stream.namespace
-        reason["streamDescriptor"] = descriptor
-    return reason
 
 
 def preview(line: bytes | memoryview) -> str:
@@ -60,16 +32,16 @@ class Observations:
 
     def __init__(self, log: AttemptLog) -> None:
         self.log = log
-        self.failures: list[dict[str, Any]] = []  # list.append is atomic: no lock needed
+        self.failures: list[FailureReason] = []  # list.append is atomic: no lock needed
         self.trace_errors: set[str] = set()  # origins that reported a TRACE ERROR
         self.stream_status: dict[tuple[str, str | None], str] = {}
         self.estimates: dict[tuple[str, str | None], tuple[int | None, int | None]] = {}
         self.sync_estimate: tuple[int | None, int | None] | None = None
         self.dropped: dict[str, int] = {}  # per origin; each origin is one thread's
 
-    def fail(self, reason: dict[str, Any]) -> None:
+    def fail(self, reason: FailureReason) -> None:
         self.failures.append(reason)
-        self.log.write("replication", "ERROR", reason["externalMessage"])
+        self.log.write("replication", "ERROR", reason.external_message)
 
     def unreadable(self, origin: str, line: bytes | memoryview) -> None:
         # The protocol: a line that is not an AirbyteMessage is logged and dropped.
@@ -119,17 +91,20 @@ class Observations:
     def _trace(self, origin: str, trace: AirbyteTraceMessage) -> None:
         if trace.type == "ERROR" and trace.error is not None:
             error = trace.error
-            kind = error.failure_type if error.failure_type in _FAILURE_TYPES else "system_error"
+            kind = cast(
+                FailureType,
+                error.failure_type if error.failure_type in _FAILURE_TYPES else "system_error",
+            )
             self.trace_errors.add(origin)
             self.log.write(origin, "ERROR", f"TRACE ERROR ({kind}): {error.message}")
             self.failures.append(
                 failure(
-                    origin,
+                    cast(FailureOrigin, origin),
                     kind,
                     error.message,
-                    error.internal_message,
-                    error.stack_trace,
-                    error.stream_descriptor,
+                    internal=error.internal_message,
+                    stacktrace=error.stack_trace,
+                    stream=error.stream_descriptor,
                 )
             )
         elif trace.type == "STREAM_STATUS" and trace.stream_status is not None:

@@ -28,6 +28,7 @@ from typing import IO, Any
 
 import msgspec
 
+from server.jobs.attempts import failure
 from server.protocol import (
     MALFORMED,
     UNREADABLE,
@@ -41,7 +42,7 @@ from server.runner.lines import LineTooLong
 from server.sync.catalog import Namespacing, StreamKey
 from server.sync.checkpoints import Checkpoints, descriptor_of, state_kind
 from server.sync.chunks import iter_chunks
-from server.sync.messages import Observations, failure
+from server.sync.messages import Observations
 
 _fields = msgspec.json.Decoder(dict[str, msgspec.Raw])  # a message, its payloads undecoded
 _encoder = msgspec.json.Encoder()
@@ -127,8 +128,12 @@ class SourcePump:
                 self.seen.fail(failure("replication", "system_error", f"Relay error: {exc!r}"))
         except Exception as exc:
             self.failed = True
-            reason = failure("replication", "system_error", f"Relay error: {exc!r}")
-            reason["stacktrace"] = traceback.format_exc()
+            reason = failure(
+                "replication",
+                "system_error",
+                f"Relay error: {exc!r}",
+                stacktrace=traceback.format_exc(),
+            )
             self.seen.fail(reason)
         finally:
             # The destination's input is not closed here: an end of input reads as a complete

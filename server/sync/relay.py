@@ -18,21 +18,17 @@ from typing import Any
 
 import msgspec
 
+from server.jobs.attempts import AttemptStats, FailureReason, failure
 from server.runner import Runners
 from server.runner.base import ConnectorError
 from server.settings import Settings
 from server.sync.attempt_log import AttemptLog, StderrTail
-from server.sync.catalog import (
-    Namespacing,
-    StreamKey,
-    destination_catalog,
-    source_catalog,
-)
+from server.sync.catalog import StreamKey, destination_catalog
 from server.sync.checkpoints import Checkpoints
 from server.sync.connectors import Connectors, Role, describe
 from server.sync.destination import DestinationReader
-from server.sync.messages import Observations, failure
-from server.sync.plan import AttemptPlan, AttemptProgress, AttemptResult
+from server.sync.messages import Observations
+from server.sync.plan import AttemptPlan, AttemptResult
 from server.sync.pump import SourcePump
 from server.sync.reset import send_reset_states
 
@@ -42,7 +38,7 @@ PROGRESS_LOG_SECONDS = 30.0
 JOIN_SECONDS = 10.0
 
 CommitState = Callable[[list[dict[str, Any]]], None]
-ReportProgress = Callable[[AttemptProgress], None]
+ReportProgress = Callable[[AttemptStats], None]
 
 
 def run_attempt(
@@ -66,9 +62,13 @@ def run_attempt(
         return Attempt(plan, runners, settings, log, commit_state, report_progress, cancel).run()
     except Exception as exc:
         log.write("replication", "ERROR", f"Relay error: {exc!r}\n{traceback.format_exc()}")
-        reason = failure("replication", "system_error", f"Relay error: {exc!r}")
-        reason["stacktrace"] = traceback.format_exc()
-        return AttemptResult(False, False, [reason], 0, 0, 0, 0, 0, [], None, None)
+        reason = failure(
+            "replication",
+            "system_error",
+            f"Relay error: {exc!r}",
+            stacktrace=traceback.format_exc(),
+        )
+        return AttemptResult(succeeded=False, cancelled=False, failures=[reason])
     finally:
         log.close()
 
@@ -92,8 +92,8 @@ class Attempt:
         self.cancel = cancel
         self.seen = Observations(log)
         self.reset = plan.kind == "reset"
-        self.namespacing = Namespacing(plan.connection)
-        self.catalog = source_catalog(plan.sync_catalog, plan.streams, plan.job_id, self.reset)
+        self.namespacing = plan.namespacing
+        self.catalog = plan.catalog
         self.streams: list[StreamKey] = [
             (s.stream.name, s.stream.namespace) for s in self.catalog.streams
         ]
@@ -355,14 +355,14 @@ class Attempt:
         (a failed source's partial streams must not complete an overwrite)."""
         if self.connectors.codes.get("source") != 0 or "source" in self.connectors.killed:
             return False
-        return not any(f.get("failureOrigin") == "source" for f in self.seen.failures)
+        return not any(f.failure_origin == "source" for f in self.seen.failures)
 
     # --- results -------------------------------------------------------------------------
 
-    def _progress(self) -> AttemptProgress:
+    def _progress(self) -> AttemptStats:
         records, size, committed, committed_size = self.checkpoints.totals()
         estimated_records, estimated_bytes = self.seen.estimated()
-        return AttemptProgress(
+        return AttemptStats(
             records_emitted=records,
             bytes_emitted=size,
             records_committed=committed,
@@ -393,13 +393,13 @@ class Attempt:
                 role,
                 "system_error",
                 f"{name} process exited with non-zero exit code {code}",
-                f"{name} process exited with non-zero exit code {code}"
+                internal=f"{name} process exited with non-zero exit code {code}"
                 + (f"; its last lines:\n{tail}" if tail else ""),
-                tail or None,
+                stacktrace=tail or None,
             )
             self.seen.fail(reason)
         gone = self.pump is not None and self.pump.destination_gone
-        if gone and not any(f["failureOrigin"] == "destination" for f in self.seen.failures):
+        if gone and not any(f.failure_origin == "destination" for f in self.seen.failures):
             self.seen.fail(
                 failure(
                     "destination",
@@ -408,9 +408,17 @@ class Attempt:
                 )
             )
 
-    def _masked(self, reason: dict[str, Any]) -> dict[str, Any]:
+    def _masked(self, reason: FailureReason) -> FailureReason:
         """A failure reason with secret values taken out of its texts (clients see them)."""
-        return {k: self.log.mask(v) if isinstance(v, str) else v for k, v in reason.items()}
+        mask = self.log.mask
+        return msgspec.structs.replace(
+            reason,
+            external_message=mask(reason.external_message),
+            internal_message=None
+            if reason.internal_message is None
+            else mask(reason.internal_message),
+            stacktrace=None if reason.stacktrace is None else mask(reason.stacktrace),
+        )
 
     def _result(self) -> AttemptResult:
         if not self.cancelled:
@@ -435,24 +443,17 @@ class Attempt:
             f"{progress.records_emitted} records ({progress.bytes_emitted} bytes) read, "
             f"{progress.records_committed} committed; {self.checkpoints.states_committed} of "
             f"{self.checkpoints.states_emitted} states committed; {rate:,.0f} records/s"
-            + (f"; first failure: {failures[0]['externalMessage']}" if failures else ""),
+            + (f"; first failure: {failures[0].external_message}" if failures else ""),
         )
         return AttemptResult(
             succeeded=succeeded,
             cancelled=self.cancelled,
             failures=failures,
-            records_emitted=progress.records_emitted,
-            bytes_emitted=progress.bytes_emitted,
-            records_committed=progress.records_committed,
-            bytes_committed=progress.bytes_committed,
-            state_messages_emitted=progress.state_messages_emitted,
-            stream_stats=progress.stream_stats,
-            estimated_records=progress.estimated_records,
-            estimated_bytes=progress.estimated_bytes,
+            stats=progress,
             warnings=warnings,
         )
 
-    def _warnings(self, progress: AttemptProgress) -> list[dict[str, Any]]:
+    def _warnings(self, progress: AttemptStats) -> list[FailureReason]:
         """What went wrong in an attempt that succeeded: a destination that took the records
         but confirmed none of the states, so that nothing of this sync's progress is saved."""
         emitted = self.checkpoints.states_emitted
@@ -471,6 +472,5 @@ class Attempt:
             f"before it are committed; this one emitted none."
         )
         self.log.write("replication", "WARN", message)
-        warning = failure("destination", "system_error", message, internal)
-        warning["retryable"] = False  # the attempt succeeded: nothing to retry
-        return [warning]
+        # The attempt succeeded: nothing to retry.
+        return [failure("destination", "system_error", message, internal=internal, retryable=False)]
