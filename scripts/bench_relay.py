@@ -284,11 +284,13 @@ class Server:
 
 
 def direct(work: Path, config: dict[str, Any], round_: int) -> dict[str, Any]:
+    from server.jobs.plan import source_catalog
     from server.runner import Runners
     from server.runner.base import ConnectorImage
     from server.runner.process import ProcessRunner
     from server.settings import Settings
     from server.sync import AttemptPlan, run_attempt
+    from server.sync.catalog import Namespacing
 
     out = subprocess.run(
         ["source-e2e-test", "discover", "--config", str(work / "source.json")],
@@ -323,8 +325,8 @@ def direct(work: Path, config: dict[str, Any], round_: int) -> dict[str, Any]:
         ),
         source_config=config,
         destination_config=DESTINATION_CONFIG,
-        sync_catalog=catalog,
-        connection={"namespaceDefinition": "source"},
+        catalog=source_catalog(catalog, None, round_),
+        namespacing=Namespacing({"namespaceDefinition": "source"}),
         streams=None,
         input_state=[],
         job_dir=base / "job",
@@ -345,8 +347,8 @@ def direct(work: Path, config: dict[str, Any], round_: int) -> dict[str, Any]:
         raise RuntimeError(f"run_attempt failed: {result.failures}")
     return {
         "seconds": elapsed,
-        "records": result.records_emitted,
-        "bytes": result.bytes_emitted,
+        "records": result.stats.records_emitted,
+        "bytes": result.stats.bytes_emitted,
         "cpu_all": own_cpu() - cpu,
     }
 
