@@ -2,26 +2,31 @@
 
 Store functions elsewhere in this package are plain sync functions taking the sqlite-utils
 `Database` first. Handlers reach them through `Store.read` / `Store.write`, which run them in
-a worker thread under one lock; every write is one `BEGIN IMMEDIATE` transaction, so a failed
-write leaves nothing behind.
+a worker thread. Writes share one connection under one lock; every write is one
+`BEGIN IMMEDIATE` transaction, so a failed write leaves nothing behind. Reads of a database
+file run on connections of their own (WAL lets readers go on beside the writer), each one read
+transaction, so a read sees one snapshot and never waits for a write; an in-memory database
+has one connection, so its reads take the writer's.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 import anyio.to_thread
 from sqlite_utils import Database
 
 from server.private import private_dir, private_file
 from server.store import secret_box
-from server.store.migrations import MIGRATIONS
+from server.store.migrations import FOREIGN_KEYS_OFF, MIGRATIONS
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -36,16 +41,11 @@ def open_db(path: Path | str | None, secret_key: str | None = None) -> Database:
     in-memory database has a key of its own for the process."""
     if path is None:
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        _connection_pragmas(conn)
     else:
         _private_database(Path(path))
-        conn = sqlite3.connect(
-            str(path), check_same_thread=False, isolation_level=None, timeout=5.0
-        )
+        conn = _connect(str(path))
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    # Deleted and overwritten content is zeroed, not left in free space of the file.
-    conn.execute("PRAGMA secure_delete=ON")
     db = Database(conn)
     migrate(db)
     secret_box.bind(db, secret_key or "", None if path is None else Path(path).parent)
@@ -56,6 +56,21 @@ def open_db(path: Path | str | None, secret_key: str | None = None) -> Database:
             conn.close()
             raise
     return db
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    """A connection to a database file, in autocommit mode (transactions are explicit)."""
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
+    conn.execute("PRAGMA synchronous=NORMAL")
+    _connection_pragmas(conn)
+    return conn
+
+
+def _connection_pragmas(conn: sqlite3.Connection) -> None:
+    """What every connection sets (these are per connection, not stored in the file)."""
+    conn.execute("PRAGMA foreign_keys=ON")
+    # Deleted and overwritten content is zeroed, not left in free space of the file.
+    conn.execute("PRAGMA secure_delete=ON")
 
 
 def _private_database(path: Path) -> None:
@@ -77,14 +92,53 @@ def migrate(db: Database) -> list[str]:
         name = migration.__name__
         if name in done:
             continue
-        with transaction(db):
-            migration(db)
-            db.execute(
-                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
-                [name, int(time.time())],
-            )
+        if name in FOREIGN_KEYS_OFF:
+            _rebuild(db, migration)
+        else:
+            with transaction(db):
+                migration(db)
+                _record(db, name)
         applied.append(name)
     return applied
+
+
+def _record(db: Database, name: str) -> None:
+    db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, int(time.time())])
+
+
+def _rebuild(db: Database, migration: Callable[[Database], None]) -> None:
+    """Run a migration that rebuilds tables with foreign-key enforcement off (as SQLite's
+    procedure for table changes says; the pragma is ignored inside a transaction), and refuse
+    to commit it if a key that held before dangles after it."""
+    enforced = db.execute("PRAGMA foreign_keys").fetchone()[0]
+    db.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with transaction(db):
+            keys, before = _foreign_keys(db), _dangling(db)
+            migration(db)
+            broken = [k for k, n in _dangling(db).items() if k in keys and n > before[k]]
+            if broken:
+                raise sqlite3.IntegrityError(
+                    f"{migration.__name__} would leave foreign keys dangling: {broken}"
+                )
+            _record(db, migration.__name__)
+    finally:
+        db.execute(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
+
+
+def _foreign_keys(db: Database) -> set[tuple[str, str]]:
+    """(table, referenced table) of every foreign key in the schema."""
+    rows = db.execute(
+        'SELECT m.name, f."table" FROM sqlite_master m, pragma_foreign_key_list(m.name) f '
+        "WHERE m.type = 'table'"
+    ).fetchall()
+    return {(str(table), str(parent)) for table, parent in rows}
+
+
+def _dangling(db: Database) -> Counter[tuple[str, str]]:
+    """How many rows of each (table, referenced table) name a row that does not exist."""
+    rows = db.execute("PRAGMA foreign_key_check").fetchall()
+    return Counter((str(row[0]), str(row[2])) for row in rows)
 
 
 class transaction:
@@ -103,28 +157,139 @@ class transaction:
             self.conn.execute("ROLLBACK")
 
 
+# Reader connections kept open between reads; more are opened while more reads run at once
+# (anyio's thread limiter bounds that) and closed again when they end.
+IDLE_READERS = 4
+# How often a reader that found the secret key cached checks it outside a read transaction:
+# `secret_box.unlock` caches a key only outside a transaction, so after a `sluice secrets
+# rotate` beside the server, this is what caches the new one.
+KEY_RECHECK_SECONDS = 1.0
+
+
 class Store:
-    """Serialises access to one connection. Async callers use `read`/`write`; code already in
-    a worker thread (the sync relay) uses `read_sync`/`write_sync`."""
+    """The one way to the database. Async callers use `read`/`write`; code already in a
+    worker thread (the sync relay) uses `read_sync`/`write_sync`. Each takes a store function
+    and its arguments after the `Database`, so mypy checks every call against the function.
+
+    Writes go through one connection under one lock. A read of a database file takes a
+    reader connection of its own (from a small pool) and runs in one read transaction; an
+    in-memory database cannot be opened twice, so there a read takes the writer's connection
+    and lock."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._lock = threading.Lock()
+        self._path = _file_of(db)
+        self._pool_lock = threading.Lock()
+        self._idle: list[Database] = []
+        self._closed = False
+        self._key_checked = 0.0
 
-    def read_sync(self, fn: Callable[..., T], *args: object) -> T:
-        with self._lock:
-            return fn(self.db, *args)
+    def read_sync(
+        self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        if self._path is None:
+            with self._lock:
+                return fn(self.db, *args, **kwargs)
+        reader = self._take_reader()
+        try:
+            reader.conn.execute("BEGIN")
+            try:
+                result = fn(reader, *args, **kwargs)
+            except BaseException:
+                reader.conn.execute("ROLLBACK")
+                raise
+            reader.conn.execute("COMMIT")
+            self._recheck_key(reader)
+        except BaseException:
+            self._discard(reader)
+            raise
+        self._give_back(reader)
+        return result
 
-    def write_sync(self, fn: Callable[..., T], *args: object) -> T:
+    def write_sync(
+        self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         with self._lock, transaction(self.db):
-            return fn(self.db, *args)
+            return fn(self.db, *args, **kwargs)
 
-    async def read(self, fn: Callable[..., T], *args: object) -> T:
-        return await anyio.to_thread.run_sync(self.read_sync, fn, *args)
+    async def read(
+        self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        call = functools.partial(self.read_sync, fn, *args, **kwargs)
+        return await anyio.to_thread.run_sync(call)
 
-    async def write(self, fn: Callable[..., T], *args: object) -> T:
-        return await anyio.to_thread.run_sync(self.write_sync, fn, *args)
+    async def write(
+        self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        call = functools.partial(self.write_sync, fn, *args, **kwargs)
+        return await anyio.to_thread.run_sync(call)
 
     def close(self) -> None:
+        with self._pool_lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for reader in idle:
+            reader.conn.close()
         with self._lock:
             self.db.conn.close()
+
+    # --- reader connections --------------------------------------------------------------
+
+    def _take_reader(self) -> Database:
+        with self._pool_lock:
+            if self._closed:
+                raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+            if self._idle:
+                return self._idle.pop()
+        assert self._path is not None
+        reader = Database(_connect(self._path))
+        _share_key(reader, self.db)
+        return reader
+
+    def _give_back(self, reader: Database) -> None:
+        with self._pool_lock:
+            if not self._closed and len(self._idle) < IDLE_READERS:
+                self._idle.append(reader)
+                return
+        reader.conn.close()
+
+    def _discard(self, reader: Database) -> None:
+        """A read failed: keep the connection only if it is back out of its transaction."""
+        if reader.conn.in_transaction:
+            try:
+                reader.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                reader.conn.close()
+                return
+        self._give_back(reader)
+
+    def _recheck_key(self, reader: Database) -> None:
+        now = time.monotonic()
+        if now - self._key_checked < KEY_RECHECK_SECONDS:
+            return
+        self._key_checked = now
+        if _key_cached(self.db):
+            secret_box.unlock(reader)
+
+
+def _share_key(reader: Database, writer: Database) -> None:
+    """Give a reader connection the writer's key ring (`secret_box` keys rings by Database):
+    the same key, unlocked once. An in-memory database's key exists only in its ring, and a
+    ring of its own would look the key up again inside every read transaction."""
+    ring = secret_box._rings.get(writer)
+    if ring is not None:
+        secret_box._rings[reader] = ring
+
+
+def _key_cached(db: Database) -> bool:
+    ring = secret_box._rings.get(db)
+    return ring is not None and ring.fernet is not None
+
+
+def _file_of(db: Database) -> str | None:
+    """The file of `db`'s main database; None when it is in memory (or a temporary one)."""
+    for _, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return str(file) or None
+    return None
