@@ -1,5 +1,8 @@
 """What connectors told us, kept so they need not run again: each connector version's spec,
-and discovered catalogs with the source configurations they were discovered for."""
+and discovered catalogs with the source configurations they were discovered for.
+
+Entries are keyed by a connector key the caller computes (`server.runner.cache_keys.spec_key`):
+how a connector runs is the runner's business, and the store never imports the runner."""
 
 from __future__ import annotations
 
@@ -13,7 +16,6 @@ from sqlite_utils import Database
 
 from server.errors import NotFound
 from server.protocol import AirbyteCatalog, ConnectorSpecification
-from server.runner.base import ConnectorImage
 from server.store import secret_box
 
 _encoder = msgspec.json.Encoder(order="sorted")
@@ -26,11 +28,12 @@ def config_digest(db: Database, connector_key: str, configuration: dict[str, Any
     return secret_box.keyed_digest(db, _encoder.encode(value))
 
 
-def spec_key(connector: ConnectorImage) -> str:
-    """One cache entry per connector version and way of running it."""
-    if connector.runner == "process":
-        return f"process:{connector.docker_image}:{' '.join(connector.command)}"
-    return f"docker:{connector.docker_image}"
+def spec_key(connector: Any) -> str:
+    """Compatibility shim, removed once its last callers (`server/jobs/plan.py`,
+    `tests/test_worker.py`) import `server.runner.cache_keys.spec_key`."""
+    from server.runner.cache_keys import spec_key as key
+
+    return key(connector)
 
 
 def get_spec(db: Database, key: str) -> ConnectorSpecification | None:
