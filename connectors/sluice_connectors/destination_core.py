@@ -1,9 +1,10 @@
 """What every Sluice destination shares: reading the message stream, batching records per stream,
 committing in transactions, and echoing STATE messages only once what precedes them is committed.
 
-The engine-specific part is a `TableWriter` (one per `write` run): it receives batches of the
-original RECORD lines of one stream, writes them inside an open transaction, commits, and at the
-end of a successful run swaps the `overwrite` tables into place. The tables themselves (columns,
+The engine-specific part is a `TableWriter` (one per `write` run; it and the `Engine` that runs
+it are in destination_batches.py): it receives batches of the original RECORD lines of one
+stream, writes them inside an open transaction, commits, and at the end of a successful run
+swaps the `overwrite` tables into place. The tables themselves (columns,
 names, sync modes) are described in destination_tables.py.
 
 The loop does no per-record JSON work: a line that starts the way Airbyte serializers write a
@@ -19,20 +20,28 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import queue
 import re
 import select
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Protocol
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 import msgspec
 
+# The writers import these from here; they live in destination_batches.py.
+from sluice_connectors.destination_batches import (
+    Batch,
+    Engine,
+    RecordHead,
+    TableWriter,
+    bulk,
+    message_decoder,
+    record_decoder,
+)
 from sluice_connectors.destination_tables import StreamConfig, parse_catalog
 from sluice_connectors.entrypoint import Destination
-from sluice_connectors.protocol import Output
+
+__all__ = ["Batch", "BatchingDestination", "RecordHead", "TableWriter", "bulk", "record_decoder"]
 
 # Records per engine write; SLUICE_BATCH_RECORDS overrides it (tests use tiny batches).
 BATCH_RECORDS = int(os.environ.get("SLUICE_BATCH_RECORDS") or 100_000)
@@ -46,124 +55,6 @@ IDLE_SECONDS = 0.2
 READ_SIZE = 1 << 20
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 RECORD_PREFIX = b'{"type":"RECORD","record":{"stream":'
-
-# -- messages ---------------------------------------------------------------------------------
-# gc=False: these hold no containers that could form cycles, and a batch holds many of them;
-# tracking them made the collector's full passes cost more than the decoding.
-
-
-class RecordHead(msgspec.Struct, gc=False):
-    """A RECORD's routing fields; `data` stays undecoded for the writer to parse its own way."""
-
-    stream: str
-    data: msgspec.Raw
-    emitted_at: int = 0
-    namespace: str | None = None
-    meta: msgspec.Raw = msgspec.Raw()  # empty when the record has none
-
-
-class StreamDescriptor(msgspec.Struct, gc=False):
-    name: str
-    namespace: str | None = None
-
-
-class StreamStatus(msgspec.Struct, gc=False):
-    stream_descriptor: StreamDescriptor
-    status: str
-
-
-class TraceHead(msgspec.Struct, gc=False):
-    type: str
-    stream_status: StreamStatus | None = None
-
-
-class Message(msgspec.Struct, gc=False):
-    type: str
-    record: RecordHead | None = None
-    trace: TraceHead | None = None
-
-
-class RecordMessage(msgspec.Struct, gc=False):
-    record: RecordHead
-
-
-message_decoder = msgspec.json.Decoder(Message)
-records_decoder = msgspec.json.Decoder(list[RecordMessage])
-record_decoder = msgspec.json.Decoder(RecordMessage)
-
-
-def bulk(lines: list[bytes]) -> bytes:
-    """One JSON array of the lines, for decoding a batch in one call."""
-    return b"[" + b",".join(lines) + b"]"
-
-
-# -- the write loop ---------------------------------------------------------------------------
-
-
-@dataclass
-class Batch:
-    """Records of one stream since the last engine write: their original lines, as bytes for
-    most writers, as Arrow string arrays (in order) for a writer that loads Arrow."""
-
-    lines: list[bytes] = field(default_factory=list)
-    arrays: list[Any] = field(default_factory=list)
-    count: int = 0
-
-    def __len__(self) -> int:
-        return self.count
-
-    def add(self, piece: Any) -> None:
-        """A list of lines, or an Arrow array of them (then lines before it become one)."""
-        if isinstance(piece, list):
-            self.lines += piece
-        else:
-            self.arrow()
-            self.arrays.append(piece)
-        self.count += len(piece)
-
-    def arrow(self) -> list[Any]:
-        """The batch as Arrow string arrays."""
-        if self.lines:
-            from sluice_connectors.arrow_lines import lines_array
-
-            self.arrays.append(lines_array(self.lines))
-            self.lines = []
-        return self.arrays
-
-    def heads(self, label: str) -> list[RecordHead]:
-        """Every record's routing fields, decoded in one call (`label` names the stream in
-        the error about a line that does not decode)."""
-        try:
-            return [m.record for m in records_decoder.decode(bulk(self.lines))]
-        except msgspec.DecodeError:
-            for line in self.lines:  # find the line at fault, for the message
-                try:
-                    record_decoder.decode(line)
-                except msgspec.DecodeError as exc:
-                    raise ValueError(
-                        f"a RECORD line of stream {label} is not an Airbyte message: {exc}"
-                    ) from exc
-            raise
-
-
-class TableWriter(Protocol):
-    # Whether write/commit may run in a thread beside the reading loop: true where the engine
-    # releases the GIL for the whole statement (DuckDB), false where per-row Python work would
-    # only contend with the loop for it.
-    concurrent: bool
-    # Whether the writer takes its batches as Arrow (Batch.arrow()) rather than lines.
-    arrow: bool
-
-    def write(self, stream: StreamConfig, batch: Batch) -> None:
-        """Write one stream's batch inside the current transaction."""
-
-    def commit(self) -> None:
-        """Make everything written so far durable."""
-
-    def finish(self, streams: list[StreamConfig]) -> None:
-        """After the last commit of a successful run: move `overwrite` streams into place."""
-
-    def close(self) -> None: ...
 
 
 def input_blocks(stdin: BinaryIO) -> Iterator[bytes | None]:
@@ -218,66 +109,6 @@ class BatchingDestination(Destination):
             Sync(self, writer, streams).run(stdin)
         finally:
             writer.close()
-
-
-class Engine:
-    """Runs the writer's steps in order and echoes states after their commit: inline, or (for
-    a concurrent writer) in one worker thread, so the engine works while the loop reads on."""
-
-    def __init__(self, writer: TableWriter, out: Output) -> None:
-        self.writer = writer
-        self.out = out
-        self.error: BaseException | None = None
-        self.jobs: queue.Queue[Callable[[], None] | None] | None = None
-        self.thread: threading.Thread | None = None
-        if writer.concurrent:
-            self.jobs = queue.Queue(maxsize=2)  # bounded: at most two batches wait
-            self.thread = threading.Thread(target=self._work, name="engine", daemon=True)
-            self.thread.start()
-
-    def _work(self) -> None:
-        assert self.jobs is not None
-        while (job := self.jobs.get()) is not None:
-            if self.error is None:  # after a failure, drain without running
-                try:
-                    job()
-                except BaseException as exc:
-                    self.error = exc
-
-    def run(self, job: Callable[[], None]) -> None:
-        if self.jobs is None:
-            job()
-            return
-        if self.error is not None:
-            raise self.error
-        self.jobs.put(job)
-
-    def write(self, stream: StreamConfig, batch: Batch) -> None:
-        self.run(lambda: self.writer.write(stream, batch))
-
-    def commit(self, states: list[bytes]) -> None:
-        def commit() -> None:
-            self.writer.commit()
-            self.echo_now(states)
-
-        self.run(commit)
-
-    def echo(self, states: list[bytes]) -> None:
-        self.run(lambda: self.echo_now(states))
-
-    def echo_now(self, states: list[bytes]) -> None:
-        for state in states:
-            self.out.raw_line(state)
-        self.out.flush()
-
-    def stop(self) -> None:
-        """Wait for the queued steps; raise the first failure among them."""
-        if self.thread is not None and self.jobs is not None:
-            self.jobs.put(None)
-            self.thread.join()
-            self.thread = None
-        if self.error is not None:
-            raise self.error
 
 
 class Sync:
