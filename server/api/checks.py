@@ -12,8 +12,15 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from server.core.connectors import job_info, run_connector
 from server.context import Context
+from server.core.connectors import job_info, run_connector
+from server.core.specs import (
+    ConnectorUnavailable,
+    configuration_problems,
+    definition_spec,
+    problems_message,
+)
+from server.domain.secrets import SecretPath, mask_text, restore, secret_values
 from server.models.checks import CheckConnectionRead, DestinationCoreConfig, SourceCoreConfig
 from server.models.definitions import DestinationDefinitionRead, SourceDefinitionRead
 from server.models.destinations import (
@@ -25,13 +32,6 @@ from server.models.sources import SourceIdRequestBody, SourceRead, SourceUpdate
 from server.models.synchronous_jobs import FailureOrigin, JobConfigType
 from server.runner.images import connector_image
 from server.runner.oneshot import CommandFailed
-from server.domain.secrets import SecretPath, mask_text, restore, secret_values
-from server.core.specs import (
-    ConnectorUnavailable,
-    configuration_problems,
-    definition_spec,
-    problems_message,
-)
 from server.store import definitions, destinations, sources
 
 

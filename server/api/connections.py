@@ -14,10 +14,11 @@ import msgspec
 from msgspec import UNSET
 from sqlite_utils import Database
 
-from server.core import catalogs
 from server.api.discover import discover_schema_for_source
 from server.api.schedules import checked_cron
 from server.context import Context
+from server.core import catalogs
+from server.core.catalogs import api_catalog
 from server.errors import InvalidInput, NotFound
 from server.models.connections import (
     AirbyteCatalog,
@@ -35,7 +36,6 @@ from server.models.connections import (
     SyncMode,
 )
 from server.models.discover import SourceDiscoverSchemaRequestBody
-from server.core.catalogs import api_catalog
 from server.store import connections as store
 from server.store import connector_cache, destinations, operations, sources, workspaces
 

@@ -13,26 +13,25 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from server.core.catalogs import schema_from_catalog
-from server.core.connectors import job_info, run_connector
 from server.context import Context
-from server.models.checks import SourceCoreConfig
-from server.models.definitions import SourceDefinitionRead
-from server.models.discover import SourceDiscoverSchemaRead, SourceDiscoverSchemaRequestBody
-from server.models.sources import SourceRead
-from server.protocol import AirbyteCatalog
-from server.core.catalogs import api_catalog
-from server.runner.images import connector_image
-from server.runner.oneshot import CommandFailed
-from server.domain.secrets import SecretPath, restore, secret_values
+from server.core.catalogs import api_catalog, schema_from_catalog
+from server.core.connectors import job_info, run_connector
 from server.core.specs import (
     ConnectorUnavailable,
     configuration_problems,
     definition_spec,
     problems_message,
 )
+from server.domain.secrets import SecretPath, restore, secret_values
+from server.models.checks import SourceCoreConfig
+from server.models.definitions import SourceDefinitionRead
+from server.models.discover import SourceDiscoverSchemaRead, SourceDiscoverSchemaRequestBody
+from server.models.sources import SourceRead
+from server.protocol import AirbyteCatalog
+from server.runner.cache_keys import spec_key
+from server.runner.images import connector_image
+from server.runner.oneshot import CommandFailed
 from server.store import connector_cache, definitions, sources
-from server.store.connector_cache import spec_key
 
 
 def _read(catalog_id: str, catalog: AirbyteCatalog, info: Any) -> SourceDiscoverSchemaRead:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import get_args
 
 from server.context import Context
+from server.core.specs import connector_spec
 from server.models.connections import DestinationSyncMode
 from server.models.definitions import DestinationDefinitionRead, SourceDefinitionRead
 from server.models.destinations import DestinationIdRequestBody
@@ -17,7 +18,6 @@ from server.models.specifications import (
     SourceDefinitionSpecificationRead,
 )
 from server.runner.images import connector_image
-from server.core.specs import connector_spec
 from server.store import definitions, destinations, sources, workspaces
 
 _DESTINATION_MODES: set[str] = set(get_args(DestinationSyncMode))

@@ -1,8 +1,8 @@
 """Web backend endpoints (tag: web_backend): connections with their source, destination and
 latest sync embedded, and the 2020 web app's source/destination create and recreate.
 
-Every embedded source and destination goes through `present_source`/`present_destination`
-and every stored configuration through `specs.prepare_configuration` (see api/sources.py).
+Embedded sources and destinations are masked by the core (`shown_sources`/`shown_destinations`,
+one store read for the page); sources and destinations are created by the core.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from server.api import destinations, sources
 from server.context import Context
+from server.core import destinations, sources
 from server.models.connections import ConnectionRead
 from server.models.destinations import DestinationCreate, DestinationRead, DestinationRecreate
 from server.models.operations import OperationRead
@@ -44,7 +44,7 @@ async def sync_summaries(ctx: Context, connection_ids: list[str]) -> dict[str, S
     return {
         cid: SyncSummary(
             is_syncing=s.running,
-            latest_job_status=None if s.latest is None else s.latest.status,  # type: ignore[arg-type]
+            latest_job_status=None if s.latest is None else s.latest.status,
             latest_job_created_at=None if s.latest is None else s.latest.created_at,
             last_sync=s.last_success_at,
         )
@@ -77,6 +77,12 @@ def _with_parts(db: Database, found: list[ConnectionRead]) -> _Parts:
 
 async def _present(ctx: Context, parts: _Parts) -> list[WebBackendConnectionRead]:
     summaries = await sync_summaries(ctx, [str(c.connection_id) for c in parts.connections])
+    shown_sources = await sources.shown_sources(ctx, list(parts.sources.values()))
+    shown_destinations = await destinations.shown_destinations(
+        ctx, list(parts.destinations.values())
+    )
+    source_of = {str(s.source_id): s for s in shown_sources}
+    destination_of = {str(d.destination_id): d for d in shown_destinations}
     replies = []
     for c in parts.connections:
         summary = summaries.get(str(c.connection_id), SyncSummary())
@@ -107,10 +113,8 @@ async def _present(ctx: Context, parts: _Parts) -> list[WebBackendConnectionRead
                 notify_schema_changes_by_email=False,
                 tags=[],
                 on_demand_enabled=False,
-                source=await sources.present_source(ctx, parts.sources[str(c.source_id)]),
-                destination=await destinations.present_destination(
-                    ctx, parts.destinations[str(c.destination_id)]
-                ),
+                source=source_of[str(c.source_id)],
+                destination=destination_of[str(c.destination_id)],
                 operations=[
                     parts.operations[str(i)] for i in c.operation_ids if str(i) in parts.operations
                 ],
@@ -146,36 +150,46 @@ async def web_backend_list_connections_for_workspace(
 
 
 async def web_backend_create_source(body: SourceCreate, ctx: Context) -> SourceRead:
-    return await sources.create_source(body, ctx)
+    return await sources.create_source(
+        ctx, body.workspace_id, body.source_definition_id, body.name, body.connection_configuration
+    )
 
 
 async def web_backend_recreate_source(body: SourceRecreate, ctx: Context) -> SourceRead:
     """A new source (new id, only the new configuration) replaces the old one, whose
     connections go with it, as in Airbyte's 2020 web backend."""
-    await ctx.store.read(source_store.get_source, str(body.source_id))
-    source = await sources.new_source(
-        ctx, body.workspace_id, body.source_definition_id, body.name, body.connection_configuration
+    return await sources.recreate_source(
+        ctx,
+        body.source_id,
+        body.workspace_id,
+        body.source_definition_id,
+        body.name,
+        body.connection_configuration,
     )
-    return await sources.replace_source(ctx, body.source_id, source)
 
 
 async def web_backend_create_destination(body: DestinationCreate, ctx: Context) -> DestinationRead:
-    return await destinations.create_destination(body, ctx)
-
-
-async def web_backend_recreate_destination(
-    body: DestinationRecreate, ctx: Context
-) -> DestinationRead:
-    """As `web_backend_recreate_source`, for a destination."""
-    await ctx.store.read(destination_store.get_destination, str(body.destination_id))
-    destination = await destinations.new_destination(
+    return await destinations.create_destination(
         ctx,
         body.workspace_id,
         body.destination_definition_id,
         body.name,
         body.connection_configuration,
     )
-    return await destinations.replace_destination(ctx, body.destination_id, destination)
+
+
+async def web_backend_recreate_destination(
+    body: DestinationRecreate, ctx: Context
+) -> DestinationRead:
+    """As `web_backend_recreate_source`, for a destination."""
+    return await destinations.recreate_destination(
+        ctx,
+        body.destination_id,
+        body.workspace_id,
+        body.destination_definition_id,
+        body.name,
+        body.connection_configuration,
+    )
 
 
 handlers = [

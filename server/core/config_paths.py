@@ -15,7 +15,7 @@ from typing import Any
 from sluice_connectors.entrypoint import ConfigError
 from sluice_connectors.paths import local_relative
 
-from server.errors import InvalidInput
+from server.core.errors import InvalidInput
 from server.models.definitions import DestinationDefinitionRead, SourceDefinitionRead
 
 CONFIG_PATH = "connectionConfiguration"

@@ -15,17 +15,10 @@ import jsonschema.validators
 import msgspec
 from sqlite_utils import Database
 
+from server.context import Context
 from server.core.config_paths import check_local_paths
 from server.core.connectors import job_info, run_connector
-from server.context import Context
-from server.errors import BadRequest, InvalidInput
-from server.models.definitions import DestinationDefinitionRead, SourceDefinitionRead
-from server.models.errors import InvalidInputProperty
-from server.models.synchronous_jobs import SynchronousJobRead
-from server.protocol import ConnectorSpecification
-from server.runner.base import ConnectorImage
-from server.runner.images import connector_image
-from server.runner.oneshot import CommandFailed
+from server.core.errors import ConnectorUnavailable, InvalidInput, Problem
 from server.domain.secrets import (
     MASK,
     SecretPath,
@@ -36,8 +29,14 @@ from server.domain.secrets import (
     secret_paths,
     secret_values,
 )
+from server.models.definitions import DestinationDefinitionRead, SourceDefinitionRead
+from server.models.synchronous_jobs import SynchronousJobRead
+from server.protocol import ConnectorSpecification
+from server.runner.base import ConnectorImage
+from server.runner.cache_keys import spec_key
+from server.runner.images import connector_image
+from server.runner.oneshot import CommandFailed, CommandOutput
 from server.store import connector_cache
-from server.store.connector_cache import spec_key
 
 log = logging.getLogger("sluice.specs")
 
@@ -45,8 +44,9 @@ CONFIG_PATH = "connectionConfiguration"
 MAX_SHOWN_VALUE = 1000
 
 
-class ConnectorUnavailable(BadRequest):
-    """The connector could not be run."""
+Definition = SourceDefinitionRead | DestinationDefinitionRead
+
+__all__ = ["ConnectorUnavailable"]
 
 
 async def connector_spec(
@@ -58,6 +58,13 @@ async def connector_spec(
     cached = await ctx.store.read(connector_cache.get_spec, key)
     if cached is not None:
         return cached, job_info("get_spec", started, ctx.now(), [], config_id=key)
+    output = await _run_spec(ctx, connector)
+    assert output.spec is not None
+    await ctx.store.write(connector_cache.put_spec, key, output.spec)
+    return output.spec, job_info("get_spec", started, ctx.now(), output.log_lines, config_id=key)
+
+
+async def _run_spec(ctx: Context, connector: ConnectorImage) -> CommandOutput:
     try:
         output = await run_connector(ctx, connector, "spec")
     except CommandFailed as exc:
@@ -66,8 +73,7 @@ async def connector_spec(
             logLines=exc.log_lines[-20:],
         ) from exc
     assert output.spec is not None  # run_command raises unless the SPEC came
-    await ctx.store.write(connector_cache.put_spec, key, output.spec)
-    return output.spec, job_info("get_spec", started, ctx.now(), output.log_lines, config_id=key)
+    return output
 
 
 async def definition_spec(
@@ -79,7 +85,7 @@ async def definition_spec(
 
 def configuration_problems(
     spec: ConnectorSpecification, configuration: dict[str, Any]
-) -> list[InvalidInputProperty]:
+) -> list[Problem]:
     """Each property of `configuration` the spec refuses, stripped of secrets.
 
     Connector specs are draft-07 JSON Schemas (a spec naming another draft gets that one).
@@ -97,7 +103,7 @@ def configuration_problems(
     return [_problem(error, secrets) for error in errors]
 
 
-def problems_message(problems: list[InvalidInputProperty]) -> str:
+def problems_message(problems: list[Problem]) -> str:
     first = problems[0]
     return f"The connection configuration is invalid: {first.property_path}: {first.message}"
 
@@ -112,9 +118,7 @@ def validate_configuration(spec: ConnectorSpecification, configuration: dict[str
 _REQUIRED = re.compile(r"^'(?P<name>.*)' is a required property$")
 
 
-def _problem(
-    error: jsonschema.exceptions.ValidationError, secrets: list[str]
-) -> InvalidInputProperty:
+def _problem(error: jsonschema.exceptions.ValidationError, secrets: list[str]) -> Problem:
     parts = list(error.absolute_path)
     value: Any = error.instance
     if error.validator == "required":
@@ -126,7 +130,7 @@ def _problem(
     elif isinstance(error.schema, dict) and error.schema.get("airbyte_secret") is True:
         value = MASK
     path = CONFIG_PATH + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
-    return InvalidInputProperty(
+    return Problem(
         property_path=path,
         invalid_value=None if value is None else _shown(value, secrets),
         message=mask_text(error.message, secrets),
@@ -185,6 +189,93 @@ async def masked_configuration(
     if spec is None and stored_paths is None:
         masked: dict[str, Any] = mask_leaves(configuration)
         return masked
+    paths = [*(secret_paths(spec.connectionSpecification) if spec else []), *(stored_paths or [])]
+    shown: dict[str, Any] = mask_paths(configuration, paths)
+    return shown
+
+
+# ---- Specs in hand: the fewest store round trips ---------------------------------------------
+#
+# The core's create/update/list read a definition's cached spec in the same store read as the
+# definition itself (`cached_spec`), run the connector only when it is not cached
+# (`spec_in_hand`), and store a freshly fetched spec in the same write as the object.
+
+
+class SpecInHand(msgspec.Struct, frozen=True):
+    """A definition's spec as the core holds it during one call. `fresh`: just fetched from
+    the connector, not cached yet (`store_spec` caches it inside the caller's write)."""
+
+    key: str
+    spec: ConnectorSpecification | None
+    fresh: bool = False
+
+
+def definition_spec_key(definition: Definition) -> str:
+    return spec_key(connector_image(definition, "get_spec"))
+
+
+def cached_spec(db: Database, definition: Definition) -> SpecInHand:
+    """Store function: the definition's cached spec (spec None when not cached)."""
+    key = definition_spec_key(definition)
+    return SpecInHand(key=key, spec=connector_cache.get_spec(db, key))
+
+
+async def spec_in_hand(ctx: Context, definition: Definition, cached: SpecInHand) -> SpecInHand:
+    """The cached spec, else the connector's (raises ConnectorUnavailable); no store call."""
+    if cached.spec is not None:
+        return cached
+    output = await _run_spec(ctx, connector_image(definition, "get_spec"))
+    return SpecInHand(key=cached.key, spec=output.spec, fresh=True)
+
+
+async def spec_if_available(ctx: Context, definition: Definition, cached: SpecInHand) -> SpecInHand:
+    """As `spec_in_hand`, but a connector that cannot run gives no spec (spec None)."""
+    try:
+        return await spec_in_hand(ctx, definition, cached)
+    except ConnectorUnavailable:
+        return cached
+
+
+def store_spec(db: Database, held: SpecInHand) -> None:
+    """Inside a write: cache a spec `spec_in_hand` just fetched."""
+    if held.fresh and held.spec is not None:
+        connector_cache.put_spec(db, held.key, held.spec)
+
+
+def prepared(
+    definition: Definition,
+    spec: ConnectorSpecification,
+    configuration: dict[str, Any],
+    previous: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """As `prepare_configuration`, with the spec in hand: masked secrets sent back take their
+    stored values, then the local path rule and the spec's schema (InvalidInput otherwise)."""
+    if previous is not None:
+        configuration = restore(configuration, previous)
+    check_local_paths(definition, configuration)
+    validate_configuration(spec, configuration)
+    return configuration
+
+
+def paths_to_store(
+    spec: ConnectorSpecification | None, previous: Sequence[SecretPath] | None = None
+) -> list[SecretPath] | None:
+    """As `validated_secret_paths`, with the spec in hand."""
+    if spec is None:
+        return None if previous is None else list(previous)
+    paths = secret_paths(spec.connectionSpecification)
+    return paths + [list(p) for p in previous or [] if list(p) not in paths]
+
+
+def masked(
+    configuration: dict[str, Any],
+    spec: ConnectorSpecification | None,
+    stored_paths: Sequence[SecretPath] | None,
+) -> dict[str, Any]:
+    """As `masked_configuration`, with the spec (or None) in hand."""
+    if spec is None and stored_paths is None:
+        leaves: dict[str, Any] = mask_leaves(configuration)
+        return leaves
     paths = [*(secret_paths(spec.connectionSpecification) if spec else []), *(stored_paths or [])]
     shown: dict[str, Any] = mask_paths(configuration, paths)
     return shown

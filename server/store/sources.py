@@ -51,6 +51,16 @@ def list_sources(db: Database, workspace_id: str, limit: int | None = None) -> l
     return [secret_box.open_model(db, source) for source in found]
 
 
+def list_sources_with_paths(
+    db: Database, workspace_id: str, limit: int | None = None
+) -> list[tuple[SourceRead, list[list[str | None]] | None]]:
+    """As `list_sources`, with each one's stored secret paths, in one query."""
+    found = documents.list_docs_with_paths(
+        db, TABLE, SourceRead, "workspace_id = ?", [workspace_id], limit
+    )
+    return [(secret_box.open_model(db, source), paths) for source, paths in found]
+
+
 def update_source(
     db: Database, source: SourceRead, secret_paths: Sequence[Sequence[str | None]] | None = None
 ) -> SourceRead:
