@@ -3,15 +3,57 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 from server.domain import quantities
-from server.models.definitions import (
-    DestinationDefinitionRead,
-    ResourceRequirements,
-    SourceDefinitionRead,
-)
 from server.runner.base import ConnectorError, ConnectorImage
+
+
+# What the runner reads of a connector definition (the API's definition models have these
+# attributes; the runner does not import them).
+class Limits(Protocol):
+    @property
+    def cpu_limit(self) -> str | None: ...
+    @property
+    def memory_limit(self) -> str | None: ...
+
+
+class JobLimits(Protocol):
+    @property
+    def job_type(self) -> str: ...
+    @property
+    def resource_requirements(self) -> Limits: ...
+
+
+class Resources(Protocol):
+    @property
+    def default(self) -> Limits | None: ...
+    @property
+    def job_specific(self) -> Sequence[JobLimits] | None: ...
+
+
+class Definition(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def runner(self) -> Literal["docker", "process"]: ...
+    @property
+    def docker_repository(self) -> str: ...
+    @property
+    def docker_image_tag(self) -> str: ...
+    @property
+    def command(self) -> Sequence[str] | None: ...
+    @property
+    def resource_requirements(self) -> Resources | None: ...
+
+
+@dataclass(frozen=True)
+class _Merged:
+    cpu_limit: str | None = None
+    memory_limit: str | None = None
+
 
 JobType = Literal["get_spec", "check_connection", "discover_schema", "sync"]
 
@@ -32,35 +74,30 @@ def nano_cpus(quantity: str) -> int:
         raise ConnectorError(str(exc)) from None
 
 
-def _requirements(
-    definition: SourceDefinitionRead | DestinationDefinitionRead, job_type: JobType
-) -> ResourceRequirements:
+def _requirements(definition: Definition, job_type: JobType) -> _Merged:
     """The definition's default limits, overridden field by field for this job type."""
     resources = definition.resource_requirements
     if resources is None:
-        return ResourceRequirements()
-    merged = resources.default or ResourceRequirements()
+        return _Merged()
+    base = resources.default
+    merged = _Merged(base.cpu_limit, base.memory_limit) if base is not None else _Merged()
     for specific in resources.job_specific or []:
         if specific.job_type == job_type:
             own = specific.resource_requirements
-            merged = ResourceRequirements(
-                cpu_request=own.cpu_request or merged.cpu_request,
+            merged = _Merged(
                 cpu_limit=own.cpu_limit or merged.cpu_limit,
-                memory_request=own.memory_request or merged.memory_request,
                 memory_limit=own.memory_limit or merged.memory_limit,
             )
     return merged
 
 
-def connector_image(
-    definition: SourceDefinitionRead | DestinationDefinitionRead, job_type: JobType
-) -> ConnectorImage:
+def connector_image(definition: Definition, job_type: JobType) -> ConnectorImage:
     limits = _requirements(definition, job_type)
     return ConnectorImage(
         name=definition.name,
         runner=definition.runner,
         docker_image=f"{definition.docker_repository}:{definition.docker_image_tag}",
-        command=tuple(definition.command),
+        command=tuple(definition.command or ()),
         memory_limit=limits.memory_limit,
         cpu_limit=limits.cpu_limit,
     )
