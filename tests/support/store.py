@@ -27,7 +27,7 @@ NOW = 1_700_000_000
 
 
 def default_workspace_id(db: Database) -> uuid.UUID:
-    return uuid.UUID(db.execute("SELECT id FROM workspaces").fetchone()[0])
+    return uuid.UUID(db.execute("SELECT id FROM workspaces WHERE slug = 'default'").fetchone()[0])
 
 
 def add_workspace(db: Database, name: str = "Team") -> WorkspaceRead:
