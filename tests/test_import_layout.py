@@ -63,7 +63,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     # images.connector_image takes a definition's API model (SourceDefinitionRead,
     # DestinationDefinitionRead, ResourceRequirements): until the core hands the runner a
     # typed definition of its own.
-    ("server.runner.images", "server.models.definitions"): "definitions are API models",
 }
 
 # Import loops that exist today, each a set of modules (the loop's members), with why.

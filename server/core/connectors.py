@@ -9,7 +9,6 @@ from typing import Any
 import anyio.to_thread
 import msgspec
 
-from server.runner.processes import marked
 from server.context import Context
 from server.models.synchronous_jobs import (
     FailureOrigin,
@@ -20,6 +19,7 @@ from server.models.synchronous_jobs import (
 )
 from server.runner.base import Command, ConnectorImage
 from server.runner.oneshot import CommandFailed, CommandOutput, run_in_job_dir
+from server.runner.processes import marked
 
 TIMEOUTS: dict[str, str] = {
     "spec": "spec_timeout_seconds",

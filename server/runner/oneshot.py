@@ -22,6 +22,7 @@ from pathlib import Path
 
 import msgspec
 
+from server.domain.secrets import mask_text
 from server.private import private_dir
 from server.protocol import (
     MALFORMED,
@@ -42,7 +43,6 @@ from server.runner.lines import (
     dropped_so_far,
     iter_lines,
 )
-from server.domain.secrets import mask_text
 
 MAX_LOG_LINES = 1000  # kept per run (the last ones); jobInfo.logs shows them
 MAX_LOG_LINE_CHARS = 4000
