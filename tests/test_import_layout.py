@@ -60,6 +60,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     # store.jobs.create_sync_job is a shim (a lazy import) for the scheduler until it calls
     # server.core.jobs.create_sync_job.
     ("server.store.jobs", "server.core.jobs"): "shim for the scheduler",
+    # store.jobs.end_attempt is a shim (a lazy import) for tests/test_scheduler.py until it
+    # calls server.jobs.retry.end_attempt.
+    ("server.store.jobs", "server.jobs.retry"): "shim for the scheduler tests",
     # images.connector_image takes a definition's API model (SourceDefinitionRead,
     # DestinationDefinitionRead, ResourceRequirements): until the core hands the runner a
     # typed definition of its own.
@@ -67,8 +70,8 @@ ALLOWED: dict[tuple[str, str], str] = {
 
 # Import loops that exist today, each a set of modules (the loop's members), with why.
 ALLOWED_CYCLES: dict[frozenset[str], str] = {
-    # The store.jobs shim above (lazy) and core.jobs, which calls the store.
-    frozenset({"server.core.jobs", "server.store.jobs"}): "shim for the scheduler",
+    # The two store.jobs shims above (lazy) close it: core.jobs and jobs.retry call the store.
+    frozenset({"server.core.jobs", "server.jobs.retry", "server.store.jobs"}): "shims",
 }
 
 
