@@ -12,8 +12,8 @@ from uuid import UUID
 
 from msgspec import Meta
 
-from server.models.base import Model, Uri, uri_or_none
 from server.domain.quantities import CPU_PATTERN, MEMORY_PATTERN
+from server.models.base import Model, Uri, uri_or_none
 
 ReleaseStage = Literal["alpha", "beta", "generally_available", "custom"]
 SourceType = Literal["api", "file", "database", "custom"]
