@@ -29,6 +29,8 @@ from server.scheduling.loop import Scheduler
 from server.settings import Settings
 from server.store.db import Store, open_db, transaction
 
+E2E_TEST = "d53f9084-fa6b-4a5a-976c-5b8392f4ad8a"
+DEV_NULL = "a7bcc9d8-13b3-4e49-b80d-d020b90045e3"
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Sydney"]
 
 
@@ -38,11 +40,15 @@ def populate(store: Store, count: int) -> None:
     source, destination = str(uuid.uuid4()), str(uuid.uuid4())
     catalog = {"streams": [{"stream": {"name": f"s{i}"}, "config": {}} for i in range(20)]}
     with transaction(db):
-        for table, id in (("sources", source), ("destinations", destination)):
+        # Seeded definitions: sources and destinations reference theirs (a foreign key).
+        for table, id, definition in (
+            ("sources", source, E2E_TEST),
+            ("destinations", destination, DEV_NULL),
+        ):
             db.execute(
                 f"INSERT INTO {table} (id, workspace_id, definition_id, created_at, data) "
                 "VALUES (?, ?, ?, 0, '{}')",
-                [id, workspace, str(uuid.uuid4())],
+                [id, workspace, definition],
             )
         for i in range(count):
             if i % 2:
