@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from server.context import Context
+from server.core import job_history as shown
 from server.core import jobs as core
 from server.jobs import attempts as domain
 from server.models.connections import ConnectionIdRequestBody
@@ -191,11 +189,7 @@ def attempt_read(attempt: store.Attempt) -> AttemptRead:
 async def job_info(ctx: Context, job_id: int, logs: bool = True) -> JobInfoRead:
     """The job, its attempts and (with `logs`) the last lines of each attempt's log."""
 
-    def read(db: Database) -> tuple[store.Job, list[store.Attempt]]:
-        job = store.get_job(db, job_id)
-        return job, store.list_attempts(db, [job_id])[job_id]
-
-    job, attempts = await ctx.store.read(read)
+    job, attempts = await ctx.store.read(shown.job_with_attempts, job_id)
     lines = ctx.settings.job_log_lines if logs else 0
     data = ctx.settings.data_path
     infos = []
@@ -262,17 +256,9 @@ async def list_jobs_for(body: JobListRequestBody, ctx: Context) -> JobReadList:
     size = page.page_size if page is not None and page.page_size else DEFAULT_PAGE_SIZE
     offset = page.row_offset if page is not None and page.row_offset else 0
 
-    def read(db: Database) -> tuple[list[store.Job], int, dict[int, list[store.Attempt]]]:
-        limit, start = size, offset
-        if body.including_job_id is not None:
-            place = history.position_of(db, filter, body.including_job_id)
-            if place is None:
-                return [], history.count_jobs(db, filter), {}
-            limit, start = max(1, math.ceil((place + 1) / size)) * size, 0
-        found = history.list_jobs(db, filter, limit, start)
-        return found, history.count_jobs(db, filter), store.list_attempts(db, [j.id for j in found])
-
-    found, total, attempts = await ctx.store.read(read)
+    found, total, attempts = await ctx.store.read(
+        shown.list_jobs, filter, size, offset, body.including_job_id
+    )
     return JobReadList(
         jobs=[
             JobWithAttemptsRead(
@@ -288,14 +274,7 @@ async def list_jobs_for(body: JobListRequestBody, ctx: Context) -> JobReadList:
 async def get_last_replication_job(body: ConnectionIdRequestBody, ctx: Context) -> JobOptionalRead:
     """The connection's newest sync job, or `{}` if it never synced."""
 
-    def read(db: Database) -> tuple[store.Job, list[store.Attempt]] | None:
-        from server.store.connections import get_connection
-
-        get_connection(db, str(body.connection_id))  # 404 for an unknown connection
-        job = store.last_job_for_connection(db, str(body.connection_id))
-        return None if job is None else (job, store.list_attempts(db, [job.id])[job.id])
-
-    found = await ctx.store.read(read)
+    found = await ctx.store.read(shown.last_sync_job, str(body.connection_id))
     return JobOptionalRead(job=None if found is None else job_read(*found))
 
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from server.context import Context
-from server.core import jobs as core
+from server.core import state as core
 from server.errors import InvalidInput
 from server.models.connections import ConnectionIdRequestBody
 from server.models.jobs import StreamDescriptor
@@ -22,92 +20,73 @@ from server.models.state import (
     GlobalState,
     StreamState,
 )
-from server.store import state
-from server.store.connections import get_connection
+from server.protocol import AirbyteGlobalState, AirbyteStreamState
+from server.protocol import StreamDescriptor as ProtocolDescriptor
+
+# --- rendering (the rules are in server.core.state) ----------------------------------------
 
 
-def _descriptor(raw: dict[str, Any] | None) -> StreamDescriptor:
-    raw = raw or {}
-    return StreamDescriptor(name=str(raw.get("name", "")), namespace=raw.get("namespace") or None)
-
-
-def _stream_state(raw: dict[str, Any]) -> StreamState:
+def _stream_state(stream: AirbyteStreamState) -> StreamState:
+    descriptor = stream.stream_descriptor
     return StreamState(
-        stream_descriptor=_descriptor(raw.get("stream_descriptor")),
-        stream_state=raw.get("stream_state"),
+        stream_descriptor=StreamDescriptor(name=descriptor.name, namespace=descriptor.namespace),
+        stream_state=stream.stream_state,
     )
 
 
-def to_api(connection_id: str, messages: list[dict[str, Any]]) -> ConnectionState:
+def to_api(connection_id: str, stored: list[dict[str, Any]]) -> ConnectionState:
     """The stored protocol state as Airbyte's ConnectionState."""
-    kinds = [m.get("type") or "LEGACY" for m in messages]
-    base: dict[str, Any] = {"connection_id": connection_id}
-    if not messages:
-        return ConnectionState(**base, state_type="not_set")
-    if "GLOBAL" in kinds:
-        shared = messages[kinds.index("GLOBAL")].get("global") or {}
+    shown = core.view(stored)
+    base: dict[str, Any] = {"connection_id": connection_id, "state_type": shown.state_type}
+    if shown.global_state is not None:
+        shared = shown.global_state
         return ConnectionState(
             **base,
-            state_type="global",
             global_state=GlobalState(
-                shared_state=shared.get("shared_state"),
-                stream_states=[_stream_state(s) for s in shared.get("stream_states") or []],
+                shared_state=shared.shared_state,
+                stream_states=[_stream_state(s) for s in shared.stream_states],
             ),
         )
-    if "STREAM" in kinds:
-        return ConnectionState(
-            **base,
-            state_type="stream",
-            stream_state=[_stream_state(m.get("stream") or {}) for m in messages],
-        )
-    return ConnectionState(**base, state_type="legacy", state=messages[-1].get("data"))
+    if shown.stream_states is not None:
+        return ConnectionState(**base, stream_state=[_stream_state(s) for s in shown.stream_states])
+    if shown.state_type == "legacy":
+        return ConnectionState(**base, state=shown.data)
+    return ConnectionState(**base)
 
 
-def _protocol_stream(stream: StreamState) -> dict[str, Any]:
-    descriptor: dict[str, Any] = {"name": stream.stream_descriptor.name}
-    if stream.stream_descriptor.namespace:
-        descriptor["namespace"] = stream.stream_descriptor.namespace
-    return {"stream_descriptor": descriptor, "stream_state": stream.stream_state}
-
-
-def _missing(field: str, state_type: str) -> InvalidInput:
-    return InvalidInput(
-        f"connectionState.{field} is required when stateType is '{state_type}'",
-        property_path=f"connectionState.{field}",
+def _protocol_stream(stream: StreamState) -> AirbyteStreamState:
+    descriptor = stream.stream_descriptor
+    return AirbyteStreamState(
+        stream_descriptor=ProtocolDescriptor(name=descriptor.name, namespace=descriptor.namespace),
+        stream_state=stream.stream_state,
     )
 
 
 def from_api(body: ConnectionState) -> list[dict[str, Any]]:
     """Airbyte's ConnectionState as the protocol's list of state messages."""
-    if body.state_type == "not_set":
-        return []
-    if body.state_type == "stream":
-        if body.stream_state is None:
-            raise _missing("streamState", "stream")
-        return [{"type": "STREAM", "stream": _protocol_stream(s)} for s in body.stream_state]
-    if body.state_type == "global":
-        if body.global_state is None:
-            raise _missing("globalState", "global")
-        shared = body.global_state.shared_state or body.global_state.shared_state_camel
-        inner: dict[str, Any] = {
-            "stream_states": [_protocol_stream(s) for s in body.global_state.stream_states]
-        }
-        if shared is not None:
-            inner["shared_state"] = shared
-        return [{"type": "GLOBAL", "global": inner}]
-    if body.state is None:
-        raise _missing("state", "legacy")
-    return [{"type": "LEGACY", "data": body.state}]
+    global_state = None
+    if body.global_state is not None:
+        global_state = AirbyteGlobalState(
+            stream_states=[_protocol_stream(s) for s in body.global_state.stream_states],
+            shared_state=body.global_state.shared_state or body.global_state.shared_state_camel,
+        )
+    shown = core.StateView(
+        body.state_type,
+        global_state=global_state,
+        stream_states=None
+        if body.stream_state is None
+        else [_protocol_stream(s) for s in body.stream_state],
+        data=body.state,
+    )
+    return core.stored_form(shown)
+
+
+# --- handlers --------------------------------------------------------------------------------
 
 
 async def get_state(body: ConnectionIdRequestBody, ctx: Context) -> ConnectionState:
     connection_id = str(body.connection_id)
-
-    def read(db: Database) -> list[dict[str, Any]]:
-        get_connection(db, connection_id)  # 404 for an unknown connection
-        return state.get_state(db, connection_id)
-
-    return to_api(connection_id, await ctx.store.read(read))
+    return to_api(connection_id, await ctx.store.read(core.read_state, connection_id))
 
 
 async def create_or_update_state(

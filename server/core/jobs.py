@@ -1,5 +1,5 @@
 """The rules about jobs, for every face: which connection may start a job and with which
-streams, which job may be cancelled, when a connection's state may be replaced.
+streams, which job may be cancelled, (what a listing shows: core.job_history; state: core.state).
 
 Functions take the store's `Database` and run inside the caller's one write transaction
 (`await ctx.store.write(start_job, ...)`), so a rule and the write it guards cannot race.
@@ -15,8 +15,6 @@ from sqlite_utils import Database
 from server.core.errors import Conflict, InvalidInput
 from server.jobs.attempts import SYNC, TERMINAL, FailureSummary, JobType, cancelled_failure
 from server.store import jobs as store
-from server.store import state
-from server.store.connections import get_connection
 
 
 def _catalog(connection: dict[str, Any]) -> list[dict[str, Any]]:
@@ -123,19 +121,3 @@ def cancel_job(db: Database, job_id: int, now: int) -> store.Job:
         db, job_id, FailureSummary(failures=[cancelled_failure()], partial_success=False), now
     )
     return store.get_job(db, job_id)
-
-
-def replace_state(
-    db: Database, connection_id: str, messages: list[dict[str, Any]], now: int
-) -> list[dict[str, Any]]:
-    """Replace the connection's state; refused (Conflict) while one of its jobs runs, which
-    would overwrite it with its own next checkpoint. Returns the state as stored."""
-    get_connection(db, connection_id)  # not found for an unknown connection
-    active = store.active_job(db, connection_id)
-    if active is not None and active.status == "running":
-        raise Conflict(
-            f"Job {active.id} of connection {connection_id} is running; its state can be "
-            "changed when it has ended (or after jobs/cancel)"
-        )
-    state.set_state(db, connection_id, messages, now)
-    return state.get_state(db, connection_id)
