@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from server.auth import credentials
+from server.core.errors import DomainError
 from server.errors import ApiError
 from server.settings import Settings
 from server.store.db import Store, open_db
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             _applications(args, store, now)
         else:
             _api_keys(args, store, now)
-    except ApiError as exc:
+    except (ApiError, DomainError) as exc:  # the store's NotFound is the core's
         print(f"sluice: {exc.message}")
         return 1
     finally:

@@ -14,8 +14,8 @@ import msgspec
 from sqlite_utils import Database
 
 from server.core.catalogs import configured_catalog
+from server.core.errors import NotFound
 from server.domain.secrets import secret_values
-from server.errors import NotFound
 from server.jobs.attempts import RESET_TYPES, SYNC
 from server.models.connections import AirbyteCatalog, ConnectionRead
 from server.protocol import ConfiguredAirbyteCatalog, StreamDescriptor

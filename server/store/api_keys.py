@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from sqlite_utils import Database
 
-from server.errors import NotFound
+from server.core.errors import NotFound
 from server.models.api_keys import ApiKeyRead
 
 

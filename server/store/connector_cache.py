@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 from sqlite_utils import Database
 
-from server.errors import NotFound
+from server.core.errors import NotFound
 from server.protocol import AirbyteCatalog, ConnectorSpecification
 from server.store import secret_box
 

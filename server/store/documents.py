@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import msgspec
 from sqlite_utils import Database
 
-from server.errors import NotFound
+from server.core.errors import NotFound
 
 M = TypeVar("M", bound=msgspec.Struct)
 

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from sqlite_utils import Database
 
-from server.errors import NotFound
+from server.core.errors import NotFound
 from server.jobs.attempts import (
     ACTIVE,
     RESET_TYPES,

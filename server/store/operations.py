@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from sqlite_utils import Database
 
-from server.errors import NotFound
+from server.core.errors import NotFound
 from server.models.operations import OperationRead
 from server.store import documents
 

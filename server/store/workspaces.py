@@ -7,7 +7,7 @@ import time
 
 from sqlite_utils import Database
 
-from server.errors import NotFound
+from server.core.errors import NotFound
 from server.models.workspaces import WorkspaceRead
 from server.store import documents
 

@@ -1,9 +1,9 @@
-"""The not-found errors a store function may raise: the API's today, the core's once the
-store raises domain errors (store tests accept either, and check the message)."""
+"""The not-found error a store function raises: the core's (server.core.errors.NotFound),
+which each face renders (the configuration API as a 404 with id, message and
+exceptionClassName)."""
 
 from __future__ import annotations
 
-from server.core.errors import NotFound as DomainNotFound
-from server.errors import NotFound as ApiNotFound
+from server.core.errors import NotFound
 
-NOT_FOUND = (ApiNotFound, DomainNotFound)
+NOT_FOUND = NotFound
