@@ -8,9 +8,8 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
-from server.api.source_definitions import new_source_definition
 from server.app import create_app
-from server.models.definitions import SourceDefinitionCreate
+from server.core.definitions import NewDefinition, new_source_definition
 from server.settings import Settings
 from server.store.definitions import insert_source_definition
 from tests.conftest import post, running
@@ -234,7 +233,7 @@ async def test_a_stored_shell_command_is_refused_at_run_time(
     # A row written before the rule existed (here: straight into the store).
     owned = tmp_path / "owned.txt"
     row = new_source_definition(
-        SourceDefinitionCreate(
+        NewDefinition(
             name="Old row",
             docker_repository="airbyte/old",
             docker_image_tag="1",

@@ -1,15 +1,11 @@
-"""Workspace endpoints (tag: workspace)."""
+"""Workspace endpoints (tag: workspace): wire model in, one core call
+(`server.core.workspaces`), wire model out."""
 
 from __future__ import annotations
 
-import uuid
-
-from sqlite_utils import Database
-
 from server.context import Context
-from server.models.base import merge
+from server.core import workspaces as core
 from server.models.workspaces import (
-    DEFAULT_ORGANIZATION_ID,
     SlugRequestBody,
     WorkspaceCreate,
     WorkspaceIdRequestBody,
@@ -17,54 +13,30 @@ from server.models.workspaces import (
     WorkspaceReadList,
     WorkspaceUpdate,
 )
-from server.store import workspaces as store
 
 
 async def create_workspace(body: WorkspaceCreate, ctx: Context) -> WorkspaceRead:
-    def insert(db: Database) -> WorkspaceRead:
-        workspace_id = uuid.uuid4()
-        workspace = WorkspaceRead(
-            workspace_id=workspace_id,
-            customer_id=uuid.uuid4(),
-            name=body.name,
-            slug=store.unique_slug(db, body.name),
-            initial_setup_complete=False,
-            onboarding_complete=False,
-            email=body.email,
-            display_setup_wizard=body.display_setup_wizard,
-            anonymous_data_collection=body.anonymous_data_collection,
-            news=body.news,
-            security_updates=body.security_updates,
-            notifications=body.notifications,
-            organization_id=body.organization_id or DEFAULT_ORGANIZATION_ID,
-        )
-        return store.insert_workspace(db, workspace)
-
-    return await ctx.store.write(insert)
+    return await core.create_workspace(ctx, body.name, core.fields_of(body))
 
 
 async def get_workspace(body: WorkspaceIdRequestBody, ctx: Context) -> WorkspaceRead:
-    return await ctx.store.read(store.get_workspace, str(body.workspace_id))
+    return await core.get_workspace(ctx, body.workspace_id)
 
 
 async def get_workspace_by_slug(body: SlugRequestBody, ctx: Context) -> WorkspaceRead:
-    return await ctx.store.read(store.get_workspace_by_slug, body.slug)
+    return await core.get_workspace_by_slug(ctx, body.slug)
 
 
 async def list_workspaces(ctx: Context) -> WorkspaceReadList:
-    return WorkspaceReadList(workspaces=await ctx.store.read(store.list_workspaces))
+    return WorkspaceReadList(workspaces=await core.list_workspaces(ctx))
 
 
 async def update_workspace(body: WorkspaceUpdate, ctx: Context) -> WorkspaceRead:
-    def update(db: Database) -> WorkspaceRead:
-        current = store.get_workspace(db, str(body.workspace_id))
-        return store.update_workspace(db, merge(current, body))
-
-    return await ctx.store.write(update)
+    return await core.update_workspace(ctx, body.workspace_id, core.fields_of(body))
 
 
 async def delete_workspace(body: WorkspaceIdRequestBody, ctx: Context) -> None:
-    await ctx.store.write(store.delete_workspace, str(body.workspace_id))
+    await core.delete_workspace(ctx, body.workspace_id)
 
 
 handlers = [
