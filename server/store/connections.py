@@ -1,6 +1,6 @@
 """Connections in SQLite.
 
-Each row's `data` is the complete ConnectionRead reply (api/connections.py derives every field
+Each row's `data` is the complete ConnectionRead reply (core/connections.py derives every field
 before writing), so reads can hand the stored JSON to the client without decoding it.
 """
 
@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from server.errors import NotFound
+from server.core.errors import NotFound
 from server.models.connections import ConnectionRead
-from server.store import documents
+from server.protocol import AirbyteCatalog
+from server.store import connector_cache, documents
 
 TABLE = "connections"
 KIND = "connection"
@@ -44,6 +45,15 @@ def get_connection_json(db: Database, connection_id: str) -> bytes:
     if row is None:
         raise NotFound(f"Could not find {KIND} with id: {connection_id}", id=connection_id)
     return str(row[0]).encode()
+
+
+def find_source_catalog(db: Database, catalog_id: str) -> AirbyteCatalog | None:
+    """The discovered catalog a connection names as its `sourceCatalogId`, if it is still
+    cached (protocol shape)."""
+    try:
+        return connector_cache.get_discovered_catalog(db, catalog_id)
+    except NotFound:
+        return None
 
 
 def _page_sql(limit: int | None) -> str:
