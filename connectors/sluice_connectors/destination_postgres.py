@@ -1,16 +1,17 @@
 """destination-postgres: typed tables in a PostgreSQL database (Airbyte's "Postgres").
 
-Each batch's RECORD lines go to the server as they are, in one COPY, and are typed there in one
-statement (postgres_typing.py: values that do not fit their column become NULL and are listed
-in `_airbyte_meta.changes`, as Airbyte's typing does), inside the run's transaction. The
-connector does no per-record work beyond routing, and its thread loads a batch while the
-reading loop gathers the next.
+Each batch goes to the server in one COPY, inside the run's transaction: as CSV made by pyarrow
+from the whole batch at once (postgres_arrow.py) when every record fits its types exactly,
+else as typed rows decoded once (record_rows.py: values that do not fit their column become
+NULL and are listed in `_airbyte_meta.changes`, as Airbyte's typing does). The writer runs in
+a thread beside the reading loop: parsing, formatting and the server's load need no GIL.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from typing import Any
 
@@ -21,11 +22,13 @@ from sluice_connectors.destination_tables import (
     StreamConfig,
     json_encoder,
     sanitize,
+    uuid4_strings,
 )
 from sluice_connectors.entrypoint import ConfigError, main
+from sluice_connectors.postgres_arrow import ArrowRows
 from sluice_connectors.postgres_spec import SPEC
 from sluice_connectors.postgres_sql import PostgresTable, ident
-from sluice_connectors.postgres_typing import copy_text
+from sluice_connectors.record_rows import RowBuilder
 
 # JDBC URL parameters with a libpq equivalent; others are ignored (they tune the JVM driver).
 JDBC_TO_LIBPQ = {
@@ -126,7 +129,7 @@ def column_identifiers(stream: StreamConfig) -> dict[str, str]:
 
 
 class PostgresWriter:
-    concurrent = True  # psycopg waits for the server without the GIL: load while reading
+    concurrent = True  # most batches need no GIL (pyarrow, the server): load while reading
     arrow = False
 
     def __init__(
@@ -152,21 +155,35 @@ class PostgresWriter:
         finals = [(t.schema, t.final) for t in self.tables.values()]
         if len(set(finals)) != len(finals):
             raise ConfigError(f"two streams map to the same table: {sorted(finals)}")
-        self.errors = _psycopg().Error
-        # Before the first temporary table: a batch's lines (up to BATCH_BYTES) stay in memory.
-        self.conn.execute("SET temp_buffers = '128MB'")
+        self.builders = {key: RowBuilder(t.stream) for key, t in self.tables.items()}
+        self.csv_rows = {
+            key: ArrowRows(t.stream, numbered=bool(t.stream.primary_key))
+            for key, t in self.tables.items()
+        }
+        # Row positions holding JSON text: _airbyte_meta, object/array columns, extras.
+        self.json_positions = {
+            key: frozenset(
+                [2, 4 + len(t.stream.columns)]
+                + [4 + i for i, c in enumerate(t.stream.columns) if c.kind == "json"]
+            )
+            for key, t in self.tables.items()
+        }
         with self.conn.transaction():
             cur = self.conn.cursor()
+            cur.execute("SET TIME ZONE 'UTC'")  # the zone of postgres_arrow's timestamps
             for table in self.tables.values():
                 table.prepare(cur)
 
     def write(self, stream: StreamConfig, batch: Batch) -> None:
-        table = self.tables[(stream.namespace, stream.name)]
-        try:
-            table.load(self.conn.cursor(), copy_text(batch.lines))
-        except self.errors as exc:  # e.g. a line that is not JSON; the transaction is aborted
-            message = str(exc).strip()
-            raise ValueError(f"a batch of stream {stream.label} did not load: {message}") from exc
+        key = (stream.namespace, stream.name)
+        csv = self.csv_rows[key].csv(batch.lines)
+        if csv is not None:
+            self.tables[key].load_csv(self.conn.cursor(), csv)
+            return
+        rows = self.builders[key].build(batch.lines, uuid4_strings(len(batch)))
+        if b"\\u0000" in b"\n".join(batch.lines):  # one scan of the batch, not one per line
+            rows = [without_nul(row, self.json_positions[key]) for row in rows]
+        self.tables[key].load(self.conn.cursor(), rows)
 
     def commit(self) -> None:
         self.conn.commit()
@@ -181,6 +198,20 @@ class PostgresWriter:
 
     def close(self) -> None:
         self.conn.close()
+
+
+_ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def without_nul(row: tuple[Any, ...], json_positions: frozenset[int]) -> tuple[Any, ...]:
+    """PostgreSQL text and jsonb cannot hold U+0000: drop it, as Airbyte's Postgres
+    destination does (an escaped one in JSON text, a raw one in plain text)."""
+    return tuple(
+        (_ESCAPED_NUL.sub(r"\1", v) if i in json_positions else v.replace("\0", ""))
+        if isinstance(v, str)
+        else v
+        for i, v in enumerate(row)
+    )
 
 
 class DestinationPostgres(BatchingDestination):

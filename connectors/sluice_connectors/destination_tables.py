@@ -190,6 +190,12 @@ def uuid4_strings(count: int) -> list[str]:
 
 
 def _uuid4_numpy(count: int) -> list[str]:
+    joined = uuid4_text(count).decode("ascii")
+    return [joined[i : i + 36] for i in range(0, 36 * count, 36)]
+
+
+def uuid4_text(count: int) -> bytes:
+    """`count` random version-4 UUIDs as one run of 36-byte texts (numpy needed)."""
     assert np is not None
     raw = np.frombuffer(os.urandom(16 * count), np.uint8).reshape(count, 16).copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
@@ -200,8 +206,7 @@ def _uuid4_numpy(count: int) -> list[str]:
     text = np.full((count, 36), ord("-"), np.uint8)
     for start, end, at in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
         text[:, at : at + end - start] = chars[:, start:end]
-    joined = text.tobytes().decode("ascii")
-    return [joined[i : i + 36] for i in range(0, 36 * count, 36)]
+    return text.tobytes()
 
 
 class IsoTimes:

@@ -1,6 +1,6 @@
-"""The SQL that destination-postgres runs for one stream: its table, the load of a batch (COPY
-of the record lines, typed on the server: postgres_typing.py), the deduplicating merge and the
-overwrite swap."""
+"""The SQL that destination-postgres runs for one stream: its table, the COPY of a batch (CSV
+from postgres_arrow.py, or rows from record_rows.py), the deduplicating merge and the overwrite
+swap."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from sluice_connectors.destination_tables import (
     RAW_ID,
     StreamConfig,
 )
-from sluice_connectors.postgres_typing import COPY_LINES, LINES, LINES_DDL, typed_select
 
 META_DDL = (
     f'"{RAW_ID}" varchar(36) NOT NULL, "{EXTRACTED_AT}" timestamptz NOT NULL, '
@@ -55,7 +54,8 @@ class PostgresTable:
         self.cascade = " CASCADE" if cascade else ""
         self.target = f"{ident(schema)}.{ident(self.table)}"
         self.stage = ident(f"_airbyte_stage_{position}")
-        self.insert_statement = self._insert_statement()
+        self.copy_statement = self._copy_statement()
+        self.copy_csv_statement = self.copy_statement + " WITH (FORMAT csv)"
 
     # -- DDL ----------------------------------------------------------------------------------
 
@@ -74,7 +74,6 @@ class PostgresTable:
             name, kind = self.columns[column.name], self.types[column.kind]
             cur.execute(f"ALTER TABLE {self.target} ADD COLUMN IF NOT EXISTS {ident(name)} {kind}")
         cur.execute(f"ALTER TABLE {self.target} ADD COLUMN IF NOT EXISTS {ident(ADDITIONAL)} jsonb")
-        cur.execute(LINES_DDL)
         if self.stream.primary_key:
             keys = ", ".join(ident(self.columns[k]) for k in self.stream.primary_key)
             index = ident(f"{self.table[:50]}_airbyte_pk")
@@ -86,21 +85,31 @@ class PostgresTable:
 
     # -- loading ------------------------------------------------------------------------------
 
-    def _insert_statement(self) -> str:
+    def _copy_statement(self) -> str:
         names = [RAW_ID, EXTRACTED_AT, META, GENERATION_ID, *self.columns.values(), ADDITIONAL]
         columns = ", ".join(ident(n) for n in names)
-        select = typed_select(self.stream, numbered=bool(self.stream.primary_key))
         if self.stream.primary_key:
-            return f"INSERT INTO {self.stage} ({columns}, {SEQ}) {select}"
-        return f"INSERT INTO {self.target} ({columns}) {select}"
+            return f"COPY {self.stage} ({columns}, {SEQ}) FROM STDIN"
+        return f"COPY {self.target} ({columns}) FROM STDIN"
 
-    def load(self, cur: Any, data: bytes) -> None:
-        """COPY the batch's lines (`data`, COPY text) and type them into the table in one
-        statement, through the stage when the stream is deduplicated."""
-        with cur.copy(COPY_LINES) as copy:
+    def load(self, cur: Any, rows: list[tuple[Any, ...]]) -> None:
+        """COPY the batch's typed rows (text format; psycopg dumps each row in C), into the
+        stage first when the stream is deduplicated."""
+        with cur.copy(self.copy_statement) as copy:
+            write_row = copy.write_row
+            if self.stream.primary_key:
+                for seq, row in enumerate(rows):
+                    write_row((*row, seq))
+            else:
+                for row in rows:
+                    write_row(row)
+        if self.stream.primary_key:
+            self.merge(cur)
+
+    def load_csv(self, cur: Any, data: bytes) -> None:
+        """COPY the batch as CSV (the rows, then the arrival number for a dedup stage)."""
+        with cur.copy(self.copy_csv_statement) as copy:
             copy.write(data)
-        cur.execute(self.insert_statement, prepare=True)
-        cur.execute(f"TRUNCATE {LINES}")
         if self.stream.primary_key:
             self.merge(cur)
 
