@@ -5,9 +5,9 @@ types them inside DuckDB (`json_transform`, vectorised, multi-threaded) in a thr
 reading loop, so the connector does no per-record work beyond routing. Tables live in the
 configured `schema` (default `main`), or in a schema named after the stream's namespace. Values
 that do not fit their column's type become NULL and are listed in `_airbyte_meta.changes`
-(`DESTINATION_TYPECAST_ERROR`); fields the schema does not declare are kept in
-`_airbyte_additional_properties`. Both are looked for only in rows that could have them (a
-typed column that came out NULL, more keys than typed values), so a clean row costs one parse.
+(`DESTINATION_TYPECAST_ERROR`), judged by the value's JSON type as the other destinations do;
+fields the schema does not declare are kept in `_airbyte_additional_properties`, looked for
+only in rows that could have them (more keys than declared values), so a row costs one parse.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ META_DDL = (
 )
 SEQ = "_airbyte_seq"
 CHANGE = "STRUCT(field VARCHAR, change VARCHAR, reason VARCHAR)"
+CHECKED = ("integer", "number", "boolean")  # kinds whose values may not fit their column
 
 SPEC: dict[str, Any] = {
     "documentationUrl": "https://docs.airbyte.com/integrations/destinations/duckdb",
@@ -97,12 +98,6 @@ def database_path(config: dict[str, Any]) -> Path:
     return path
 
 
-def json_pointer(*names: str) -> str:
-    """A JSON pointer literal to a nested key (RFC 6901 escapes, SQL quoting)."""
-    escaped = (name.replace("~", "~0").replace("/", "~1").replace("'", "''") for name in names)
-    return "'/" + "/".join(escaped) + "'"
-
-
 def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -152,29 +147,53 @@ class DuckdbTable:
 
     def _insert_sql(self) -> str:
         """One statement: type the staged lines with json_transform (one parse per line) and
-        insert them (into the stage when the stream is deduplicated). The costly checks sit in
+        insert them (into the stage when the stream is deduplicated). Integer, number and
+        boolean values come out as their JSON text and are cast here by their JSON type (DuckDB's
+        own casts would take "yes" for true, "123" for 123 and round 1.5 to 2), so a value
+        that does not fit is known without parsing the line again. The costly parts sit in
         CASE branches that DuckDB evaluates only for the rows that need them."""
         stream = self.stream
+        checked = {i for i, c in enumerate(stream.columns) if c.kind in CHECKED}
         change_type = {"field": "VARCHAR", "change": "VARCHAR", "reason": "VARCHAR"}
-        structure = {
-            "record": {
-                "emitted_at": "BIGINT",
-                "meta": {"changes": [change_type]},
-                "data": {c.name: SQL_TYPES[c.kind] for c in stream.columns},
-            }
+        data = {
+            c.name: "JSON" if i in checked else SQL_TYPES[c.kind]
+            for i, c in enumerate(stream.columns)
         }
-        value = [f"r.data.{quote(c.name)}" for c in stream.columns]
-        checked = [
-            (c, v)
-            for c, v in zip(stream.columns, value, strict=True)
-            if c.kind in ("integer", "number", "boolean")
+        structure = {
+            "record": {"emitted_at": "BIGINT", "meta": {"changes": [change_type]}, "data": data}
+        }
+        field = [f"r.data.{quote(c.name)}" for c in stream.columns]
+        # Level b: each checked value's JSON text (j<i>; NULL for null or missing), and an
+        # integer's cast (which rounds fractions: checked against the text in level c).
+        texts = "".join(f", {field[i]}::VARCHAR AS j{i}" for i in sorted(checked))
+        texts += "".join(
+            f", TRY_CAST(j{i} AS BIGINT) AS i{i}"
+            for i, c in enumerate(stream.columns)
+            if c.kind == "integer"
+        )
+        typed = []
+        for i, c in enumerate(stream.columns):
+            j = f"j{i}"
+            if c.kind == "integer":
+                f = f"TRY_CAST({j} AS DOUBLE)"
+                typed.append(
+                    f"CASE WHEN i{i}::VARCHAR = {j} THEN i{i} WHEN {f} = trunc({f}) "
+                    f"AND {f} >= -9223372036854775808.0 AND {f} < 9223372036854775808.0 "
+                    f"THEN {f}::BIGINT END"
+                )
+            elif c.kind == "number":
+                typed.append(f"TRY_CAST({j} AS DOUBLE)")
+            elif c.kind == "boolean":
+                typed.append(f"CASE {j} WHEN 'true' THEN true WHEN 'false' THEN false END")
+            else:
+                typed.append(field[i])
+        value = [f"t{i}" for i in range(len(typed))]
+        bad_names = [
+            f"CASE WHEN t{i} IS NULL AND j{i} IS NOT NULL THEN {literal(c.name)} END"
+            for i, c in enumerate(stream.columns)
+            if i in checked
         ]
-        checks = [
-            f"CASE WHEN {v} IS NULL AND json_type(line, {json_pointer('record', 'data', c.name)})"
-            f" <> 'NULL' THEN {literal(c.name)} END"
-            for c, v in checked
-        ]
-        bad = f"[f FOR f IN [{', '.join(checks)}] IF f IS NOT NULL]" if checks else "[]"
+        bad = f"[f FOR f IN [{', '.join(bad_names)}] IF f IS NOT NULL]" if bad_names else "[]"
         sync_id = str(int(stream.sync_id)) if stream.sync_id is not None else "NULL"
         generation = str(int(stream.generation_id)) if stream.generation_id is not None else "NULL"
         typecast = "{'field': f, 'change': 'NULLED', 'reason': 'DESTINATION_TYPECAST_ERROR'}"
@@ -182,26 +201,33 @@ class DuckdbTable:
             f"to_json({{'changes': list_concat(COALESCE(r.meta.changes, []::{CHANGE}[]), "
             f"[{typecast} FOR f IN {bad}]::{CHANGE}[]), 'sync_id': {sync_id}::BIGINT}})"
         )
-        clean = " AND ".join(["r.meta IS NULL", *(f"{v} IS NOT NULL" for _, v in checked)])
+        clean = " AND ".join(
+            ["r.meta IS NULL", *(f"(t{i} IS NOT NULL OR j{i} IS NULL)" for i in sorted(checked))]
+        )
         meta = f"CASE WHEN {clean} THEN {literal(stream.default_meta)}::JSON ELSE {meta} END"
-        # Undeclared fields: only when the object has more keys than typed values came out.
+        # Undeclared fields: only when the object has more keys than declared values came out.
         removed = json_encoder.encode({c.name: None for c in stream.columns}).decode()
-        present = " + ".join(f"({v} IS NOT NULL)::INTEGER" for v in value) or "0"
+        present = [f"j{i}" if i in checked else f"t{i}" for i in range(len(typed))]
+        count = " + ".join(f"({v} IS NOT NULL)::INTEGER" for v in present) or "0"
         extra = (
-            f"CASE WHEN len(json_keys(line, '$.record.data')) > {present} THEN "
+            f"CASE WHEN len(json_keys(line, '$.record.data')) > {count} THEN "
             f"NULLIF(json_merge_patch(line->'$.record.data', {literal(removed)}), '{{}}'::JSON) "
             f"END"
         )
         into = self.stage if stream.primary_key else self.target
         seq_column, seq_value = (f", {quote(SEQ)}", ", seq") if stream.primary_key else ("", "")
+        seq = "seq, " if stream.primary_key else ""
         order = " ORDER BY seq" if stream.primary_key else ""  # else DuckDB keeps arrival order
+        passed = "".join(f", j{i}" for i in sorted(checked))
+        level_c = "".join(f", {t} AS t{i}" for i, t in enumerate(typed))
         return (
             f"INSERT INTO {into} ({self.column_list}{seq_column}) "
             f"SELECT uuid()::VARCHAR, COALESCE(to_timestamp(r.emitted_at / 1000), now()), "
             f"{meta}, {generation}::BIGINT, {''.join(v + ', ' for v in value)}{extra}{seq_value} "
-            f"FROM (SELECT {'seq, ' if stream.primary_key else ''}line, json_transform(line, "
+            f"FROM (SELECT {seq}line, r{passed}{level_c} FROM (SELECT {seq}line, r{texts} "
+            f"FROM (SELECT {seq}line, json_transform(line, "
             f"{literal(json_encoder.encode(structure).decode())}).record AS r "
-            f"FROM batch_lines){order}"
+            f"FROM batch_lines))){order}"
         )
 
     def load(self, db: Any) -> None:
