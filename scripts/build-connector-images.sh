@@ -9,7 +9,8 @@
 # --force rebuilds everything.
 #
 # Dockerfiles may COPY .docker-build/host-ca.crt: the host's CA bundle, staged here so pip
-# inside a build reaches PyPI (builds run with --network host; the engine has no bridge).
+# inside a build reaches PyPI (builds run with --network host; the engine has no bridge), and
+# .docker-build/constraints.txt: the repository's pins, which the runtime image installs with.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,6 +27,8 @@ mkdir -p "$stage"
 printf '*\n' >"$stage/.gitignore"
 ca_bundle="${PIP_CERT:-${REQUESTS_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}}"
 cp "$ca_bundle" "$stage/host-ca.crt"
+# The runtime image installs its dependencies at the versions pinned for the repository.
+cp "$root/constraints.txt" "$stage/constraints.txt"
 
 # Everything a connector image is built from, apart from its Dockerfile.
 package_hash="$(
@@ -61,8 +64,9 @@ build() {
 
 # The layers all connectors share: the package, its dependencies, the user.
 runtime_image="sluice/connectors-runtime:0.1.0"
-runtime_hash="$(printf '%s %s %s' "$package_hash" "$(sha256sum <"$context/Dockerfile.runtime")" \
-    "$base_id" | sha256sum | cut -d' ' -f1)"
+runtime_hash="$(printf '%s %s %s %s' "$package_hash" \
+    "$(cat "$context/Dockerfile.runtime" "$root/constraints.txt" "$context/build-constraints.txt" |
+        sha256sum)" "$base_id" | sha256sum | cut -d' ' -f1)"
 built=0
 if build "$runtime_image" "$context/Dockerfile.runtime" "$runtime_hash"; then
     built=$((built + 1))
