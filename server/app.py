@@ -29,7 +29,7 @@ from server.private import PRIVATE_UMASK
 from server.rpc import Handler, rpc
 from server.runner.processes import remove_leftover_runs
 from server.runner.setup import remove_leftovers, runners_for
-from server.scheduler import Scheduler
+from server.scheduling.loop import Scheduler
 from server.settings import Settings
 from server.store.db import Store, open_db
 

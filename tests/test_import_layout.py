@@ -55,25 +55,16 @@ REQUEST_MODEL = re.compile(r"(Create|Update|Recreate|Patch|RequestBody|Request)$
 # Edges that break a rule today, each removed by the change that moves it (then delete it
 # here: the test fails on an allowed edge that is gone). Keyed (importer, imported module).
 ALLOWED: dict[tuple[str, str], str] = {
-    # connector_cache.spec_key is a shim (a lazy import) until server/jobs/plan.py and
-    # tests/test_worker.py import server.runner.cache_keys.spec_key.
+    # connector_cache.spec_key is a shim (a lazy import) until tests/test_worker.py imports
+    # server.runner.cache_keys.spec_key.
     ("server.store.connector_cache", "server.runner.cache_keys"): "shim for old callers",
-    # store.jobs.create_sync_job is a shim (a lazy import) for the scheduler until it calls
-    # server.core.jobs.create_sync_job.
-    ("server.store.jobs", "server.core.jobs"): "shim for the scheduler",
-    # store.jobs.end_attempt is a shim (a lazy import) for tests/test_scheduler.py until it
-    # calls server.jobs.retry.end_attempt.
-    ("server.store.jobs", "server.jobs.retry"): "shim for the scheduler tests",
     # images.connector_image takes a definition's API model (SourceDefinitionRead,
     # DestinationDefinitionRead, ResourceRequirements): until the core hands the runner a
     # typed definition of its own.
 }
 
 # Import loops that exist today, each a set of modules (the loop's members), with why.
-ALLOWED_CYCLES: dict[frozenset[str], str] = {
-    # The two store.jobs shims above (lazy) close it: core.jobs and jobs.retry call the store.
-    frozenset({"server.core.jobs", "server.jobs.retry", "server.store.jobs"}): "shims",
-}
+ALLOWED_CYCLES: dict[frozenset[str], str] = {}
 
 
 def under(module: str, prefix: str) -> bool:

@@ -22,6 +22,8 @@ from sqlite_utils import Database
 
 from server.app import create_app
 from server.context import Context
+from server.jobs.attempts import AttemptStats
+from server.jobs.retry import end_attempt
 from server.scheduling.loop import Scheduler
 from server.settings import Settings
 from server.store import jobs
@@ -119,13 +121,13 @@ class Env:
             await self.start_job(job_id)
 
         def end(db: Database) -> None:
-            status = jobs.end_attempt(
+            status = end_attempt(
                 db,
                 job_id,
                 0,
                 succeeded=True,
                 cancelled=False,
-                stats=jobs.Stats(),
+                stats=AttemptStats(),
                 failures=[],
                 now=int(self.clock()),
                 max_attempts=3,

@@ -20,6 +20,7 @@ from server.jobs.attempts import RESET_TYPES, SYNC
 from server.models.connections import AirbyteCatalog, ConnectionRead
 from server.protocol import ConfiguredAirbyteCatalog, StreamDescriptor
 from server.runner.base import ConnectorImage
+from server.runner.cache_keys import spec_key
 from server.runner.images import connector_image
 from server.store import connector_cache, state
 from server.store.connections import get_connection
@@ -46,9 +47,7 @@ def secrets_of(
     """A configuration's secret values, kept out of the attempt log: by the connector's cached
     spec and the secret paths stored with the configuration (those of the spec it was
     validated with, kept also when the spec is not cached); by name with neither."""
-    spec = connector_cache.get_spec(
-        db, connector_cache.spec_key(connector_image(definition, "get_spec"))
-    )
+    spec = connector_cache.get_spec(db, spec_key(connector_image(definition, "get_spec")))
     schema = None if spec is None else spec.connectionSpecification
     return secret_values(configuration, schema, paths)
 

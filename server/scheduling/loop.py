@@ -32,6 +32,7 @@ import anyio.abc
 import msgspec
 from sqlite_utils import Database
 
+from server.core.jobs import create_sync_job
 from server.models.connections import ConnectionSchedule, ConnectionScheduleData
 from server.scheduling.schedules import (
     BasicInterval,
@@ -43,7 +44,6 @@ from server.scheduling.schedules import (
     next_fires,
     schedule_of,
 )
-from server.store import jobs
 from server.store import schedules as store
 
 if TYPE_CHECKING:
@@ -197,7 +197,7 @@ class Scheduler:
                 _show(slot),
             )
         elif decision.action == "run" and slot is not None:
-            job_id = jobs.create_sync_job(db, connection_id, stamp)
+            job_id = create_sync_job(db, connection_id, stamp)
             if isinstance(schedule, CronSpec):
                 store.set_last_slot(db, connection_id, key, slot, stamp, job_id)
             log.info(

@@ -194,25 +194,6 @@ def insert_job(
     return job_id
 
 
-def create_sync_job(db: Database, connection_id: str, now: int) -> int:
-    """Compatibility shim for callers not yet moved to `server.core.jobs.create_sync_job`
-    (the scheduler); to be removed once they are."""
-    from server.core.jobs import create_sync_job as create
-
-    return create(db, connection_id, now)
-
-
-# Compatibility shims for callers not yet moved (tests/test_scheduler.py): the counters are
-# `server.jobs.attempts.AttemptStats`, the end of an attempt `server.jobs.retry.end_attempt`.
-Stats = AttemptStats
-
-
-def end_attempt(db: Database, job_id: int, attempt_number: int, **outcome: Any) -> str | None:
-    from server.jobs.retry import end_attempt as end
-
-    return end(db, job_id, attempt_number, **outcome)
-
-
 def _insert_attempt(db: Database, job_id: int, attempt_number: int, now: int) -> str:
     path = log_path_for(job_id, attempt_number)
     db.execute(
