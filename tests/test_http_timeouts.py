@@ -7,6 +7,7 @@ holding a socket for ever, and a normal keep-alive client is not.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -24,6 +25,9 @@ from tests.test_serve import AUTH, free_port
 pytestmark = pytest.mark.serve
 
 TIMEOUT = 1.0
+# The admin's credential as a raw header line: without one, a request is refused (401) before its
+# body is read, and the body timers never come into play.
+BASIC = b"Authorization: Basic " + base64.b64encode(f"{AUTH[0]}:{AUTH[1]}".encode())
 
 
 @pytest.fixture(scope="module", params=["httptools", "h11"])
@@ -112,7 +116,7 @@ def test_a_body_that_stops_half_way_gets_408_and_the_connection_closes(server: i
     body = b'{"name": "' + b"x" * 50
     with connect(server) as sock:
         sock.sendall(
-            b"POST /api/v1/workspaces/list HTTP/1.1\r\nHost: localhost\r\n"
+            b"POST /api/v1/workspaces/list HTTP/1.1\r\nHost: localhost\r\n" + BASIC + b"\r\n"
             b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n" + body
         )
         started = time.monotonic()
@@ -127,7 +131,7 @@ def test_a_body_that_stops_half_way_gets_408_and_the_connection_closes(server: i
 def test_a_refused_request_with_a_trickling_body_is_closed_at_once(server: int) -> None:
     with connect(server) as sock:
         sock.sendall(
-            b"POST /api/v1/workspaces/list HTTP/1.1\r\nHost: evil.example\r\n"
+            b"POST /api/v1/workspaces/list HTTP/1.1\r\nHost: evil.example\r\n" + BASIC + b"\r\n"
             b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
         )
         started = time.monotonic()
