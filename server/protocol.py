@@ -132,7 +132,10 @@ class AirbyteConnectionStatus(msgspec.Struct, omit_defaults=True):
     message: str | None = None
 
 
-class AirbyteStream(msgspec.Struct, omit_defaults=True):
+class ProtocolStream(msgspec.Struct, omit_defaults=True):
+    """A stream as the Airbyte protocol carries it (`AirbyteStream` there; the configuration
+    API's wire model keeps that name, server.models.connections)."""
+
     name: str
     json_schema: dict[str, Any]
     supported_sync_modes: list[str] = msgspec.field(default_factory=lambda: ["full_refresh"])
@@ -143,12 +146,14 @@ class AirbyteStream(msgspec.Struct, omit_defaults=True):
     is_resumable: bool | None = None
 
 
-class AirbyteCatalog(msgspec.Struct):
-    streams: list[AirbyteStream]
+class ProtocolCatalog(msgspec.Struct):
+    """A catalog as a source's `discover` sends it (the protocol's `AirbyteCatalog`)."""
+
+    streams: list[ProtocolStream]
 
 
 class ConfiguredAirbyteStream(msgspec.Struct, omit_defaults=True):
-    stream: AirbyteStream
+    stream: ProtocolStream
     sync_mode: Literal["full_refresh", "incremental"]
     destination_sync_mode: Literal["append", "overwrite", "append_dedup", "update", "soft_delete"]
     cursor_field: list[str] | None = None

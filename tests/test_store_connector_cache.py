@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from server.protocol import AirbyteCatalog, AirbyteStream, ConnectorSpecification
+from server.protocol import ConnectorSpecification, ProtocolCatalog, ProtocolStream
 from server.runner.base import ConnectorImage
 from server.runner.cache_keys import spec_key
 from server.store import connector_cache
@@ -26,9 +26,9 @@ def msgspec_spec(schema: dict[str, Any]) -> ConnectorSpecification:
     return ConnectorSpecification(connectionSpecification=schema)
 
 
-def catalog(name: str) -> AirbyteCatalog:
-    return AirbyteCatalog(
-        streams=[AirbyteStream(name=name, json_schema={}, supported_sync_modes=["full_refresh"])]
+def catalog(name: str) -> ProtocolCatalog:
+    return ProtocolCatalog(
+        streams=[ProtocolStream(name=name, json_schema={}, supported_sync_modes=["full_refresh"])]
     )
 
 

@@ -36,9 +36,12 @@ from server.models.connections import (
     SourceSchemaStream,
     SyncMode,
 )
-from server.protocol import AirbyteCatalog as ProtocolCatalog
-from server.protocol import AirbyteStream as ProtocolStream
-from server.protocol import ConfiguredAirbyteCatalog, ConfiguredAirbyteStream
+from server.protocol import (
+    ConfiguredAirbyteCatalog,
+    ConfiguredAirbyteStream,
+    ProtocolCatalog,
+    ProtocolStream,
+)
 
 # Where a rule about stream `i` points in the request: `path(i, "config.syncMode")`.
 PathOf = Callable[[int, str], str]

@@ -26,12 +26,12 @@ from server.domain.secrets import mask_text
 from server.private import private_dir
 from server.protocol import (
     MALFORMED,
-    AirbyteCatalog,
     AirbyteConnectionStatus,
     AirbyteErrorTraceMessage,
     AirbyteLogMessage,
     AirbyteTraceMessage,
     ConnectorSpecification,
+    ProtocolCatalog,
     decode_payload,
     envelope_decoder,
 )
@@ -73,7 +73,7 @@ class CommandOutput:
     log_lines: list[str]
     spec: ConnectorSpecification | None = None
     connection_status: AirbyteConnectionStatus | None = None
-    catalog: AirbyteCatalog | None = None
+    catalog: ProtocolCatalog | None = None
     trace_errors: list[AirbyteErrorTraceMessage] = field(default_factory=list)
 
 
@@ -216,7 +216,7 @@ def _handle(line: bytes, output: CommandOutput, log: _Log) -> None:
                 status.message = mask_text(status.message, log.secrets)
             output.connection_status = status
         elif kind == "CATALOG":
-            output.catalog = decode_payload(message.catalog, AirbyteCatalog)
+            output.catalog = decode_payload(message.catalog, ProtocolCatalog)
     except MALFORMED as exc:
         # Not a protocol message: logged and dropped, as Airbyte's platform does.
         text = line[:MAX_LOG_LINE_CHARS].decode("utf-8", "replace")

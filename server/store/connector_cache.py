@@ -15,7 +15,7 @@ import msgspec
 from sqlite_utils import Database
 
 from server.core.errors import NotFound
-from server.protocol import AirbyteCatalog, ConnectorSpecification
+from server.protocol import ConnectorSpecification, ProtocolCatalog
 from server.store import secret_box
 
 _encoder = msgspec.json.Encoder(order="sorted")
@@ -53,7 +53,7 @@ def delete_spec(db: Database, key: str) -> None:
 
 
 def put_discovered_catalog(
-    db: Database, connector_key: str, configuration: dict[str, Any], catalog: AirbyteCatalog
+    db: Database, connector_key: str, configuration: dict[str, Any], catalog: ProtocolCatalog
 ) -> str:
     """Store a discovered catalog (an identical one keeps its id) and remember it as the
     catalog of this configuration; the catalog's id."""
@@ -83,7 +83,7 @@ def put_discovered_catalog(
 
 def find_discovered_catalog(
     db: Database, connector_key: str, configuration: dict[str, Any]
-) -> tuple[str, AirbyteCatalog] | None:
+) -> tuple[str, ProtocolCatalog] | None:
     """The catalog last discovered for this configuration, with its id."""
     config_hash = config_digest(db, connector_key, configuration)
     row = db.execute(
@@ -93,12 +93,12 @@ def find_discovered_catalog(
     ).fetchone()
     if row is None:
         return None
-    return row[0], msgspec.json.decode(row[1], type=AirbyteCatalog)
+    return row[0], msgspec.json.decode(row[1], type=ProtocolCatalog)
 
 
-def get_discovered_catalog(db: Database, catalog_id: str) -> AirbyteCatalog:
+def get_discovered_catalog(db: Database, catalog_id: str) -> ProtocolCatalog:
     """A stored catalog (protocol shape) by id, e.g. a connection's `sourceCatalogId`."""
     row = db.execute("SELECT data FROM discovered_catalogs WHERE id = ?", [catalog_id]).fetchone()
     if row is None:
         raise NotFound(f"Could not find discovered catalog with id: {catalog_id}", id=catalog_id)
-    return msgspec.json.decode(row[0], type=AirbyteCatalog)
+    return msgspec.json.decode(row[0], type=ProtocolCatalog)
