@@ -12,7 +12,7 @@ import pytest
 
 from server.app import create_app
 from tests.conftest import post, running
-from tests.test_api_jobs import e2e_connection, fast_settings, ok, wait_job
+from tests.support.api_jobs import e2e_connection, fast_settings, ok, wait_job
 
 UNKNOWN = "3b2f8f6e-6f0a-4d55-9e55-8d9b1c7c2a10"
 

@@ -22,7 +22,7 @@ import pytest
 
 from server.app import create_app
 from tests.conftest import running
-from tests.test_api_jobs import fast_settings
+from tests.support.api_jobs import fast_settings
 
 Json = dict[str, Any]
 

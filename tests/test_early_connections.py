@@ -14,7 +14,7 @@ import pytest
 from server.app import create_app
 from server.jobs.plan import source_catalog
 from tests.conftest import running
-from tests.test_api_jobs import (
+from tests.support.api_jobs import (
     SQLITE,
     e2e_connection,
     fast_settings,

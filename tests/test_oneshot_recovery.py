@@ -16,9 +16,9 @@ import pytest
 
 from tests.conftest import ADMIN_AUTH, post
 from tests.connector_fixtures import FIXTURES, custom_definition
-from tests.test_api_jobs import make_source
+from tests.support.api_jobs import make_source
+from tests.support.processes import processes_mentioning
 from tests.test_recovery import ServerProcess, server_process
-from tests.test_sync_e2e import processes_mentioning
 
 __all__ = ["server_process"]  # the fixture, imported for the tests below
 

@@ -19,7 +19,7 @@ from server.runner.docker import DockerRunner, remove_leftover_containers
 from server.store.db import open_db
 from tests.conftest import running
 from tests.connector_fixtures import FIXTURES, custom_definition, docker_client, fault_image
-from tests.test_api_jobs import (
+from tests.support.api_jobs import (
     DEV_NULL,
     SILENT,
     fast_settings,

@@ -20,7 +20,7 @@ import pytest
 
 from server.app import create_app
 from tests.conftest import ADMIN_AUTH, running
-from tests.test_api_jobs import (
+from tests.support.api_jobs import (
     DEV_NULL,
     SQLITE,
     fast_settings,
@@ -30,7 +30,7 @@ from tests.test_api_jobs import (
     ok,
     wait_job,
 )
-from tests.test_sync_e2e import processes_mentioning
+from tests.support.processes import processes_mentioning
 
 pytestmark = pytest.mark.slow
 

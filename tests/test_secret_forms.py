@@ -15,7 +15,7 @@ from server.app import create_app
 from server.domain.secrets import MASK, encoded_forms, mask_text
 from tests.conftest import running
 from tests.connector_fixtures import FIXTURES, custom_definition
-from tests.test_api_jobs import (
+from tests.support.api_jobs import (
     DEV_NULL,
     SILENT,
     fast_settings,

@@ -22,7 +22,7 @@ from server.store import connector_cache, secret_box
 from server.store.db import open_db
 from tests.conftest import post, running
 from tests.connector_fixtures import FIXTURES, custom_definition, fault_command, workspace_id
-from tests.test_api_jobs import DEV_NULL, SILENT, make_connection, make_destination, ok, wait_job
+from tests.support.api_jobs import DEV_NULL, SILENT, make_connection, make_destination, ok, wait_job
 
 # The fault connector's check succeeds only with api_key "good" (too common a word to look for
 # in the file's bytes): its password, and the api_key it is changed to, are the ones looked for.

@@ -9,7 +9,6 @@ and the faults source-e2e-test and destination-dev-null inject.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 import uuid
@@ -26,7 +25,7 @@ from server.app import create_app
 from server.settings import Settings
 from tests.conftest import post, running
 from tests.connectors.conftest import PostgresServer, connector_images, postgres_server
-from tests.test_api_jobs import (
+from tests.support.api_jobs import (
     DEV_NULL,
     E2E_TEST,
     POSTGRES,
@@ -39,6 +38,7 @@ from tests.test_api_jobs import (
     wait_job,
     workspace_id,
 )
+from tests.support.processes import processes_mentioning
 
 __all__ = ["connector_images", "postgres_server"]  # fixtures used below
 
@@ -82,22 +82,6 @@ def pg_ids(pg: PostgresServer, schema: str, table: str = "data_stream") -> list[
     with psycopg.connect(pg.dsn()) as conn:
         rows = conn.execute(f'SELECT id FROM "{schema}"."{table}" ORDER BY id').fetchall()
     return [int(r[0]) for r in rows]
-
-
-def processes_mentioning(text: str) -> list[int]:
-    """Live processes whose command line mentions `text` (a job directory: its connectors)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            status = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if text in command and status[status.rfind(")") + 2] != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 # --- source-faker into SQLite ----------------------------------------------------------------

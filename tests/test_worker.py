@@ -18,14 +18,15 @@ from server.app import create_app
 from server.core import jobs as core_jobs
 from server.jobs.plan import secrets_of
 from server.protocol import ConnectorSpecification
+from server.runner.cache_keys import spec_key
 from server.runner.images import connector_image
 from server.runner.processes import kill_process_groups, process_identity
 from server.store import jobs
-from server.store.connector_cache import put_spec, spec_key
+from server.store.connector_cache import put_spec
 from server.store.definitions import get_destination_definition
 from tests.conftest import post, running
 from tests.connector_fixtures import FIXTURES, custom_definition
-from tests.test_api_jobs import (
+from tests.support.api_jobs import (
     e2e_connection,
     fast_settings,
     make_connection,
@@ -34,7 +35,7 @@ from tests.test_api_jobs import (
     ok,
     wait_job,
 )
-from tests.test_sync_e2e import processes_mentioning
+from tests.support.processes import processes_mentioning
 
 
 def test_attempt_secrets_come_from_the_cached_spec_or_else_by_name(db: Database) -> None:
