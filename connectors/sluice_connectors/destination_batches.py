@@ -78,6 +78,7 @@ class Batch:
     lines: list[bytes] = field(default_factory=list)
     arrays: list[Any] = field(default_factory=list)
     count: int = 0
+    prepared: Any = None  # what the writer's `prepare` started for it, if it has one
 
     def __len__(self) -> int:
         return self.count
@@ -169,6 +170,11 @@ class Engine:
         self.jobs.put(job)
 
     def write(self, stream: StreamConfig, batch: Batch) -> None:
+        # A writer may start converting a batch as soon as it is handed over (e.g. in a thread
+        # of its own), so that work overlaps the engine's load of the batches before it.
+        prepare = getattr(self.writer, "prepare", None)
+        if prepare is not None:
+            batch.prepared = prepare(stream, batch)
         self.run(lambda: self.writer.write(stream, batch))
 
     def commit(self, states: list[bytes]) -> None:

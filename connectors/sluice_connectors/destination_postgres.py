@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from sluice_connectors.destination_core import Batch, BatchingDestination
@@ -160,6 +161,8 @@ class PostgresWriter:
             key: ArrowRows(t.stream, numbered=bool(t.stream.primary_key))
             for key, t in self.tables.items()
         }
+        # Batches become CSV in this thread while the engine thread loads the one before.
+        self.converter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv")
         # Row positions holding JSON text: _airbyte_meta, object/array columns, extras.
         self.json_positions = {
             key: frozenset(
@@ -174,9 +177,14 @@ class PostgresWriter:
             for table in self.tables.values():
                 table.prepare(cur)
 
+    def prepare(self, stream: StreamConfig, batch: Batch) -> Future[bytes | None]:
+        return self.converter.submit(
+            self.csv_rows[(stream.namespace, stream.name)].csv, batch.lines
+        )
+
     def write(self, stream: StreamConfig, batch: Batch) -> None:
         key = (stream.namespace, stream.name)
-        csv = self.csv_rows[key].csv(batch.lines)
+        csv = batch.prepared.result() if batch.prepared else self.csv_rows[key].csv(batch.lines)
         if csv is not None:
             self.tables[key].load_csv(self.conn.cursor(), csv)
             return
@@ -197,6 +205,7 @@ class PostgresWriter:
         self.conn.commit()
 
     def close(self) -> None:
+        self.converter.shutdown(cancel_futures=True)
         self.conn.close()
 
 
