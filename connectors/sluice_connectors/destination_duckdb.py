@@ -282,7 +282,8 @@ class DuckdbWriter:
             raise ConfigError("`schema` must be a string")
         self.duckdb = _duckdb()
         self.db = self.duckdb.connect(str(path))
-        self.arrow = __import__("pyarrow")
+        # Not `self.arrow`: that is the flag that has the loop send Arrow batches.
+        self.pyarrow: Any = __import__("pyarrow")
         self.tables = {
             (s.namespace, s.name): DuckdbTable(
                 s, sanitize(s.namespace) if s.namespace else schema, position
@@ -302,7 +303,7 @@ class DuckdbWriter:
         if not self.in_transaction:
             self.db.execute("BEGIN TRANSACTION")
             self.in_transaction = True
-        pa = self.arrow
+        pa = self.pyarrow
         table = self.tables[(stream.namespace, stream.name)]
         columns = {"line": pa.chunked_array(batch.arrow(), type=pa.string())}
         if stream.primary_key:
