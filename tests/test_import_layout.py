@@ -55,9 +55,6 @@ REQUEST_MODEL = re.compile(r"(Create|Update|Recreate|Patch|RequestBody|Request)$
 # Edges that break a rule today, each removed by the change that moves it (then delete it
 # here: the test fails on an allowed edge that is gone). Keyed (importer, imported module).
 ALLOWED: dict[tuple[str, str], str] = {
-    # connector_cache.spec_key is a shim (a lazy import) until tests/test_worker.py imports
-    # server.runner.cache_keys.spec_key.
-    ("server.store.connector_cache", "server.runner.cache_keys"): "shim for old callers",
     # images.connector_image takes a definition's API model (SourceDefinitionRead,
     # DestinationDefinitionRead, ResourceRequirements): until the core hands the runner a
     # typed definition of its own.

@@ -28,14 +28,6 @@ def config_digest(db: Database, connector_key: str, configuration: dict[str, Any
     return secret_box.keyed_digest(db, _encoder.encode(value))
 
 
-def spec_key(connector: Any) -> str:
-    """Compatibility shim, removed once its last callers (`server/jobs/plan.py`,
-    `tests/test_worker.py`) import `server.runner.cache_keys.spec_key`."""
-    from server.runner.cache_keys import spec_key as key
-
-    return key(connector)
-
-
 def get_spec(db: Database, key: str) -> ConnectorSpecification | None:
     row = db.execute("SELECT data FROM connector_specs WHERE key = ?", [key]).fetchone()
     return None if row is None else msgspec.json.decode(row[0], type=ConnectorSpecification)
