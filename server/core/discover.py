@@ -28,7 +28,7 @@ from server.domain.secrets import SecretPath, restore, secret_values
 from server.models.definitions import SourceDefinitionRead
 from server.models.sources import SourceRead
 from server.models.synchronous_jobs import SynchronousJobRead
-from server.protocol import AirbyteCatalog
+from server.protocol import ProtocolCatalog as AirbyteCatalog
 from server.runner.cache_keys import spec_key
 from server.runner.images import connector_image
 from server.runner.oneshot import CommandFailed

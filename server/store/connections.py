@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from server.core.errors import NotFound
 from server.models.connections import ConnectionRead
-from server.protocol import AirbyteCatalog
+from server.protocol import ProtocolCatalog as AirbyteCatalog
 from server.store import connector_cache, documents
 
 TABLE = "connections"
