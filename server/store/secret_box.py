@@ -35,6 +35,8 @@ import msgspec
 from cryptography.fernet import Fernet, InvalidToken
 from sqlite_utils import Database
 
+from server.store.key_files import create_key_file, sync_dir, write_key
+
 PREFIX = "sluice-sealed:v1:"
 KEY_FILE = "secret.key"
 # A rotation writes the new key here first and renames it over KEY_FILE once the database
@@ -273,7 +275,7 @@ def rotate(db: Database, new: str | None = None) -> str:
     pending = None
     if not ring.configured and ring.key_dir is not None:
         pending = ring.key_dir / NEW_KEY_FILE
-        _write_key(pending, text, exclusive=False)
+        write_key(pending, text, exclusive=False)
     with _atomic(db):
         for table in TABLES:
             for row_id, data, _ in _rows(db, table):
@@ -289,7 +291,7 @@ def rotate(db: Database, new: str | None = None) -> str:
         # A server beside us that saw the new check row may have finished the rename first.
         with contextlib.suppress(FileNotFoundError):
             os.replace(pending, ring.key_dir / KEY_FILE)
-        _sync_dir(ring.key_dir)
+        sync_dir(ring.key_dir)
     ring.fernet, ring.check = fernet, check
     checkpoint(db)
     return text
@@ -345,7 +347,7 @@ def _load_key(ring: _Keyring, check: str | None) -> SealingKey:
     current = parse_key(path.read_text(), str(path)) if path.exists() else None
     if check is None or (current is not None and _opens(current, check)):
         pending.unlink(missing_ok=True)  # a rotation that did not commit
-        return current or parse_key(_create_key_file(path), str(path))
+        return current or parse_key(create_key_file(path, new_key()), str(path))
     if pending.exists() and _opens(parse_key(pending.read_text(), str(pending)), check):
         os.replace(pending, path)  # a rotation that committed: finish it
         return parse_key(path.read_text(), str(path))
@@ -358,32 +360,6 @@ def _load_key(ring: _Keyring, check: str | None) -> SealingKey:
         f"the key file {path} does not open the secrets in the database: restore the key "
         "they were sealed with, or set SLUICE_SECRET_KEY to it"
     )
-
-
-def _create_key_file(path: Path) -> str:
-    try:
-        return _write_key(path, new_key(), exclusive=True)
-    except FileExistsError:  # another process starting at the same time wrote it
-        return path.read_text()
-
-
-def _write_key(path: Path, text: str, exclusive: bool) -> str:
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
-    fd = os.open(path, flags, 0o600)
-    with os.fdopen(fd, "w") as file:
-        file.write(text + "\n")
-        file.flush()
-        os.fsync(file.fileno())
-    os.chmod(path, 0o600)  # O_TRUNC keeps an existing file's mode
-    return text
-
-
-def _sync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @contextlib.contextmanager
