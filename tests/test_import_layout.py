@@ -41,6 +41,7 @@ RULES: list[tuple[str, str, str]] = [
     ("server.sync", "server.api", "the relay never imports a face"),
     ("server.sync", "server.models", "the relay never imports API models"),
     ("server.core", "server.api", "the core never imports a face"),
+    ("server.api", "server.store", "a face calls the core, never the store"),
 ]
 
 # Leaf modules of shared domain types: any layer may import them, and they import nothing of

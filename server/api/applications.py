@@ -23,7 +23,6 @@ from server.models.applications import (
     ApplicationTokenRequestWithGrant,
     PublicAccessTokenResponse,
 )
-from server.store import applications as store
 
 # Root paths answered by the public token operation (see the module docstring).
 TOKEN_ALIASES = {
@@ -49,7 +48,7 @@ async def list_applications(ctx: Context) -> ApplicationReadList:
 
 
 async def delete_application(body: ApplicationIdRequestBody, ctx: Context) -> None:
-    await ctx.store.write(store.delete_application, str(body.application_id))
+    await ctx.store.write(credentials.delete_application, str(body.application_id))
 
 
 async def _subject(body: ApplicationTokenRequest, ctx: Context) -> str:

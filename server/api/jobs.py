@@ -33,8 +33,6 @@ from server.models.jobs import (
     StreamDescriptor,
     StreamStats,
 )
-from server.store import job_history as history
-from server.store import jobs as store
 
 DEFAULT_PAGE_SIZE = 200
 MAX_LOG_BYTES = 8 << 20  # jobs/get reads at most this much of a log's end
@@ -81,7 +79,7 @@ def _descriptors(streams: Sequence[dict[str, Any]] | None) -> list[StreamDescrip
     return [StreamDescriptor(name=s["name"], namespace=s.get("namespace")) for s in streams]
 
 
-def job_read(job: store.Job, attempts: Sequence[store.Attempt]) -> JobRead:
+def job_read(job: shown.Job, attempts: Sequence[shown.Attempt]) -> JobRead:
     """The job with its stats summed over every attempt (as Airbyte's aggregatedStats)."""
     per_stream: dict[tuple[str, str | None], list[int]] = {}
     for attempt in attempts:
@@ -158,7 +156,7 @@ def _attempt_stats(stats: domain.AttemptStats, estimates: bool = False) -> Attem
     )
 
 
-def attempt_read(attempt: store.Attempt) -> AttemptRead:
+def attempt_read(attempt: shown.Attempt) -> AttemptRead:
     summary = None
     if attempt.failure_summary is not None:
         summary = AttemptFailureSummary(
@@ -241,7 +239,7 @@ async def list_jobs_for(body: JobListRequestBody, ctx: Context) -> JobReadList:
         *(body.config_types or []),
         *([body.config_type] if body.config_type else []),
     ]
-    filter = history.JobFilter(
+    filter = shown.JobFilter(
         config_types=types or None,
         config_id=body.config_id,
         statuses=list(body.statuses) if body.statuses else None,

@@ -104,3 +104,8 @@ def live_api_key(db: Database, key: str, now: int) -> api_keys.ApiKeyRow | None:
     if row.expires_at is not None and row.expires_at <= now:
         return None
     return row
+
+
+def delete_application(db: Database, application_id: str) -> None:
+    """Delete an application; its tokens stop working at once (each request looks it up)."""
+    applications.delete_application(db, application_id)

@@ -12,6 +12,12 @@ from sqlite_utils import Database
 from server.store import job_history as history
 from server.store import jobs as store
 from server.store.connections import get_connection
+from server.store.job_history import JobFilter
+from server.store.jobs import Attempt, Job
+
+# The job types a face renders and the filter it builds from a request: the store's, passed on,
+# so that faces import the core only.
+__all__ = ["Attempt", "Job", "JobFilter", "job_with_attempts", "last_sync_job", "list_jobs"]
 
 
 def job_with_attempts(db: Database, job_id: int) -> tuple[store.Job, list[store.Attempt]]:
