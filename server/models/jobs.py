@@ -13,9 +13,12 @@ from uuid import UUID
 
 from msgspec import Meta
 
+from server.jobs.attempts import AttemptStatus, FailureOrigin, FailureType, JobStatus
 from server.models.base import Model, PageSize, RowOffset
 
-JobStatus = Literal["pending", "running", "incomplete", "failed", "succeeded", "cancelled"]
+# The statuses and failure enums are the attempt domain's (one declaration each); the wire
+# sends them as they are.
+
 JobConfigType = Literal[
     "check_connection_source",
     "check_connection_destination",
@@ -25,26 +28,6 @@ JobConfigType = Literal[
     "reset_connection",
     "refresh",
     "clear",
-]
-AttemptStatus = Literal["running", "failed", "succeeded"]
-FailureOrigin = Literal[
-    "source",
-    "destination",
-    "replication",
-    "persistence",
-    "airbyte_platform",
-    "normalization",
-    "dbt",
-    "unknown",
-]
-FailureType = Literal[
-    "config_error",
-    "system_error",
-    "manual_cancellation",
-    "refresh_schema",
-    "heartbeat_timeout",
-    "destination_timeout",
-    "transient_error",
 ]
 Count = Annotated[int, Meta(ge=0)]
 # Job ids are SQLite integers (64-bit, as Airbyte's `int64`): a larger one is a 422, not an

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from server.jobs.attempts import FailureOrigin
 from server.models.base import Model
-from server.models.jobs import FailureOrigin, FailureReason, JobConfigType, LogRead
+from server.models.jobs import FailureReason, JobConfigType, LogRead
 
 __all__ = ["FailureOrigin", "FailureReason", "JobConfigType", "LogRead", "SynchronousJobRead"]
 
