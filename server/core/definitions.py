@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, TypeVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import msgspec
 from sqlite_utils import Database
@@ -138,89 +140,91 @@ def _check_scope(db: Database, scope: Scope | None) -> None:
             workspaces.get_workspace(db, str(workspace_id))
 
 
-def _insert_source(
-    db: Database, definition: SourceDefinitionRead, scope: Scope | None
-) -> SourceDefinitionRead:
-    _check_scope(db, scope)
-    return store.insert_source_definition(db, definition)
+@dataclass(frozen=True)
+class DefinitionKind(Generic[Definition]):
+    """Source or destination definitions: how a new one is built, the store functions."""
+
+    new: Callable[[NewDefinition], Definition]
+    insert: Callable[[Database, Definition], Definition]
+    get: Callable[[Database, str], Definition]
+    list_all: Callable[[Database], list[Definition]]
+    update: Callable[[Database, Definition], Definition]
+    delete: Callable[[Database, str], None]
 
 
-def _insert_destination(
-    db: Database, definition: DestinationDefinitionRead, scope: Scope | None
-) -> DestinationDefinitionRead:
-    _check_scope(db, scope)
-    return store.insert_destination_definition(db, definition)
+class Definitions(Generic[Definition]):
+    """The core's operations on one kind of definition."""
+
+    def __init__(self, kind: DefinitionKind[Definition]) -> None:
+        self.kind: DefinitionKind[Definition] = kind
+
+    def _insert(self, db: Database, definition: Definition, scope: Scope | None) -> Definition:
+        _check_scope(db, scope)
+        return self.kind.insert(db, definition)
+
+    async def create(
+        self, ctx: Context, new: NewDefinition, scope: Scope | None = None, at: str = ""
+    ) -> Definition:
+        """A custom definition; `at` is where the definition sits in the request."""
+        definition = self.kind.new(new)
+        refuse_unrunnable(ctx.settings, definition, at)
+        return await ctx.store.write(self._insert, definition, scope)
+
+    async def get(self, ctx: Context, definition_id: uuid.UUID) -> Definition:
+        return await ctx.store.read(self.kind.get, str(definition_id))
+
+    async def listed(self, ctx: Context) -> list[Definition]:
+        return await ctx.store.read(self.kind.list_all)
+
+    async def update(
+        self, ctx: Context, definition_id: uuid.UUID, changes: DefinitionChanges
+    ) -> Definition:
+        def update(db: Database) -> Definition:
+            updated = _changed(self.kind.get(db, str(definition_id)), changes)
+            refuse_unrunnable(ctx.settings, updated)
+            return self.kind.update(db, updated)
+
+        return await ctx.store.write(update)
+
+    async def delete(self, ctx: Context, definition_id: uuid.UUID) -> None:
+        await ctx.store.write(self.kind.delete, str(definition_id))
 
 
 # --- sources -------------------------------------------------------------------------------
 
-
-async def create_source_definition(
-    ctx: Context, new: NewDefinition, scope: Scope | None = None, at: str = ""
-) -> SourceDefinitionRead:
-    """A custom source definition; `at` is where the definition sits in the request."""
-    definition = new_source_definition(new)
-    refuse_unrunnable(ctx.settings, definition, at)
-    return await ctx.store.write(_insert_source, definition, scope)
-
-
-async def get_source_definition(ctx: Context, definition_id: uuid.UUID) -> SourceDefinitionRead:
-    return await ctx.store.read(store.get_source_definition, str(definition_id))
-
-
-async def list_source_definitions(ctx: Context) -> list[SourceDefinitionRead]:
-    return await ctx.store.read(store.list_source_definitions)
-
-
-async def update_source_definition(
-    ctx: Context, definition_id: uuid.UUID, changes: DefinitionChanges
-) -> SourceDefinitionRead:
-    def update(db: Database) -> SourceDefinitionRead:
-        updated = _changed(store.get_source_definition(db, str(definition_id)), changes)
-        refuse_unrunnable(ctx.settings, updated)
-        return store.update_source_definition(db, updated)
-
-    return await ctx.store.write(update)
-
-
-async def delete_source_definition(ctx: Context, definition_id: uuid.UUID) -> None:
-    await ctx.store.write(store.delete_source_definition, str(definition_id))
-
+_sources = Definitions(
+    DefinitionKind(
+        new=new_source_definition,
+        insert=store.insert_source_definition,
+        get=store.get_source_definition,
+        list_all=store.list_source_definitions,
+        update=store.update_source_definition,
+        delete=store.delete_source_definition,
+    )
+)
+create_source_definition = _sources.create
+get_source_definition = _sources.get
+list_source_definitions = _sources.listed
+update_source_definition = _sources.update
+delete_source_definition = _sources.delete
 
 # --- destinations --------------------------------------------------------------------------
 
-
-async def create_destination_definition(
-    ctx: Context, new: NewDefinition, scope: Scope | None = None, at: str = ""
-) -> DestinationDefinitionRead:
-    definition = new_destination_definition(new)
-    refuse_unrunnable(ctx.settings, definition, at)
-    return await ctx.store.write(_insert_destination, definition, scope)
-
-
-async def get_destination_definition(
-    ctx: Context, definition_id: uuid.UUID
-) -> DestinationDefinitionRead:
-    return await ctx.store.read(store.get_destination_definition, str(definition_id))
-
-
-async def list_destination_definitions(ctx: Context) -> list[DestinationDefinitionRead]:
-    return await ctx.store.read(store.list_destination_definitions)
-
-
-async def update_destination_definition(
-    ctx: Context, definition_id: uuid.UUID, changes: DefinitionChanges
-) -> DestinationDefinitionRead:
-    def update(db: Database) -> DestinationDefinitionRead:
-        updated = _changed(store.get_destination_definition(db, str(definition_id)), changes)
-        refuse_unrunnable(ctx.settings, updated)
-        return store.update_destination_definition(db, updated)
-
-    return await ctx.store.write(update)
-
-
-async def delete_destination_definition(ctx: Context, definition_id: uuid.UUID) -> None:
-    await ctx.store.write(store.delete_destination_definition, str(definition_id))
+_destinations = Definitions(
+    DefinitionKind(
+        new=new_destination_definition,
+        insert=store.insert_destination_definition,
+        get=store.get_destination_definition,
+        list_all=store.list_destination_definitions,
+        update=store.update_destination_definition,
+        delete=store.delete_destination_definition,
+    )
+)
+create_destination_definition = _destinations.create
+get_destination_definition = _destinations.get
+list_destination_definitions = _destinations.listed
+update_destination_definition = _destinations.update
+delete_destination_definition = _destinations.delete
 
 
 def fields(struct: msgspec.Struct, kind: type[Any]) -> dict[str, Any]:
