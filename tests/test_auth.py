@@ -12,7 +12,7 @@ import pytest
 from server import openapi
 from server.auth.middleware import OPEN_PATHS
 from server.auth.tokens import signing_key
-from tests.auth_helpers import (
+from tests.support.auth import (
     ADMIN,
     Clock,
     api_key,

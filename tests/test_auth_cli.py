@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.auth_helpers import ADMIN, Clock, bearer, call, serve, settings_for
+from tests.support.auth import ADMIN, Clock, bearer, call, serve, settings_for
 
 ROOT = Path(__file__).resolve().parent.parent
 

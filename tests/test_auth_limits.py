@@ -10,7 +10,7 @@ import pytest
 
 from server.auth.exposure import exposure_problem
 from server.settings import Settings
-from tests.auth_helpers import ADMIN, api_key, bearer, serve, settings_for
+from tests.support.auth import ADMIN, api_key, bearer, serve, settings_for
 
 ROOT = Path(__file__).resolve().parent.parent
 

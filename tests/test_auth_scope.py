@@ -9,7 +9,7 @@ import httpx
 
 from server import openapi
 from server.auth.scope import ADMIN_ONLY
-from tests.auth_helpers import (
+from tests.support.auth import (
     ADMIN,
     DEV_NULL,
     E2E,
