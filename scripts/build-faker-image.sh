@@ -2,7 +2,8 @@
 # Build Airbyte's source-faker as a connector image, without a registry: FROM the local base
 # image (scripts/build-base-image.sh), with airbyte-source-faker installed from PyPI. The tag
 # matches Airbyte's (airbyte/source-faker:<version>), so definitions refer to it unchanged.
-# Cached: an existing image is kept unless --force is given.
+# Cached: an existing image is kept unless --force is given. Its dependencies are installed at
+# the versions constraints-faker.txt pins (the ones the tests ran with), when it pins this version.
 #
 # The build runs with --network host because the engine runs without a bridge. When PyPI is
 # reached through a TLS-intercepting proxy, the host's CA bundle ($PIP_CERT, else the system
@@ -31,14 +32,22 @@ else
     : >"$context/host-ca.crt"  # empty: pip then uses its own bundle
 fi
 
+pins="$(dirname "$0")/../constraints-faker.txt"
+if grep -qx "airbyte-source-faker==$version" "$pins" 2>/dev/null; then
+    cp "$pins" "$context/constraints.txt"
+else
+    : >"$context/constraints.txt"  # a version the file does not pin resolves on its own
+fi
+
 cat >"$context/Dockerfile" <<DOCKERFILE
 FROM $base
-COPY host-ca.crt /tmp/host-ca.crt
+COPY host-ca.crt constraints.txt /tmp/
 RUN python3 -m venv /opt/venv \\
  && if [ -s /tmp/host-ca.crt ]; then export PIP_CERT=/tmp/host-ca.crt; fi \\
+ && if [ -s /tmp/constraints.txt ]; then export PIP_CONSTRAINT=/tmp/constraints.txt; fi \\
  && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --quiet \\
         airbyte-source-faker==$version \\
- && rm /tmp/host-ca.crt \\
+ && rm /tmp/host-ca.crt /tmp/constraints.txt \\
  && useradd --create-home --uid 1000 airbyte && mkdir -p /airbyte && chown airbyte /airbyte
 ENV PATH=/opt/venv/bin:\$PATH PYTHONUNBUFFERED=1
 ENV AIRBYTE_ENTRYPOINT="/opt/venv/bin/source-faker"
