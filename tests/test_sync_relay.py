@@ -225,6 +225,20 @@ def data_sizes(source_config: dict[str, Any], catalog_path: Path) -> dict[str, t
     return sizes
 
 
+def run_fault_source(tmp_path: Path, config: dict[str, Any], **options: Any) -> Run:
+    """`run` with the fault source (tests/fixtures/relay_source.py) and its one stream, into
+    the gate destination, which echoes every state."""
+    return run(
+        tmp_path,
+        config,
+        FAULTY,
+        {"mode": "gate", "gate_path": str(tmp_path)},
+        source=FAULTY_SOURCE,
+        sync_catalog=ITEMS,
+        **options,
+    )
+
+
 def e2e(records: int, **extra: Any) -> dict[str, Any]:
     return {"type": "CONTINUOUS_FEED", "max_messages": records, "seed": 3, **extra}
 
@@ -366,14 +380,7 @@ def test_a_flood_of_lines_that_are_not_messages_keeps_the_log_small(tmp_path: Pa
     """200,000 garbage lines made a 40 MB attempt log: the first ones are kept, the rest
     only counted."""
     config = {"records": 30, "state_every": 10, "fault": "garbage", "garbage_lines": 200_000}
-    done = run(
-        tmp_path,
-        config,
-        FAULTY,
-        {"mode": "gate", "gate_path": str(tmp_path)},
-        source=FAULTY_SOURCE,
-        sync_catalog=ITEMS,
-    )
+    done = run_fault_source(tmp_path, config)
     assert done.result.succeeded, done.log[-2000:]
     assert done.result.stats.records_emitted == 30
     assert done.log.count("(not a protocol message, dropped) this line is not") == 200
@@ -385,14 +392,7 @@ def test_a_line_nested_too_deeply_to_decode_is_dropped_not_a_crash(tmp_path: Pat
     """JSON nested deeper than msgspec's recursion limit raises RecursionError, not a
     DecodeError: the line is dropped as unreadable and the sync goes on."""
     config = {"records": 20, "state_every": 10, "fault": "deep_line", "depth": 100_000}
-    done = run(
-        tmp_path,
-        config,
-        FAULTY,
-        {"mode": "gate", "gate_path": str(tmp_path)},
-        source=FAULTY_SOURCE,
-        sync_catalog=ITEMS,
-    )
+    done = run_fault_source(tmp_path, config)
     assert done.result.succeeded, done.log[-2000:]
     assert done.result.stats.records_emitted == 20
     assert "(not a protocol message, dropped)" in done.log
@@ -560,15 +560,7 @@ def test_a_source_that_closes_its_output_but_never_exits_fails_as_the_source(
             destination_timeout_seconds=destination_timeout,
         )
         config = {"records": 20, "state_every": 10, "fault": "close_stdout"}
-        done = run(
-            tmp_path,
-            config,
-            FAULTY,
-            {"mode": "gate", "gate_path": str(tmp_path)},
-            source=FAULTY_SOURCE,
-            sync_catalog=ITEMS,
-            settings=settings,
-        )
+        done = run_fault_source(tmp_path, config, settings=settings)
         result = done.result
         assert not result.succeeded
         assert [f.failure_origin for f in result.failures] == ["source"], done.log
