@@ -11,14 +11,14 @@ from server.models.jobs import LogRead
 from server.models.specifications import SourceDefinitionSpecificationRead
 from server.models.synchronous_jobs import SynchronousJobRead
 from tests.conftest import post
-from tests.test_api_sources import default_workspace
-from tests.test_api_web_backend import _connection
+from tests.support.actors import default_workspace
+from tests.support.connections import hourly_connection
 
 
 async def test_web_backend_connection_has_the_fields_airbyte_requires(
     client: httpx.AsyncClient,
 ) -> None:
-    connection = await _connection(client, await default_workspace(client))
+    connection = await hourly_connection(client, await default_workspace(client))
     cid, wid = connection["connectionId"], connection["workspaceId"]
     # A 2020 client makes a connection manual with `schedule: null`.
     r = await post(client, "connections/update", {"connectionId": cid, "schedule": None})

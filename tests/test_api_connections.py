@@ -10,45 +10,10 @@ from sqlite_utils import Database
 
 from server.settings import Settings
 from tests.conftest import post
-from tests.test_api_destinations import make_destination
-from tests.test_api_sources import default_workspace, make_source
+from tests.support.actors import make_destination
+from tests.support.connections import create, users_stream
 
 Json = dict[str, Any]
-
-
-def users_stream(**config: Any) -> Json:
-    return {
-        "stream": {
-            "name": "users",
-            "jsonSchema": {
-                "type": "object",
-                "properties": {"id": {"type": "integer"}, "updated_at": {"type": "string"}},
-            },
-            "supportedSyncModes": ["full_refresh", "incremental"],
-            "defaultCursorField": ["updated_at"],
-            "sourceDefinedPrimaryKey": [["id"]],
-        },
-        "config": {"syncMode": "full_refresh", "destinationSyncMode": "overwrite", **config},
-    }
-
-
-@pytest.fixture
-async def ends(client: httpx.AsyncClient) -> tuple[str, str, str]:
-    workspace_id = await default_workspace(client)
-    source = await make_source(client, workspace_id, "Feed")
-    destination = await make_destination(client, workspace_id, "Warehouse")
-    return workspace_id, str(source["sourceId"]), str(destination["destinationId"])
-
-
-async def create(
-    client: httpx.AsyncClient, ends: tuple[str, str, str], **body: Any
-) -> httpx.Response:
-    _, source_id, destination_id = ends
-    return await post(
-        client,
-        "connections/create",
-        {"sourceId": source_id, "destinationId": destination_id, "status": "active", **body},
-    )
 
 
 def error_paths(r: httpx.Response) -> list[str]:

@@ -7,31 +7,9 @@ import httpx
 from server.app import create_app
 from server.settings import Settings
 from tests.conftest import post, running
+from tests.support.actors import SQLITE, default_workspace, make_destination
 
-SQLITE = "b76be0a6-27dc-4560-95f6-2623da0bd7b6"
 FAKER = "dfd88b22-b603-4c3d-aad7-3701784586b1"
-
-
-async def default_workspace(client: httpx.AsyncClient) -> str:
-    workspaces = (await post(client, "workspaces/list")).json()["workspaces"]
-    return str(workspaces[0]["workspaceId"])
-
-
-async def make_destination(
-    client: httpx.AsyncClient, workspace_id: str, name: str = "Local", **config: object
-) -> dict[str, object]:
-    r = await post(
-        client,
-        "destinations/create",
-        {
-            "workspaceId": workspace_id,
-            "destinationDefinitionId": SQLITE,
-            "name": name,
-            "connectionConfiguration": config or {"destination_path": "/local/out.db"},
-        },
-    )
-    assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
 
 
 async def test_create_get_list_update_delete(client: httpx.AsyncClient) -> None:

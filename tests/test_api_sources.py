@@ -7,32 +7,7 @@ import httpx
 from server.app import create_app
 from server.settings import Settings
 from tests.conftest import post, running
-
-# Sluice's own test source: runs as a local program, so these tests need no Docker.
-E2E = "d53f9084-fa6b-4a5a-976c-5b8392f4ad8a"
-DEV_NULL = "a7bcc9d8-13b3-4e49-b80d-d020b90045e3"
-
-
-async def default_workspace(client: httpx.AsyncClient) -> str:
-    workspaces = (await post(client, "workspaces/list")).json()["workspaces"]
-    return str(workspaces[0]["workspaceId"])
-
-
-async def make_source(
-    client: httpx.AsyncClient, workspace_id: str, name: str = "Test source", **config: object
-) -> dict[str, object]:
-    r = await post(
-        client,
-        "sources/create",
-        {
-            "workspaceId": workspace_id,
-            "sourceDefinitionId": E2E,
-            "name": name,
-            "connectionConfiguration": config or {"max_messages": 100},
-        },
-    )
-    assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
+from tests.support.actors import DEV_NULL, E2E, default_workspace, make_source
 
 
 async def test_create_get_list_update_delete(client: httpx.AsyncClient) -> None:

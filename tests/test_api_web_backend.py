@@ -5,32 +5,13 @@ import uuid
 import httpx
 
 from tests.conftest import post
-from tests.test_api_connections import users_stream
-from tests.test_api_destinations import SQLITE, make_destination
-from tests.test_api_sources import E2E, default_workspace, make_source
-
-
-async def _connection(client: httpx.AsyncClient, workspace_id: str) -> dict[str, object]:
-    source = await make_source(client, workspace_id, "Feed")
-    destination = await make_destination(client, workspace_id, "Lake")
-    r = await post(
-        client,
-        "connections/create",
-        {
-            "sourceId": source["sourceId"],
-            "destinationId": destination["destinationId"],
-            "status": "active",
-            "syncCatalog": {"streams": [users_stream()]},
-            "schedule": {"units": 1, "timeUnit": "hours"},
-        },
-    )
-    assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
+from tests.support.actors import E2E, SQLITE, default_workspace, make_destination, make_source
+from tests.support.connections import hourly_connection
 
 
 async def test_get_embeds_source_and_destination(client: httpx.AsyncClient) -> None:
     workspace_id = await default_workspace(client)
-    connection = await _connection(client, workspace_id)
+    connection = await hourly_connection(client, workspace_id)
     r = await post(
         client, "web_backend/connections/get", {"connectionId": connection["connectionId"]}
     )
@@ -54,8 +35,8 @@ async def test_get_embeds_source_and_destination(client: httpx.AsyncClient) -> N
 
 async def test_list_for_workspace(client: httpx.AsyncClient) -> None:
     workspace_id = await default_workspace(client)
-    first = await _connection(client, workspace_id)
-    second = await _connection(client, workspace_id)
+    first = await hourly_connection(client, workspace_id)
+    second = await hourly_connection(client, workspace_id)
     r = await post(client, "web_backend/connections/list", {"workspaceId": workspace_id})
     assert r.status_code == 200
     listed = r.json()["connections"]
@@ -100,7 +81,7 @@ async def test_recreate_source_replaces_it_and_its_connections(
     client: httpx.AsyncClient,
 ) -> None:
     workspace_id = await default_workspace(client)
-    connection = await _connection(client, workspace_id)
+    connection = await hourly_connection(client, workspace_id)
     old_id = connection["sourceId"]
     r = await post(
         client,
@@ -158,7 +139,7 @@ async def test_operations_list_is_empty_until_operations_exist(
     client: httpx.AsyncClient,
 ) -> None:
     workspace_id = await default_workspace(client)
-    connection = await _connection(client, workspace_id)
+    connection = await hourly_connection(client, workspace_id)
     r = await post(client, "operations/list", {"connectionId": connection["connectionId"]})
     assert r.status_code == 200 and r.json() == {"operations": []}
     r = await post(client, "operations/list", {"workspaceId": workspace_id})

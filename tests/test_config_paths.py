@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import post
-from tests.test_api_sources import default_workspace
+from tests.support.actors import default_workspace
 
 SQLITE = "b76be0a6-27dc-4560-95f6-2623da0bd7b6"
 DUCKDB = "94bd199c-2ff0-4aa2-b98e-17f0acb72610"

@@ -22,7 +22,7 @@ from server.app import create_app
 from server.edge import MAX_JSON_DEPTH, json_depth
 from server.settings import Settings
 from tests.conftest import post, running
-from tests.test_api_sources import E2E, default_workspace, make_source
+from tests.support.actors import E2E, default_workspace, make_source
 
 FAKER = "dfd88b22-b603-4c3d-aad7-3701784586b1"
 ATTACK = {

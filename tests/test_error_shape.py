@@ -13,8 +13,7 @@ import pytest
 from server.app import create_app
 from server.settings import Settings
 from tests.conftest import post, running
-from tests.test_api_destinations import make_destination
-from tests.test_api_sources import E2E, default_workspace, make_source
+from tests.support.actors import E2E, default_workspace, make_destination, make_source
 
 NOT_FOUND = "io.airbyte.commons.server.errors.IdNotFoundKnownException"
 INVALID = "io.airbyte.commons.server.errors.BadObjectSchemaKnownException"

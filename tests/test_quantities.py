@@ -11,12 +11,9 @@ from server.domain.quantities import QuantityError, memory_bytes, nano_cpus
 from server.runner.base import ConnectorError
 from server.runner.images import memory_bytes as runner_memory_bytes
 from tests.conftest import post
-from tests.test_api_connections import create, ends
+from tests.support.actors import E2E, SQLITE
+from tests.support.connections import create
 
-__all__ = ["ends"]  # fixture used below
-
-E2E = "d53f9084-fa6b-4a5a-976c-5b8392f4ad8a"
-SQLITE = "b76be0a6-27dc-4560-95f6-2623da0bd7b6"
 GOOD = [("512Mi", "1"), ("1Gi", "0.5"), ("1g", "500m"), ("2048", "2")]
 BAD = [
     ({"memory_limit": "lots"}, "memory_limit"),

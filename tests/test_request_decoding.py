@@ -16,12 +16,12 @@ from server import openapi
 from server.models.base import Model
 from server.models.decoding import RequestDecoder
 from tests.conftest import post
-from tests.test_api_connections import create, ends  # noqa: F401  (fixture)
+from tests.support.connections import create
 
 
 async def test_integral_floats_are_integers_in_nested_models(
     client: httpx.AsyncClient,
-    ends: tuple[str, str, str],  # noqa: F811
+    ends: tuple[str, str, str],
 ) -> None:
     r = await create(client, ends, schedule={"units": 3217.0, "timeUnit": "hours"})
     assert r.status_code == 200, r.text
@@ -39,7 +39,7 @@ async def test_integral_floats_are_integers_in_nested_models(
 @pytest.mark.parametrize("units", ["3217.5", '"3217"', "1e400"])  # as written in the JSON
 async def test_non_integers_are_still_refused(
     client: httpx.AsyncClient,
-    ends: tuple[str, str, str],  # noqa: F811
+    ends: tuple[str, str, str],
     units: str,
 ) -> None:
     _, source_id, destination_id = ends

@@ -15,21 +15,8 @@ TESTS = Path(__file__).parent
 
 # (importer, imported test module) pairs that remain.
 ALLOWED: set[tuple[str, str]] = {
-    ("tests.test_airbyte_reply_shapes", "tests.test_api_sources"),
-    ("tests.test_airbyte_reply_shapes", "tests.test_api_web_backend"),
-    ("tests.test_api_connections", "tests.test_api_destinations"),
-    ("tests.test_api_connections", "tests.test_api_sources"),
-    ("tests.test_api_web_backend", "tests.test_api_connections"),
-    ("tests.test_api_web_backend", "tests.test_api_destinations"),
-    ("tests.test_api_web_backend", "tests.test_api_sources"),
-    ("tests.test_config_paths", "tests.test_api_sources"),
-    ("tests.test_edge", "tests.test_api_sources"),
-    ("tests.test_error_shape", "tests.test_api_destinations"),
-    ("tests.test_error_shape", "tests.test_api_sources"),
     ("tests.test_http_timeouts", "tests.test_serve"),
     ("tests.test_oneshot_recovery", "tests.test_recovery"),
-    ("tests.test_quantities", "tests.test_api_connections"),
-    ("tests.test_request_decoding", "tests.test_api_connections"),
     ("tests.test_runner_docker", "tests.test_sync_docker"),
     ("tests.test_secret_paths", "tests.test_secrets"),
     ("tests.test_sync_docker", "tests.test_sync_relay"),
