@@ -18,7 +18,7 @@ from tests.connector_fixtures import CONNECTOR_PATH
 
 # Fixtures that several test modules use, from tests/support/ (a plugin module is imported after
 # this one, so it may import `post` and `running` from here).
-pytest_plugins = ["tests.support.connections"]
+pytest_plugins = ["tests.support.connections", "tests.support.serving"]
 
 # Every test client sends the instance admin's default credentials (auth is on by default).
 ADMIN_AUTH = ("airbyte", "password")

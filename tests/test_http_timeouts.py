@@ -20,14 +20,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.test_serve import AUTH, free_port
+from tests.conftest import ADMIN_AUTH
+from tests.support.serving import free_port
 
 pytestmark = pytest.mark.serve
 
 TIMEOUT = 1.0
 # The admin's credential as a raw header line: without one, a request is refused (401) before its
 # body is read, and the body timers never come into play.
-BASIC = b"Authorization: Basic " + base64.b64encode(f"{AUTH[0]}:{AUTH[1]}".encode())
+BASIC = b"Authorization: Basic " + base64.b64encode(f"{ADMIN_AUTH[0]}:{ADMIN_AUTH[1]}".encode())
 
 
 @pytest.fixture(scope="module", params=["httptools", "h11"])
@@ -144,7 +145,7 @@ def test_keep_alive_clients_are_served_across_pauses(server: int) -> None:
     """Timers run per request: a connection reused after a pause longer than the header
     timeout (but within uvicorn's keep-alive) is served, and so is a slow but steady body."""
     base = f"http://127.0.0.1:{server}/api/v1"
-    with httpx.Client(base_url=base, auth=AUTH, timeout=10) as client:
+    with httpx.Client(base_url=base, auth=ADMIN_AUTH, timeout=10) as client:
         assert client.post("/workspaces/list", json={}).status_code == 200
         time.sleep(TIMEOUT + 0.5)
         assert client.post("/workspaces/list", json={}).status_code == 200

@@ -18,9 +18,7 @@ from tests.conftest import ADMIN_AUTH, post
 from tests.connector_fixtures import FIXTURES, custom_definition
 from tests.support.api_jobs import make_source
 from tests.support.processes import processes_mentioning
-from tests.test_recovery import ServerProcess, server_process
-
-__all__ = ["server_process"]  # the fixture, imported for the tests below
+from tests.support.serving import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.serve]
 

@@ -4,14 +4,9 @@ committed state, and nothing stays `running`."""
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -31,75 +26,9 @@ from tests.support.api_jobs import (
     wait_job,
 )
 from tests.support.processes import processes_mentioning
+from tests.support.serving import ServerProcess
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class ServerProcess:
-    """`python -m server serve` as a user starts it, on a loopback port."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = data_dir.parent / "server.log"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        env = {
-            **os.environ,
-            "SLUICE_DATA_DIR": str(self.data_dir),
-            "SLUICE_PORT": str(self.port),
-            "SLUICE_SYNC_RETRY_BACKOFF_SECONDS": "0",
-            "SLUICE_WORKER_POLL_SECONDS": "0.2",
-            # Destinations commit (and echo states) every 5 records, not at their usual
-            # size or time thresholds, so a hung source leaves its states committed.
-            "SLUICE_BATCH_RECORDS": "5",
-        }
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "server", "serve"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 30
-        while True:
-            assert self.proc.poll() is None, self.log.read_text()
-            try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
-
-    def kill(self, sig: signal.Signals) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-        self.proc.wait(timeout=60)
-
-
-@pytest.fixture
-def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
-    server = ServerProcess(tmp_path / "data")
-    try:
-        yield server
-    finally:
-        if server.proc is not None and server.proc.poll() is None:
-            server.kill(signal.SIGKILL)
 
 
 async def committed_cursor(client: httpx.AsyncClient, connection_id: str) -> int:

@@ -3,7 +3,6 @@ started again on the same data directory."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -14,18 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import ADMIN_AUTH
+from tests.support.serving import free_port
+
 pytestmark = pytest.mark.serve
 
 E2E = "d53f9084-fa6b-4a5a-976c-5b8392f4ad8a"
 DEV_NULL = "a7bcc9d8-13b3-4e49-b80d-d020b90045e3"
-# Airbyte's OSS default credentials; clients send them whether or not the server checks.
-AUTH = ("airbyte", "password")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -40,7 +34,7 @@ def server(data_dir: Path, port: int) -> Iterator[tuple[httpx.Client, float]]:
     )
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
-        with httpx.Client(base_url=base, auth=AUTH, timeout=10) as client:
+        with httpx.Client(base_url=base, auth=ADMIN_AUTH, timeout=10) as client:
             ready = None
             while time.monotonic() - started < 30:
                 assert proc.poll() is None, (data_dir.parent / "server.log").read_text()
