@@ -17,7 +17,7 @@ from server.settings import Settings
 from server.store import secret_box
 from tests.conftest import post
 from tests.connector_fixtures import FIXTURES, custom_definition, workspace_id
-from tests.test_secrets import SPEC
+from tests.support.secret_spec import SPEC
 
 # A connector program is named by its bare name, found in the connector directories.
 SECRETIVE = ["secretive_connector.py"]

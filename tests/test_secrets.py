@@ -14,35 +14,8 @@ from server.settings import Settings
 from server.store import secret_box
 from tests.conftest import post
 from tests.connector_fixtures import custom_definition, fault_command, workspace_id
+from tests.support.secret_spec import SPEC
 
-SPEC: dict[str, Any] = {
-    "type": "object",
-    "definitions": {"secret": {"type": "string", "airbyte_secret": True}},
-    "properties": {
-        "host": {"type": "string"},
-        "password": {"type": "string", "airbyte_secret": True},
-        "tunnel": {
-            "type": "object",
-            "oneOf": [
-                {"properties": {"method": {"const": "none"}}},
-                {
-                    "properties": {
-                        "method": {"const": "key"},
-                        "private_key": {"type": "string", "airbyte_secret": True},
-                    }
-                },
-            ],
-        },
-        "replicas": {
-            "type": "array",
-            "items": {"type": "object", "properties": {"token": {"$ref": "#/definitions/secret"}}},
-        },
-        "headers": {
-            "type": "object",
-            "additionalProperties": {"type": "string", "airbyte_secret": True},
-        },
-    },
-}
 CONFIG: dict[str, Any] = {
     "host": "db.example",
     "password": "hunter22",

@@ -16,7 +16,6 @@ TESTS = Path(__file__).parent
 # (importer, imported test module) pairs that remain.
 ALLOWED: set[tuple[str, str]] = {
     ("tests.test_runner_docker", "tests.test_sync_docker"),
-    ("tests.test_secret_paths", "tests.test_secrets"),
     ("tests.test_sync_docker", "tests.test_sync_relay"),
 }
 
