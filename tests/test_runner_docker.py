@@ -22,7 +22,7 @@ from server.runner.docker import (
 from server.runner.lines import iter_lines
 from server.runner.oneshot import CommandFailed, CommandOutput, run_in_job_dir
 from tests.connector_fixtures import FAKER_IMAGE, docker_client, fault_image, need_image
-from tests.test_sync_docker import source_image
+from tests.support.relay import source_image
 
 pytestmark = pytest.mark.docker
 

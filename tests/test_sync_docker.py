@@ -4,7 +4,6 @@ as a program and as an image)."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,49 +13,19 @@ import pytest
 from server.runner.base import ConnectorImage
 from server.runner.docker import INSTANCE_LABEL, DockerRunner, remove_leftover_containers
 from server.settings import Settings
-from tests.connector_fixtures import BASE_IMAGE, docker_client, need_image
-from tests.test_sync_relay import DEV_NULL, FAULTY, Run, assert_nothing_left, run
+from tests.connector_fixtures import docker_client
+from tests.support.relay import (
+    DEV_NULL,
+    FAULTY,
+    FAULTY_SOURCE,
+    ITEMS,
+    Run,
+    assert_nothing_left,
+    run,
+    source_image,
+)
 
 pytestmark = pytest.mark.docker
-
-FIXTURES = Path(__file__).parent / "fixtures"
-PROGRAM = FIXTURES / "relay_source.py"
-LOCAL = ConnectorImage("relay fault source", "process", "none", (PROGRAM.name,))
-CATALOG = {
-    "streams": [
-        {
-            "stream": {
-                "name": "items",
-                "jsonSchema": {"type": "object", "properties": {"id": {"type": "integer"}}},
-                "supportedSyncModes": ["full_refresh", "incremental"],
-                "sourceDefinedCursor": True,
-                "defaultCursorField": ["id"],
-            },
-            "config": {"syncMode": "incremental", "destinationSyncMode": "append"},
-        }
-    ]
-}
-
-
-def source_image(client: Any) -> str:
-    """The fault source as an image, built once per content (no network)."""
-    import docker.errors
-
-    need_image(client, BASE_IMAGE, "scripts/build-base-image.sh")
-    dockerfile = FIXTURES / "Dockerfile.relay_source"
-    digest = hashlib.sha256(PROGRAM.read_bytes() + dockerfile.read_bytes()).hexdigest()[:12]
-    tag = f"sluice-test/relay-source:{digest}"
-    try:
-        client.images.get(tag)
-    except docker.errors.ImageNotFound:
-        client.images.build(
-            path=str(FIXTURES),
-            dockerfile=dockerfile.name,
-            tag=tag,
-            network_mode="none",
-            rm=True,
-        )
-    return tag
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +56,7 @@ def sync(
         destination_config,
         source=source,
         docker=docker,
-        sync_catalog=CATALOG,
+        sync_catalog=ITEMS,
         settings=Settings(data_dir=str(tmp_path / "data"), state_commit_seconds=0, **settings),
     )
 
@@ -106,7 +75,7 @@ MANY = {"records": 300_000, "state_every": 1000}
 def test_a_huge_line_ends_as_fast_from_a_container_as_from_a_process(
     client: Any, docker_runner: DockerRunner, tmp_path: Path
 ) -> None:
-    local = sync(tmp_path, LOCAL, HUGE, max_line_bytes=1 << 20)
+    local = sync(tmp_path, FAULTY_SOURCE, HUGE, max_line_bytes=1 << 20)
     assert local.result.failures[0].failure_origin == "source", local.log
     assert_nothing_left(local.started)
     image = ConnectorImage("relay fault source", "docker", source_image(client))
@@ -125,7 +94,7 @@ def test_a_destination_that_quits_early_ends_a_container_source_fast(
     client: Any, docker_runner: DockerRunner, tmp_path: Path
 ) -> None:
     quit_ = {"mode": "quit"}
-    local = sync(tmp_path, LOCAL, MANY, FAULTY, quit_)
+    local = sync(tmp_path, FAULTY_SOURCE, MANY, FAULTY, quit_)
     assert [f.failure_origin for f in local.result.failures] == ["destination"], local.log
     image = ConnectorImage("relay fault source", "docker", source_image(client))
     docker = sync(tmp_path, image, MANY, FAULTY, quit_, docker=docker_runner)
@@ -153,7 +122,7 @@ def test_a_container_source_that_closes_its_output_but_never_exits_fails_as_the_
             "heartbeat_seconds": 30.0,
         }
         gate = {"mode": "gate", "gate_path": str(tmp_path)}
-        local = sync(tmp_path, LOCAL, closing, FAULTY, gate, **timing)
+        local = sync(tmp_path, FAULTY_SOURCE, closing, FAULTY, gate, **timing)
         assert [f.failure_origin for f in local.result.failures] == ["source"], local.log
         docker = sync(tmp_path, image, closing, FAULTY, gate, docker=docker_runner, **timing)
         failures = docker.result.failures
