@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Keep `components` of openapi/config.yaml in step with the msgspec models.
+"""Keep `components` of openapi/config.yaml and openapi/public.yaml in step with the models.
 
 The paths section of the document is written by hand: it is the contract of what operations
 exist and which model each one takes and returns. The component schemas are rendered from the
@@ -34,9 +34,12 @@ from server.models.errors import (  # noqa: E402
     KnownExceptionInfo,
     NotFoundKnownExceptionInfo,
 )
+from server.public.handlers import all_handlers as all_public_handlers  # noqa: E402
+from server.public.problems import Problem  # noqa: E402
 from server.rpc import body_type, reply_type  # noqa: E402
 
 DOCUMENT = ROOT / "openapi" / "config.yaml"
+PUBLIC = ROOT / "openapi" / "public.yaml"
 MARKER = "# ---- Generated from server/models by scripts/openapi_schemas.py; do not edit below ----"
 
 RESPONSES = {
@@ -63,9 +66,75 @@ SECURITY_SCHEMES = {
 }
 
 
-def models() -> list[Any]:
-    types: list[Any] = [KnownExceptionInfo, NotFoundKnownExceptionInfo, InvalidInputExceptionInfo]
-    for handler in all_handlers():
+# The public API's: its credentials, shared parameters and its one error body.
+PUBLIC_SECURITY_SCHEMES = {
+    **SECURITY_SCHEMES,
+    "clientCredentials": {
+        "type": "oauth2",
+        "description": "An application's client id and secret, or the admin's username and "
+        "password, exchanged at /applications/token for a Bearer token.",
+        "flows": {
+            "clientCredentials": {"tokenUrl": "/api/public/v1/applications/token", "scopes": {}}
+        },
+    },
+}
+
+
+def _path_id(name: str, kind: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": kind, "schema": schema}
+
+
+_UUID = {"type": "string", "format": "uuid"}
+PUBLIC_PARAMETERS: dict[str, Any] = {
+    "workspaceId": _path_id("workspaceId", "A workspace's id", _UUID),
+    "sourceId": _path_id("sourceId", "A source's id", _UUID),
+    "destinationId": _path_id("destinationId", "A destination's id", _UUID),
+    "connectionId": _path_id("connectionId", "A connection's id", _UUID),
+    "definitionId": _path_id("definitionId", "A connector definition's id", _UUID),
+    "jobId": _path_id("jobId", "A job's id", {"type": "integer", "format": "int64", "minimum": 0}),
+    "workspaceIds": {
+        "name": "workspaceIds",
+        "in": "query",
+        "description": "Only these workspaces' objects (repeated, or comma-separated)",
+        "style": "form",
+        "explode": True,
+        "schema": {"type": "array", "items": _UUID},
+    },
+    "includeDeleted": {
+        "name": "includeDeleted",
+        "in": "query",
+        "description": "Also deleted objects (Sluice deletes for good, so there are none)",
+        "schema": {"type": "boolean", "default": False},
+    },
+    "limit": {
+        "name": "limit",
+        "in": "query",
+        "description": "At most this many items",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    },
+    "offset": {
+        "name": "offset",
+        "in": "query",
+        "description": "Skip this many items",
+        "schema": {"type": "integer", "minimum": 0, "default": 0},
+    },
+}
+PUBLIC_RESPONSES = {
+    "Problem": {
+        "description": "An error: problem JSON with the status, Airbyte's problem title and "
+        "what went wrong",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+}
+
+
+def models(public: bool = False) -> list[Any]:
+    types: list[Any] = (
+        [Problem]
+        if public
+        else [KnownExceptionInfo, NotFoundKnownExceptionInfo, InvalidInputExceptionInfo]
+    )
+    for handler in all_public_handlers() if public else all_handlers():
         for t in (body_type(handler), reply_type(handler)):
             if isinstance(t, type) and issubclass(t, msgspec.Struct) and t not in types:
                 types.append(t)
@@ -98,11 +167,20 @@ def _null_last(member: Any) -> tuple[bool, str]:
     return member == {"type": "null"}, json.dumps(member, sort_keys=True)
 
 
-def components() -> dict[str, Any]:
+def components(public: bool = False) -> dict[str, Any]:
     _, rendered = msgspec.json.schema_components(
-        models(), ref_template="#/components/schemas/{name}"
+        models(public), ref_template="#/components/schemas/{name}"
     )
     schemas = _normalized(rendered)
+    if public:
+        return {
+            "components": {
+                "securitySchemes": PUBLIC_SECURITY_SCHEMES,
+                "parameters": PUBLIC_PARAMETERS,
+                "responses": PUBLIC_RESPONSES,
+                "schemas": dict(sorted(schemas.items())),
+            }
+        }
     responses = {
         name: {
             "description": text,
@@ -119,19 +197,22 @@ def components() -> dict[str, Any]:
     }
 
 
-def render() -> str:
-    head = DOCUMENT.read_text().split(MARKER)[0].rstrip("\n")
-    body = yaml.safe_dump(components(), sort_keys=False, allow_unicode=True, width=100)
+def render(document: Path | None = None) -> str:
+    document = document or DOCUMENT
+    head = document.read_text().split(MARKER)[0].rstrip("\n")
+    wanted = components(document == PUBLIC)
+    body = yaml.safe_dump(wanted, sort_keys=False, allow_unicode=True, width=100)
     return f"{head}\n\n{MARKER}\n{body}"
 
 
-def stale_schemas() -> list[str]:
+def stale_schemas(document: Path | None = None) -> list[str]:
     """Names of the components (schemas and responses) the document has wrong, missing or extra."""
-    current = yaml.safe_load(DOCUMENT.read_text()).get("components") or {}
-    wanted = components()["components"]
+    document = document or DOCUMENT
+    current = yaml.safe_load(document.read_text()).get("components") or {}
+    wanted = components(document == PUBLIC)["components"]
     names = []
-    for section in ("securitySchemes", "responses", "schemas"):
-        have, want = current.get(section) or {}, wanted[section]
+    for section in ("securitySchemes", "parameters", "responses", "schemas"):
+        have, want = current.get(section) or {}, wanted.get(section) or {}
         names += [
             f"{section}/{name}"
             for name in sorted(set(have) | set(want))
@@ -141,17 +222,19 @@ def stale_schemas() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        stale = stale_schemas()
-        if stale:
-            print("openapi/config.yaml components are stale: run scripts/openapi_schemas.py")
-            print("differing:", ", ".join(stale))
-            return 1
-        return 0
-    DOCUMENT.write_text(text)
-    print(f"wrote {DOCUMENT.relative_to(ROOT)}")
-    return 0
+    status = 0
+    for document in (DOCUMENT, PUBLIC):
+        name = document.relative_to(ROOT)
+        if "--check" in argv:
+            stale = stale_schemas(document)
+            if stale:
+                print(f"{name} components are stale: run scripts/openapi_schemas.py")
+                print("differing:", ", ".join(stale))
+                status = 1
+            continue
+        document.write_text(render(document))
+        print(f"wrote {name}")
+    return status
 
 
 if __name__ == "__main__":

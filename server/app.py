@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import anyio
 import anyio.to_thread
@@ -16,7 +16,6 @@ from starlette.routing import Route
 
 from server import openapi
 from server.api import all_handlers
-from server.api.applications import TOKEN_ALIASES
 from server.auth.forms import FormTokenMiddleware
 from server.auth.headers import SecurityHeadersMiddleware
 from server.auth.middleware import AuthMiddleware
@@ -26,7 +25,10 @@ from server.edge import Edge
 from server.errors import exception_handlers
 from server.jobs.worker import Worker
 from server.private import PRIVATE_UMASK
-from server.rpc import Handler, rpc
+from server.public.applications import ROOT_ALIASES
+from server.public.handlers import all_handlers as all_public_handlers
+from server.public.rest import rest
+from server.rpc import Endpoint, Handler, rpc
 from server.runner.processes import remove_leftover_runs
 from server.runner.setup import remove_leftovers, runners_for
 from server.scheduling.loop import Scheduler
@@ -36,32 +38,42 @@ from server.store.db import Store, open_db
 log = logging.getLogger("sluice")
 
 
-def build_routes() -> list[Route]:
+def contract_routes(
+    contract: openapi.Contract, handlers: list[Handler], adapt: Callable[[Handler], Endpoint]
+) -> list[Route]:
     """One route per operation in the document (plus its trailing-slash twin).
 
     Fails at start-up when the document and the handlers disagree, so they cannot drift.
     """
-    handlers: dict[str, Handler] = {h.__name__: h for h in all_handlers()}
-    operations = openapi.operations()
-    missing = sorted(op.handler_name for op in operations if op.handler_name not in handlers)
+    by_name: dict[str, Handler] = {h.__name__: h for h in handlers}
+    operations = contract.operations()
+    missing = sorted(op.handler_name for op in operations if op.handler_name not in by_name)
     documented = {op.handler_name for op in operations}
-    undocumented = sorted(set(handlers) - documented)
+    undocumented = sorted(set(by_name) - documented)
     if missing or undocumented:
         raise RuntimeError(
-            f"openapi/config.yaml and server/api disagree: operations without a handler "
-            f"{missing}, handlers without an operation {undocumented}"
+            f"openapi/{contract.name}.yaml and its handlers disagree: operations without a "
+            f"handler {missing}, handlers without an operation {undocumented}"
         )
-    base = openapi.base_path()
+    base = contract.base_path()
     routes = []
     for op in operations:
-        # scoped: what a workspace-scoped credential may do, checked after decoding the body.
-        endpoint = rpc(scoped(handlers[op.handler_name]))
+        endpoint = adapt(by_name[op.handler_name])
         path = base + op.path.rstrip("/")
         routes.append(Route(path, endpoint, methods=[op.method], name=op.operation_id))
         routes.append(Route(path + "/", endpoint, methods=[op.method]))
-    # The root paths SDKs resolve their default token URL to (see server/api/applications.py).
-    by_id = {r.name: r.endpoint for r in routes if r.name}
-    for alias, operation_id in TOKEN_ALIASES.items():
+    return routes
+
+
+def build_routes() -> list[Route]:
+    # scoped: what a workspace-scoped credential may do, checked after decoding the body (the
+    # public API's adapter applies the same rules to path and query parameters too).
+    config = contract_routes(openapi.CONFIG, all_handlers(), lambda h: rpc(scoped(h)))
+    public = contract_routes(openapi.PUBLIC, all_public_handlers(), rest)
+    routes = config + public
+    # The root paths SDKs resolve their default token URL to (see server/public/applications.py).
+    by_id = {r.name: r.endpoint for r in public if r.name}
+    for alias, operation_id in ROOT_ALIASES.items():
         routes.append(Route(alias, by_id[operation_id], methods=["POST"]))
         routes.append(Route(alias + "/", by_id[operation_id], methods=["POST"]))
     return routes

@@ -162,7 +162,7 @@ class Edge:
                 self.check_origin(headers)
             body = await self.read_body(headers, receive)
         except ApiError as exc:
-            response = error_response(exc)
+            response = error_response(exc, scope["path"])
             # The rest of an unread body would be taken for the next request: close instead.
             response.headers["connection"] = "close"
             await response(scope, receive, send)

@@ -23,6 +23,7 @@ from server.models.errors import (
     KnownExceptionInfo,
     NotFoundKnownExceptionInfo,
 )
+from server.public.problems import is_public, problem_response
 
 log = logging.getLogger("sluice.errors")
 _encoder = msgspec.json.Encoder()
@@ -196,14 +197,26 @@ def _reply(status: int, body: msgspec.Struct) -> Response:
     return Response(_encoder.encode(body), status_code=status, media_type="application/json")
 
 
-def error_response(exc: ApiError) -> Response:
+def _problem(exc: ApiError) -> Response:
+    """`exc` as the public API's problem JSON (the property errors of a 422 in `data`)."""
+    data: dict[str, Any] | None = None
+    if isinstance(exc, InvalidInput) and exc.errors:
+        data = {"validationErrors": [msgspec.to_builtins(e) for e in exc.errors]}
+    elif isinstance(exc, NotFound) and exc.id is not None:
+        data = {"resourceId": exc.id}
+    return problem_response(exc.status, exc.message, data)
+
+
+def error_response(exc: ApiError, path: str = "") -> Response:
     """The response for an error raised outside the routes (the edge middleware)."""
+    if is_public(path):
+        return _problem(exc)
     return _reply(exc.status, exc.body())
 
 
 async def api_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return _reply(exc.status, exc.body())
+    return error_response(exc, request.url.path)
 
 
 def from_domain(exc: domain.DomainError) -> ApiError:
@@ -236,6 +249,14 @@ async def domain_error_handler(request: Request, exc: Exception) -> Response:
 async def http_error_handler(request: Request, exc: Exception) -> Response:
     """Starlette's own errors (unknown path, wrong method) in the API's bodies."""
     assert isinstance(exc, HTTPException)
+    if is_public(request.url.path):
+        if exc.status_code == 404:
+            detail = f"No such endpoint: {request.method} {request.url.path}"
+        elif exc.status_code == 405:
+            detail = f"Method {request.method} is not allowed on {request.url.path}"
+        else:
+            detail = str(exc.detail)
+        return problem_response(exc.status_code, detail, headers=exc.headers)
     if exc.status_code == 404:
         message = f"No such endpoint: {request.method} {request.url.path}"
         body: msgspec.Struct = NotFoundKnownExceptionInfo(
@@ -259,6 +280,9 @@ async def sqlite_error_handler(request: Request, exc: Exception) -> Response:
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
+    if is_public(request.url.path):
+        detail = f"Internal server error ({type(exc).__name__}); see the server log"
+        return problem_response(500, detail)
     body = KnownExceptionInfo(
         message=f"Internal server error ({type(exc).__name__}); see the server log",
         exception_class_name=type(exc).__name__,

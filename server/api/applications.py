@@ -1,18 +1,14 @@
 """Applications and their Bearer tokens (tag: applications).
 
-`applications/token` (Configuration API) and `public/v1/applications/token` (public API, also
-answered at the root paths the SDKs resolve their default token URL to) issue a signed token
-for an application's client id and secret, or for the instance admin's username and password,
-as Airbyte's community edition does. Wrong credentials are a 401 (not Airbyte's 400): the
-same answer as any other failed credential check, and the one OAuth clients expect.
+`applications/token` issues a signed token for an application's client id and secret, or for
+the instance admin's username and password (server.auth.grants); the public API's token
+operation (server/public/applications.py) does the same.
 """
 
 from __future__ import annotations
 
-from server.auth import credentials, tokens
-from server.auth.hashing import same
+from server.auth import credentials, grants
 from server.context import Context
-from server.errors import ApiError
 from server.models.applications import (
     AccessToken,
     ApplicationCreate,
@@ -20,22 +16,7 @@ from server.models.applications import (
     ApplicationRead,
     ApplicationReadList,
     ApplicationTokenRequest,
-    ApplicationTokenRequestWithGrant,
-    PublicAccessTokenResponse,
 )
-
-# Root paths answered by the public token operation (see the module docstring).
-TOKEN_ALIASES = {
-    "/v1/applications/token": "publicGetAccessToken",
-    "/applications/token": "publicGetAccessToken",
-}
-
-
-class InvalidClient(ApiError):
-    """Invalid client id or secret."""
-
-    status = 401
-    class_name = "io.airbyte.commons.server.errors.AuthException"
 
 
 async def create_application(body: ApplicationCreate, ctx: Context) -> ApplicationRead:
@@ -51,31 +32,9 @@ async def delete_application(body: ApplicationIdRequestBody, ctx: Context) -> No
     await ctx.store.write(credentials.delete_application, str(body.application_id))
 
 
-async def _subject(body: ApplicationTokenRequest, ctx: Context) -> str:
-    settings = ctx.settings
-    admin_id = same(body.client_id, settings.username)
-    if same(body.client_secret, settings.password) and admin_id:
-        return tokens.ADMIN
-    application_id = await ctx.store.read(
-        credentials.application_for, body.client_id, body.client_secret
-    )
-    if application_id is None:
-        raise InvalidClient()
-    return f"app:{application_id}"
-
-
 async def application_token_request(body: ApplicationTokenRequest, ctx: Context) -> AccessToken:
-    token = tokens.issue(ctx.settings, await _subject(body, ctx), ctx.now())
+    token = await grants.issue(ctx, body.client_id, body.client_secret)
     return AccessToken(
-        access_token=token, token_type="Bearer", expires_in=ctx.settings.token_expires_seconds
-    )
-
-
-async def public_get_access_token(
-    body: ApplicationTokenRequestWithGrant, ctx: Context
-) -> PublicAccessTokenResponse:
-    token = tokens.issue(ctx.settings, await _subject(body, ctx), ctx.now())
-    return PublicAccessTokenResponse(
         access_token=token, token_type="Bearer", expires_in=ctx.settings.token_expires_seconds
     )
 
@@ -85,5 +44,4 @@ handlers = [
     list_applications,
     delete_application,
     application_token_request,
-    public_get_access_token,
 ]

@@ -1,10 +1,10 @@
 """The ASGI layer that checks every request's credential and rate, before any route runs.
 
-Open without a credential: `GET /api/v1/health` (also exempt from the rate limit), the token
-endpoints (a client has no token before calling them) and the API document. Everything else,
-known path or not, needs a credential: a missing or wrong one is a 401 with the API's error
-body and `WWW-Authenticate`. Callers are rate-limited per credential; callers without a valid
-one per address, so guessing passwords is limited too.
+Open without a credential: the health checks of both APIs (also exempt from the rate limit),
+the token endpoints (a client has no token before calling them) and the API documents.
+Everything else, known path or not, needs a credential: a missing or wrong one is a 401 with
+the API's error body and `WWW-Authenticate`. Callers are rate-limited per credential;
+callers without a valid one per address, so guessing passwords is limited too.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from server.auth import principal as who
 from server.auth.ratelimit import Decision, RateLimiter
 from server.auth.scope import ADMIN_ONLY
 from server.models.errors import KnownExceptionInfo
+from server.public.problems import is_public, problem
 from server.settings import Settings
 
-HEALTH = "/api/v1/health"
+HEALTH = frozenset({"/api/v1/health", "/api/public/v1/health"})
 TOKEN_PATHS = frozenset(
     {
         "/api/v1/applications/token",
@@ -28,7 +29,13 @@ TOKEN_PATHS = frozenset(
         "/applications/token",
     }
 )
-OPEN_PATHS = TOKEN_PATHS | {"/api/v1/openapi", "/api/v1/openapi.yaml", "/api/v1/openapi.json"}
+OPEN_PATHS = TOKEN_PATHS | {
+    "/api/v1/openapi",
+    "/api/v1/openapi.yaml",
+    "/api/v1/openapi.json",
+    "/api/public/v1/openapi.yaml",
+    "/api/public/v1/openapi.json",
+}
 CHALLENGE = (b"www-authenticate", b'Basic realm="sluice", Bearer realm="sluice"')
 _encoder = msgspec.json.Encoder()
 
@@ -37,11 +44,11 @@ def error_body(message: str, class_name: str) -> bytes:
     return _encoder.encode(KnownExceptionInfo(message=message, exception_class_name=class_name))
 
 
-UNAUTHORIZED = error_body(
+UNAUTHORIZED_MESSAGE = (
     "Authentication required: send Basic credentials (SLUICE_USERNAME / SLUICE_PASSWORD), "
-    "a Bearer token from applications/token, or a Bearer API key",
-    "io.airbyte.commons.server.errors.AuthException",
+    "a Bearer token from applications/token, or a Bearer API key"
 )
+UNAUTHORIZED = error_body(UNAUTHORIZED_MESSAGE, "io.airbyte.commons.server.errors.AuthException")
 
 
 FORBIDDEN = error_body(
@@ -84,7 +91,7 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope["path"].rstrip("/") or "/"
-        if path == HEALTH:
+        if path in HEALTH:
             await self.app(scope, receive, send)
             return
         ctx = scope["app"].state.ctx
@@ -96,16 +103,24 @@ class AuthMiddleware:
             )
         decision = self._take(scope, principal)
         extra = decision.headers() if decision is not None else []
+        public = is_public(path)
         if decision is not None and not decision.allowed:
-            body = error_body(
+            message = (
                 f"Rate limit of {decision.limit} requests a minute exceeded; retry in "
-                f"{decision.retry_after} s",
-                "io.airbyte.commons.server.errors.TooManyRequestsException",
+                f"{decision.retry_after} s"
+            )
+            body = (
+                problem(429, message)
+                if public
+                else error_body(
+                    message, "io.airbyte.commons.server.errors.TooManyRequestsException"
+                )
             )
             await send_error(send, 429, body, extra)
             return
         if principal is None and path not in OPEN_PATHS:
-            await send_error(send, 401, UNAUTHORIZED, [*extra, CHALLENGE])
+            body = problem(401, UNAUTHORIZED_MESSAGE) if public else UNAUTHORIZED
+            await send_error(send, 401, body, [*extra, CHALLENGE])
             return
         if principal is not None and principal.workspace_id and path in self.admin_paths:
             await send_error(send, 403, FORBIDDEN, extra)

@@ -1,0 +1,146 @@
+"""`rest(handler)`: turn a typed public-API handler into a Starlette endpoint.
+
+A handler names what it takes by its parameters, and the adapter fills them from the request:
+
+    async def get_source(source_id: UUID, ctx: Context) -> SourceResponse
+    async def list_sources(query: ListSourcesQuery, links: Links, ctx: Context) -> SourcesResponse
+    async def patch_source(source_id: UUID, body: SourcePatchRequest, ctx: Context) -> ...
+
+- a path parameter by its name (`source_id` is the document's `{sourceId}`), converted to its
+  annotated type (a malformed one is a 400 naming it);
+- `query`: a msgspec Struct of the query parameters, by their camelCase names; a list field
+  takes repeated keys (`workspaceIds=a&workspaceIds=b`) and comma-separated values alike;
+  unknown parameters are ignored, as the config API ignores unknown body fields;
+- `body`: the JSON body, decoded and validated as the config API does (422 naming the field);
+- `links`: the request's URL, for a list's `next` and `previous`;
+- `ctx`: the request context.
+
+A reply of `None` is a 204 (Airbyte's deletes); anything else is 200 JSON. What a workspace-
+scoped credential may see is checked around the call (server.public.access).
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.context import Context
+from server.errors import BadRequest, from_decode_error
+from server.models.decoding import RequestDecoder
+from server.public import access
+from server.rpc import read_body
+
+Handler = Callable[..., Awaitable[Any]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+_encoder = msgspec.json.Encoder()
+_SPECIAL = {"ctx", "body", "query", "links"}
+
+
+class Links:
+    """The request's URL, to build the `next` and `previous` links of a list page."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    def page(self, limit: int, offset: int, more: bool) -> tuple[str, str]:
+        """(`next`, `previous`): the same request at the neighbouring offsets; `""` where there
+        is no such page (dagster and PyAirbyte page until `next` is falsy)."""
+        after = self._at(limit, offset + limit) if more else ""
+        before = self._at(limit, max(offset - limit, 0)) if offset > 0 else ""
+        return after, before
+
+    def _at(self, limit: int, offset: int) -> str:
+        params = [(k, v) for k, v in self._request.query_params.multi_items()]
+        kept = [(k, v) for k, v in params if k not in {"limit", "offset"}]
+        query = urlencode([*kept, ("limit", str(limit)), ("offset", str(offset))])
+        return str(self._request.url.replace(query=query))
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _is_list(annotation: Any) -> bool:
+    """`list[...]`, or a union with one (`list[UUID] | None`)."""
+    if typing.get_origin(annotation) is list:
+        return True
+    return any(typing.get_origin(member) is list for member in typing.get_args(annotation))
+
+
+def query_decoder(model: type[msgspec.Struct]) -> Callable[[Request], msgspec.Struct]:
+    fields = msgspec.structs.fields(model)
+
+    def decode(request: Request) -> msgspec.Struct:
+        params = request.query_params
+        raw: dict[str, Any] = {}
+        for field in fields:
+            name = field.encode_name
+            if name not in params:
+                continue
+            if _is_list(field.type):
+                raw[name] = [v for value in params.getlist(name) for v in value.split(",") if v]
+            else:
+                raw[name] = params[name]
+        try:
+            return msgspec.convert(raw, model, strict=False)
+        except msgspec.ValidationError as exc:
+            raise BadRequest(f"Invalid query parameter: {exc}") from None
+
+    return decode
+
+
+def _path_value(request: Request, name: str, annotation: Any) -> Any:
+    value = request.path_params.get(camel(name), "")
+    try:
+        return msgspec.convert(value, annotation, strict=False)
+    except msgspec.ValidationError:
+        kind = "an integer" if annotation is int else "a UUID" if annotation is uuid.UUID else ""
+        raise BadRequest(f"Invalid path parameter {camel(name)}: {value!r} is not {kind}") from None
+
+
+def rest(handler: Handler) -> Endpoint:
+    hints = typing.get_type_hints(handler)
+    names = list(inspect.signature(handler).parameters)
+    model = hints.get("body") if "body" in names else None
+    decoder: RequestDecoder[Any] | None = RequestDecoder(model) if model is not None else None
+    query_model = hints.get("query") if "query" in names else None
+    decode_query = query_decoder(query_model) if query_model is not None else None
+    path_names = [n for n in names if n not in _SPECIAL]
+    guarded = access.guarded(handler, path_names)
+
+    async def endpoint(request: Request) -> Response:
+        ctx: Context = request.app.state.ctx
+        values: dict[str, Any] = {n: _path_value(request, n, hints[n]) for n in path_names}
+        if decode_query is not None:
+            values["query"] = decode_query(request)
+        if decoder is not None:
+            raw = await read_body(request, ctx.settings.max_body_bytes)
+            if not raw.strip():
+                raw = b"{}"
+            try:
+                values["body"] = decoder.decode(raw)
+            except msgspec.ValidationError as exc:
+                raise from_decode_error(exc, raw) from None
+            except msgspec.DecodeError as exc:
+                raise BadRequest(f"Malformed JSON in request body: {exc}") from None
+        if "links" in names:
+            values["links"] = Links(request)
+        values["ctx"] = ctx
+        result = await guarded(**{n: values[n] for n in names})
+        if result is None:
+            return Response(status_code=204)
+        if isinstance(result, Response):
+            return result
+        return Response(_encoder.encode(result), media_type="application/json")
+
+    return endpoint
