@@ -8,17 +8,7 @@ import uuid
 import httpx
 import pytest
 
-API = "/api/public/v1"
-
-
-def assert_problem(response: httpx.Response, status: int, title: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/json"
-    body: dict[str, object] = response.json()
-    assert body["status"] == status and body["title"] == title
-    assert body["type"] == f"https://reference.airbyte.com/reference/errors#{title}"
-    assert isinstance(body["detail"], str) and body["detail"]
-    return body
+from tests.support.public import API, assert_problem
 
 
 async def test_health_needs_no_credential(client: httpx.AsyncClient) -> None:
