@@ -41,7 +41,14 @@ RULES: list[tuple[str, str, str]] = [
     ("server.sync", "server.api", "the relay never imports a face"),
     ("server.sync", "server.models", "the relay never imports API models"),
     ("server.core", "server.api", "the core never imports a face"),
+    ("server.core", "server.public", "the core never imports a face"),
+    ("server.store", "server.public", "the store never imports a face"),
+    ("server.sync", "server.public", "the relay never imports a face"),
+    ("server.runner", "server.public", "the runner never imports a face"),
     ("server.api", "server.store", "a face calls the core, never the store"),
+    ("server.public", "server.store", "a face calls the core, never the store"),
+    ("server.api", "server.public", "one face never imports another"),
+    ("server.public", "server.api", "one face never imports another"),
 ]
 
 # Leaf modules of shared domain types: any layer may import them, and they import nothing of
