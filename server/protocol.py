@@ -58,14 +58,29 @@ class StreamDescriptor(msgspec.Struct, omit_defaults=True):
     namespace: str | None = None
 
 
+# The state classes below are built by `server.sync.states.parse_state`, never decoded
+# directly: it keeps each object's undeclared fields (the protocol allows them: an `id`, a
+# platform's own keys) in `extra`, in the order they came, and `unparse_state` writes them
+# back after the declared ones, so a state reaches the store and the source as it was sent.
+
+
+class StateDescriptor(StreamDescriptor, omit_defaults=True):
+    """A state's stream descriptor that came with undeclared fields (rare: a plain
+    StreamDescriptor otherwise)."""
+
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
 class AirbyteStreamState(msgspec.Struct, omit_defaults=True):
     stream_descriptor: StreamDescriptor
     stream_state: Any = None
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class AirbyteGlobalState(msgspec.Struct, omit_defaults=True):
     stream_states: list[AirbyteStreamState]
     shared_state: Any = None
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class AirbyteStateMessage(msgspec.Struct, omit_defaults=True):
@@ -78,6 +93,7 @@ class AirbyteStateMessage(msgspec.Struct, omit_defaults=True):
     destinationStats: dict[str, Any] | None = None
     # `global` is a Python keyword: rename on the wire.
     global_: AirbyteGlobalState | None = msgspec.field(default=None, name="global")
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class AirbyteLogMessage(msgspec.Struct):

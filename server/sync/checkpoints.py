@@ -12,76 +12,23 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
-
 from server.jobs.attempts import AttemptStats, StreamStats
+from server.protocol import AirbyteStateMessage
 from server.sync.catalog import Namespacing, StreamKey
+from server.sync.states import (
+    ConnectionState,
+    StateInput,
+    as_state,
+    identity,
+    key_of,
+    kind_of,
+)
 
 GLOBAL_SCOPE = ("", None)  # the queue key of GLOBAL and LEGACY states
-
-
-def canonical(value: Any) -> bytes:
-    return msgspec.json.encode(value, order="sorted")
-
-
-def state_kind(state: dict[str, Any]) -> str:
-    kind = state.get("type")
-    return kind if kind in ("STREAM", "GLOBAL") else "LEGACY"
-
-
-def descriptor_of(state: dict[str, Any]) -> StreamKey:
-    descriptor = (state.get("stream") or {}).get("stream_descriptor") or {}
-    name = descriptor.get("name")
-    if not isinstance(name, str):
-        raise ValueError("a STREAM state without stream.stream_descriptor.name")
-    return (name, descriptor.get("namespace"))
-
-
-def stored_form(state: dict[str, Any]) -> dict[str, Any]:
-    """What the store keeps of a state message: the state itself, without the stats."""
-    kind = state_kind(state)
-    if kind == "STREAM":
-        stream = state["stream"]
-        kept: dict[str, Any] = {"stream_descriptor": stream["stream_descriptor"]}
-        if stream.get("stream_state") is not None:
-            kept["stream_state"] = stream["stream_state"]
-        return {"type": "STREAM", "stream": kept}
-    if kind == "GLOBAL":
-        return {"type": "GLOBAL", "global": state.get("global")}
-    return {"type": "LEGACY", "data": state.get("data")}
-
-
-class ConnectionState:
-    """The connection's full state: STREAM states merge per stream; GLOBAL and LEGACY replace."""
-
-    def __init__(self, initial: list[dict[str, Any]]) -> None:
-        self.kind: str | None = None
-        self.streams: dict[StreamKey, dict[str, Any]] = {}
-        self.whole: dict[str, Any] | None = None
-        for state in initial:
-            if isinstance(state, dict):
-                self.apply(state)
-
-    def apply(self, state: dict[str, Any]) -> None:
-        kind = state_kind(state)
-        if kind != self.kind:
-            self.kind, self.streams, self.whole = kind, {}, None
-        if kind == "STREAM":
-            key = descriptor_of(state)
-            if (state.get("stream") or {}).get("stream_state") is None:
-                self.streams.pop(key, None)  # a reset stream starts over
-            else:
-                self.streams[key] = stored_form(state)
-        else:
-            self.whole = stored_form(state)
-
-    def messages(self) -> list[dict[str, Any]]:
-        if self.kind == "STREAM":
-            return list(self.streams.values())
-        return [self.whole] if self.whole is not None else []
 
 
 @dataclass
@@ -89,7 +36,7 @@ class Held:
     """A source state sent to the destination and not yet echoed."""
 
     match: bytes  # canonical identity, as the destination will echo it
-    state: dict[str, Any]  # the source's state message (source names)
+    state: AirbyteStateMessage  # the source's state message (source names)
     marks: dict[StreamKey, tuple[int, int]]  # cumulative (records, bytes) it covers
 
 
@@ -97,7 +44,7 @@ class Checkpoints:
     """Counters (written by the source pump) and held states (shared with the destination
     reader, under a lock). Counters are lists so the hot loop updates them in place."""
 
-    def __init__(self, initial: list[dict[str, Any]], namespacing: Namespacing) -> None:
+    def __init__(self, initial: Iterable[StateInput], namespacing: Namespacing) -> None:
         self.namespacing = namespacing
         self.emitted: dict[StreamKey, list[int]] = {}  # stream -> [records, bytes]
         self.committed: dict[StreamKey, list[int]] = {}
@@ -114,20 +61,13 @@ class Checkpoints:
             counts = self.emitted[key] = [0, 0]
         return counts
 
-    @staticmethod
-    def _identity(kind: str, state: dict[str, Any]) -> bytes:
-        # The stream is the queue's key, so a STREAM state is identified by its content.
-        if kind == "STREAM":
-            return canonical([kind, (state.get("stream") or {}).get("stream_state")])
-        return canonical([kind, state.get("global" if kind == "GLOBAL" else "data")])
-
-    def hold(self, state: dict[str, Any]) -> StreamKey | None:
+    def hold(self, state: StateInput) -> StreamKey | None:
         """Register a source state about to be sent. Returns the destination's name of its
         stream for a STREAM state (so the caller can rename it), else None."""
-        kind = state_kind(state)
+        message = as_state(state, strict=True)
         self.states_emitted += 1
-        if kind == "STREAM":
-            source_key = descriptor_of(state)
+        if message.stream is not None and kind_of(message) == "STREAM":
+            source_key = key_of(message.stream)
             target = self.namespacing.map(*source_key)
             counts = self.emitted.get(source_key, [0, 0])
             marks = {source_key: (counts[0], counts[1])}
@@ -136,17 +76,22 @@ class Checkpoints:
         else:
             marks = {key: (c[0], c[1]) for key, c in self.emitted.items()}
             target, queue_key = None, GLOBAL_SCOPE
-        held = Held(self._identity(kind, state), stored_form(state), marks)
+        held = Held(identity(message), message, marks)
         with self._lock:
             self._held.setdefault(queue_key, deque()).append(held)
         return target
 
-    def echoed(self, state: dict[str, Any]) -> list[dict[str, Any]] | None:
+    def echoed(self, state: StateInput) -> list[dict[str, Any]] | None:
         """The destination emitted `state`: returns the new full connection state to commit,
-        or None if no held state matches (never sent, or already committed)."""
-        kind = state_kind(state)
-        name = descriptor_of(state) if kind == "STREAM" else None
-        match = self._identity(kind, state)
+        in the form the store keeps, or None if no held state matches (never sent, or already
+        committed)."""
+        message = as_state(state, strict=True)
+        name = (
+            key_of(message.stream)
+            if message.stream is not None and kind_of(message) == "STREAM"
+            else None
+        )
+        match = identity(message)
         with self._lock:
             queue = self._held.get(name if name is not None else GLOBAL_SCOPE)
             if queue is None and name is not None:
@@ -166,7 +111,7 @@ class Checkpoints:
                     committed[0] = max(committed[0], records)
                     committed[1] = max(committed[1], size)
             self.connection.apply(done.state)
-            return self.connection.messages()
+            return self.connection.stored()
 
     def held_count(self) -> int:
         with self._lock:

@@ -6,7 +6,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO
 
 import msgspec
 
@@ -15,6 +15,7 @@ from server.protocol import MALFORMED, UNREADABLE, envelope_decoder
 from server.runner.lines import LineTooLong, iter_lines
 from server.sync.checkpoints import Checkpoints
 from server.sync.messages import Observations
+from server.sync.states import StateList, decode_state
 
 
 class _StopReading(Exception):
@@ -29,7 +30,7 @@ class DestinationReader:
         destination_out: IO[bytes],
         checkpoints: Checkpoints,
         observations: Observations,
-        commit_state: Callable[[list[dict[str, Any]]], None],
+        commit_state: Callable[[StateList], None],  # gets the stored form
         max_line_bytes: int,
         commit_seconds: float = 0.0,
     ) -> None:
@@ -46,7 +47,7 @@ class DestinationReader:
         # Saves are spaced by `commit_seconds` (as Airbyte flushes state periodically): the
         # latest confirmed state waits in `pending` until `flush` or the next echo saves it.
         self.commit_seconds = commit_seconds
-        self.pending: list[dict[str, Any]] | None = None
+        self.pending: StateList | None = None
         self._last_commit = 0.0
         self._commit_lock = threading.Lock()
 
@@ -77,10 +78,7 @@ class DestinationReader:
 
     def _echoed(self, raw: msgspec.Raw, line: bytes) -> None:
         try:
-            state = msgspec.json.decode(raw)
-            if not isinstance(state, dict):
-                raise ValueError("a state must be an object")
-            full = self.checkpoints.echoed(state)
+            full = self.checkpoints.echoed(decode_state(raw))
         except MALFORMED as exc:
             self.seen.drop("destination", "WARN", f"(malformed STATE message: {exc})", line)
             return

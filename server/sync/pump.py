@@ -32,6 +32,7 @@ from server.jobs.attempts import failure
 from server.protocol import (
     MALFORMED,
     UNREADABLE,
+    AirbyteStateMessage,
     AirbyteTraceMessage,
     Envelope,
     RecordEnvelope,
@@ -40,9 +41,10 @@ from server.protocol import (
 )
 from server.runner.lines import LineTooLong
 from server.sync.catalog import Namespacing, StreamKey
-from server.sync.checkpoints import Checkpoints, descriptor_of, state_kind
+from server.sync.checkpoints import Checkpoints
 from server.sync.chunks import iter_chunks
 from server.sync.messages import Observations
+from server.sync.states import StateInput, as_state, decode_state, key_of, state_line
 
 _fields = msgspec.json.Decoder(dict[str, msgspec.Raw])  # a message, its payloads undecoded
 _encoder = msgspec.json.Encoder()
@@ -169,10 +171,10 @@ class SourcePump:
 
     def _states(
         self, envelopes: list[Envelope], records: list[RecordEnvelope | None]
-    ) -> dict[int, dict[str, Any]] | None:
-        """The block's states by position, decoded, if all its other messages are records;
+    ) -> dict[int, AirbyteStateMessage] | None:
+        """The block's states by position, parsed, if all its other messages are records;
         None if it holds anything else (a LOG, a TRACE, a malformed state)."""
-        states: dict[int, dict[str, Any]] = {}
+        states: dict[int, AirbyteStateMessage] = {}
         start = 0
         while True:
             try:
@@ -185,7 +187,9 @@ class SourcePump:
             states[index] = state
             start = index + 1
 
-    def _scan(self, records: list[RecordEnvelope | None], states: dict[int, Any]) -> None:
+    def _scan(
+        self, records: list[RecordEnvelope | None], states: dict[int, AirbyteStateMessage]
+    ) -> None:
         """Count the records and hold the states of a block of only those, in order."""
         total = len(records)
         start = 0
@@ -316,28 +320,27 @@ def stream_status_line(stream: StreamKey, status: str) -> bytes:
     return msgspec.json.encode({"type": "TRACE", "trace": trace})
 
 
-def _state(envelope: Envelope) -> dict[str, Any] | None:
-    """A STATE message's state, decoded; None if it is not one or is malformed."""
+def _state(envelope: Envelope) -> AirbyteStateMessage | None:
+    """A STATE message's state, parsed (the one place a source's state enters the relay);
+    None if it is not one or is malformed."""
     if envelope.type != "STATE" or not envelope.state:
         return None
     try:
-        state = msgspec.json.decode(envelope.state)
-        if isinstance(state, dict) and (state_kind(state) != "STREAM" or descriptor_of(state)):
-            return state
+        return decode_state(envelope.state)
     except MALFORMED:
-        pass
-    return None
+        return None
 
 
-def hold_state(checkpoints: Checkpoints, state: dict[str, Any]) -> bytes | None:
+def hold_state(checkpoints: Checkpoints, state: StateInput) -> bytes | None:
     """Hold a state about to be sent; returns its line for the destination if the stream must
     be renamed there, else None (send it as it is)."""
-    target = checkpoints.hold(state)
-    if target is None or target == descriptor_of(state):
+    message = as_state(state, strict=True)
+    target = checkpoints.hold(message)
+    stream = message.stream
+    if target is None or stream is None or target == key_of(stream):
         return None
-    stream = dict(state["stream"])
-    descriptor = {"name": target[0]}
-    if target[1] is not None:
-        descriptor["namespace"] = target[1]
-    stream["stream_descriptor"] = descriptor
-    return _encoder.encode({"type": "STATE", "state": {**state, "stream": stream}})
+    descriptor = msgspec.structs.replace(
+        stream.stream_descriptor, name=target[0], namespace=target[1]
+    )
+    renamed = msgspec.structs.replace(stream, stream_descriptor=descriptor)
+    return state_line(msgspec.structs.replace(message, stream=renamed))
