@@ -10,8 +10,11 @@ from collections.abc import AsyncIterator, Callable
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from server import openapi
@@ -56,13 +59,32 @@ def contract_routes(
             f"handler {missing}, handlers without an operation {undocumented}"
         )
     base = contract.base_path()
-    routes = []
+    # One route per path, whatever its methods, so that a 405 names them all in `Allow`.
+    by_path: dict[str, dict[str, Endpoint]] = {}
     for op in operations:
-        endpoint = adapt(by_name[op.handler_name])
-        path = base + op.path.rstrip("/")
-        routes.append(Route(path, endpoint, methods=[op.method], name=op.operation_id))
-        routes.append(Route(path + "/", endpoint, methods=[op.method]))
+        by_path.setdefault(op.path.rstrip("/"), {})[op.method] = adapt(by_name[op.handler_name])
+    routes = []
+    for path, endpoints in by_path.items():
+        endpoint = _by_method(endpoints)
+        name = next(op.operation_id for op in operations if op.path.rstrip("/") == path)
+        routes.append(Route(base + path, endpoint, methods=list(endpoints), name=name))
+        routes.append(Route(base + path + "/", endpoint, methods=list(endpoints)))
     return routes
+
+
+def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
+    if len(endpoints) == 1:
+        return next(iter(endpoints.values()))
+
+    async def endpoint(request: Request) -> Response:
+        # The route lets only these methods (and HEAD for GET) through.
+        return await endpoints.get(request.method, endpoints.get("GET", _no_method))(request)
+
+    return endpoint
+
+
+async def _no_method(request: Request) -> Response:
+    raise HTTPException(405)
 
 
 def build_routes() -> list[Route]:

@@ -49,7 +49,7 @@ CONFIG = {
             "include-operation-id": operation,
             "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "401", "422"]}},
         }
-        for operation in ("applicationTokenRequest", "publicGetAccessToken")
+        for operation in ("applicationTokenRequest",)
     ],
 }
 E2E = "d53f9084-fa6b-4a5a-976c-5b8392f4ad8a"
@@ -109,7 +109,6 @@ def _seed(app: Any) -> None:
 _KEEP_AWAY = ("/delete", "/recreate", "_definitions/update")
 
 
-@schemathesis.hook
 def map_case(context: schemathesis.HookContext, case: schemathesis.Case) -> schemathesis.Case:
     """Point two valid bodies in three at live objects; invalid bodies stay as generated, so
     they are still invalid. The choice hangs on the body, so runs repeat."""
@@ -132,6 +131,8 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenApiSche
     config = SchemathesisConfig.from_dict(CONFIG)
     # Loading the document through the app starts its lifespan (database, migrations).
     loaded = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app, config=config)
+    # Local to this schema: the public API's contract test has a hook of its own.
+    loaded.hook(map_case)
     _seed(app)
     yield loaded
     shutdown_lifespans()
