@@ -32,6 +32,7 @@ from server.sync.states import (
     decode_state,
     parse_state,
     reset_states,
+    state_file,
     unparse_state,
     wire_state,
     without_streams,
@@ -85,6 +86,11 @@ def test_a_connectors_state_decodes_as_it_parses(wire: bytes) -> None:
 def test_a_malformed_state_is_refused(wire: bytes) -> None:
     with pytest.raises((ValueError, msgspec.DecodeError)):
         decode_state(wire)
+
+
+def test_the_state_file_holds_each_message_as_it_came() -> None:
+    stored = [json.loads(STREAM), parse_state(json.loads(STREAM))]  # stored, or parsed
+    assert state_file(stored) == b"[" + STREAM + b"," + STREAM + b"]"
 
 
 def test_undeclared_fields_are_kept_at_every_level() -> None:

@@ -6,6 +6,8 @@ is durably written), the held states up to the matching one are done: their coun
 committed and the connection's full state is recomputed for the store. States match on the
 canonical encoding of what identifies them, as Airbyte's StreamStatsTracker hashes them: the
 stream descriptor and `stream_state` for STREAM, `global` for GLOBAL, `data` for LEGACY.
+Those rules, and how states add up to the connection's, are server.sync.states'; this module
+keeps the books.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from server.jobs.attempts import AttemptStats, StreamStats
 from server.protocol import AirbyteStateMessage
@@ -22,6 +23,7 @@ from server.sync.catalog import Namespacing, StreamKey
 from server.sync.states import (
     ConnectionState,
     StateInput,
+    StateList,
     as_state,
     identity,
     key_of,
@@ -81,7 +83,7 @@ class Checkpoints:
             self._held.setdefault(queue_key, deque()).append(held)
         return target
 
-    def echoed(self, state: StateInput) -> list[dict[str, Any]] | None:
+    def echoed(self, state: StateInput) -> StateList | None:
         """The destination emitted `state`: returns the new full connection state to commit,
         in the form the store keeps, or None if no held state matches (never sent, or already
         committed)."""

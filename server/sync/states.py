@@ -231,6 +231,11 @@ def unparse_state(message: AirbyteStateMessage) -> dict[str, Any]:
     return wire_state(message, stats=False)
 
 
+def state_file(states: Iterable[StateInput]) -> bytes:
+    """The `--state` file a source is given: the stored form of each message, as a list."""
+    return msgspec.json.encode([unparse_state(as_state(s)) for s in states])
+
+
 def state_line(message: AirbyteStateMessage) -> bytes:
     """A STATE message line (no newline) for a destination's input."""
     return msgspec.json.encode({"type": "STATE", "state": wire_state(message)})
