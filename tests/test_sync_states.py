@@ -81,7 +81,14 @@ def test_a_connectors_state_decodes_as_it_parses(wire: bytes) -> None:
 
 @pytest.mark.parametrize(
     "wire",
-    [b"[]", b'{"type":"STREAM"}', b'{"type":"STREAM","stream":{"stream_descriptor":{}}}', b"{"],
+    [
+        b"[]",
+        b'{"type":"STREAM"}',
+        b'{"type":"STREAM","stream":{"stream_descriptor":{}}}',
+        b'{"type":"GLOBAL","data":{}}',
+        b'{"type":"GLOBAL","global":null,"id":1}',  # undeclared fields: the slow path
+        b"{",
+    ],
 )
 def test_a_malformed_state_is_refused(wire: bytes) -> None:
     with pytest.raises((ValueError, msgspec.DecodeError)):

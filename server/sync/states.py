@@ -93,14 +93,17 @@ def parse_state(message: Mapping[str, Any], strict: bool = False) -> AirbyteStat
     """A state message (a connector's, or a stored one) as the typed protocol message. An
     unknown `type` reads as LEGACY. Lenient by default (a stored state came from a connector or
     a client: a missing descriptor reads as the stream named ""); `strict` (a connector's
-    STATE line) raises ValueError for a STREAM state without a stream name."""
+    STATE line) raises ValueError for a STREAM state without a stream name and for a GLOBAL
+    state without `global`."""
     message = message if isinstance(message, dict) else dict(message)
     kind = message.get("type")
     kind = _KINDS.get(kind) if isinstance(kind, str) else None
     stream = message.get("stream")
+    shared = message.get("global")
     if strict and kind == "STREAM" and not isinstance(stream, dict):
         raise ValueError("a STREAM state without stream.stream_descriptor.name")
-    shared = message.get("global")
+    if strict and kind == "GLOBAL" and not isinstance(shared, dict):
+        raise ValueError("a GLOBAL state without `global`")
     source_stats = message.get("sourceStats")
     destination_stats = message.get("destinationStats")
     return AirbyteStateMessage(
@@ -166,6 +169,8 @@ def decode_state(raw: bytes | msgspec.Raw) -> AirbyteStateMessage:
         return parse_state(state, strict=True)
     if fast.type == "STREAM" and fast.stream is None:
         raise ValueError("a STREAM state without stream.stream_descriptor.name")
+    if fast.type == "GLOBAL" and fast.global_ is None:
+        raise ValueError("a GLOBAL state without `global`")
     shared = fast.global_
     return AirbyteStateMessage(
         fast.type,
@@ -244,7 +249,7 @@ def state_line(message: AirbyteStateMessage) -> bytes:
 # --- identity -------------------------------------------------------------------------------
 
 
-def kind_of(message: AirbyteStateMessage) -> str:
+def kind_of(message: AirbyteStateMessage) -> StateKind:
     return message.type or "LEGACY"
 
 
