@@ -60,6 +60,7 @@ def lifecycle(checks: api.Checks, mode: str, sdk: AirbyteAPI) -> None:
         [w.workspace_id for w in listed.data],
     )
 
+    started = time.monotonic()
     source = step(
         f"{mode}: create source (sourceType faker)",
         lambda: sdk.sources.create_source(
@@ -73,7 +74,7 @@ def lifecycle(checks: api.Checks, mode: str, sdk: AirbyteAPI) -> None:
     say(
         f"{mode}: source is faker",
         source.source_type == "faker" and source.definition_id == api.FAKER,
-        f"{source.source_type} {source.definition_id}",
+        f"{source.source_type} {source.definition_id} ({time.monotonic() - started:.1f} s)",
     )
     source_id = source.source_id
 
@@ -263,8 +264,8 @@ def lifecycle(checks: api.Checks, mode: str, sdk: AirbyteAPI) -> None:
         ),
     ).jobs_response
     say(
-        f"{mode}: newest job first",
-        bool(jobs.data) and jobs.data[0].job_id == job_id,
+        f"{mode}: the job listed",
+        [j.job_id for j in jobs.data] == [job_id],
         [j.job_id for j in jobs.data],
     )
 
@@ -297,6 +298,17 @@ def lifecycle(checks: api.Checks, mode: str, sdk: AirbyteAPI) -> None:
         f"{mode}: poll cancelled job", lambda: wait_for_job(sdk, slow.job_id, TERMINAL, 60)
     )
     say(f"{mode}: job cancelled", final.status.value == "cancelled", final.status.value)
+    jobs = step(
+        f"{mode}: list jobs updatedAt|DESC again",
+        lambda: sdk.jobs.list_jobs(
+            request=ops.ListJobsRequest(connection_id=connection_id, order_by="updatedAt|DESC")
+        ),
+    ).jobs_response
+    say(
+        f"{mode}: the cancelled job first, then the synced one",
+        [j.job_id for j in jobs.data] == [slow.job_id, job_id],
+        [(j.job_id, j.status.value) for j in jobs.data],
+    )
 
     for what, delete in (
         (
@@ -340,7 +352,9 @@ def main() -> int:
     ):
         started = time.monotonic()
         try:
-            sdk = AirbyteAPI(server_url=api.public_url(), security=security())
+            # Creating a source runs its connector's spec (seconds for a cold faker), beyond
+            # httpx's 5 s default.
+            sdk = AirbyteAPI(server_url=api.public_url(), security=security(), timeout_ms=60_000)
             lifecycle(checks, mode, sdk)
         except api.Abort:
             pass
