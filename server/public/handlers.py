@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from server.public import applications, health, workspaces
+from server.public import applications, definitions, destinations, health, sources, workspaces
 from server.public.rest import Handler
 
-MODULES = [health, applications, workspaces]
+MODULES = [health, applications, workspaces, sources, destinations, definitions]
 
 
 def all_handlers() -> list[Handler]:
