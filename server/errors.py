@@ -34,6 +34,8 @@ class ApiError(Exception):
 
     status = 400
     class_name = "io.airbyte.commons.server.errors.ApplicationErrorKnownException"
+    # The public API's problem title, when not the status's (server/public/problems.py).
+    problem: str | None = None
 
     def __init__(self, message: str | None = None, **details: Any) -> None:
         doc = (type(self).__doc__ or "").strip().splitlines()
@@ -204,7 +206,7 @@ def _problem(exc: ApiError) -> Response:
         data = {"validationErrors": [msgspec.to_builtins(e) for e in exc.errors]}
     elif isinstance(exc, NotFound) and exc.id is not None:
         data = {"resourceId": exc.id}
-    return problem_response(exc.status, exc.message, data)
+    return problem_response(exc.status, exc.message, data, title=exc.problem)
 
 
 def error_response(exc: ApiError, path: str = "") -> Response:
@@ -221,6 +223,12 @@ async def api_error_handler(request: Request, exc: Exception) -> Response:
 
 def from_domain(exc: domain.DomainError) -> ApiError:
     """The configuration API's error for a core error (same message, its status and body)."""
+    error = _from_domain(exc)
+    error.problem = exc.problem
+    return error
+
+
+def _from_domain(exc: domain.DomainError) -> ApiError:
     if isinstance(exc, domain.NotFound):
         return NotFound(exc.message, id=exc.id)
     if isinstance(exc, domain.InvalidInput):

@@ -156,7 +156,7 @@ async def test_bad_requests_are_problems(client: httpx.AsyncClient) -> None:
     assert paths == ["configuration.destinationType"]
 
     unknown = await create(client, name="n", workspaceId=ws, configuration={"destinationType": "x"})
-    assert_problem(unknown, 400, "bad-request")
+    assert_problem(unknown, 400, "value-not-found")
 
     missing_field = await create(
         client, name="n", workspaceId=ws, configuration={"destinationType": "sqlite"}

@@ -203,7 +203,7 @@ async def test_bad_requests_are_problems(client: httpx.AsyncClient) -> None:
     unknown = await create(client, name="n", workspaceId=ws, configuration={"sourceType": "nope"})
     assert (
         "Submitted value could not be found: nope"
-        in assert_problem(unknown, 400, "bad-request")["detail"]
+        in assert_problem(unknown, 400, "value-not-found")["detail"]
     )
 
     not_a_name = await create(client, name="n", workspaceId=ws, configuration={"sourceType": 5})

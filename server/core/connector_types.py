@@ -43,6 +43,8 @@ AIRBYTE_NAMES: dict[ActorKind, dict[str, str]] = {
 class UnknownConnectorType(Refused):
     """Submitted value could not be found."""
 
+    problem = "value-not-found"
+
 
 def derived_name(kind: ActorKind, docker_repository: str) -> str:
     """`airbyte/source-faker` -> `faker`: the image's last path part without its kind."""

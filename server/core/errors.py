@@ -33,6 +33,9 @@ def shown(value: Any) -> str | None:
 class DomainError(Exception):
     """The request could not be served."""
 
+    # Airbyte's public-API problem title, where it is more precise than the status's.
+    problem: str | None = None
+
     def __init__(self, message: str | None = None, **details: Any) -> None:
         doc = (type(self).__doc__ or "").strip().splitlines()
         self.message = message or (doc[0] if doc else "Error")

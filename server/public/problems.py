@@ -51,18 +51,24 @@ def is_public(path: str) -> bool:
     return path.startswith(PREFIX) or path == PREFIX.rstrip("/")
 
 
-def problem(status: int, detail: str, data: dict[str, Any] | None = None) -> bytes:
-    title = TITLES.get(status, "bad-request" if status < 500 else "unexpected-problem")
+def problem(
+    status: int, detail: str, data: dict[str, Any] | None = None, title: str | None = None
+) -> bytes:
+    title = title or TITLES.get(status, "bad-request" if status < 500 else "unexpected-problem")
     return _encoder.encode(
         Problem(status=status, type=f"{DOCS}#{title}", title=title, detail=detail, data=data)
     )
 
 
 def problem_response(
-    status: int, detail: str, data: dict[str, Any] | None = None, headers: Any = None
+    status: int,
+    detail: str,
+    data: dict[str, Any] | None = None,
+    headers: Any = None,
+    title: str | None = None,
 ) -> Response:
     return Response(
-        problem(status, detail, data),
+        problem(status, detail, data, title),
         status_code=status,
         media_type="application/json",
         headers=headers,
