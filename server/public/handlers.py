@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
-from server.public import applications, definitions, destinations, health, sources, workspaces
+from server.public import (
+    applications,
+    connections,
+    definitions,
+    destinations,
+    health,
+    sources,
+    streams,
+    workspaces,
+)
 from server.public.rest import Handler
 
-MODULES = [health, applications, workspaces, sources, destinations, definitions]
+MODULES = [
+    health,
+    applications,
+    workspaces,
+    sources,
+    destinations,
+    definitions,
+    connections,
+    streams,
+]
 
 
 def all_handlers() -> list[Handler]:
