@@ -22,6 +22,7 @@ from server.public.connections import stream_path
 from server.public.sync_modes import PAIRS, name_of
 from tests.conftest import post
 from tests.support.actors import default_workspace, make_destination, make_source
+from tests.support.auth import api_key, bearer
 from tests.support.public import API, assert_problem
 
 Json = dict[str, Any]
@@ -239,10 +240,8 @@ async def test_other_refusals(client: httpx.AsyncClient, pair: tuple[str, str]) 
     assert_problem(await client.post(f"{API}/connections", json={}), 422, "unprocessable-entity")
     # A full-refresh-only stream needs no cursor, but one the source gives none cannot be
     # incremental: the core's connection rule, named in the public request's words.
-    stream = AirbyteStream(name="s", json_schema={"type": "object", "properties": {"a": {}}})
-    bare = AirbyteStream(
-        name="s", json_schema=stream.json_schema, supported_sync_modes=["incremental"]
-    )
+    schema = {"type": "object", "properties": {"a": {}}}
+    bare = AirbyteStream(name="s", json_schema=schema, supported_sync_modes=["incremental"])
     discovered = AirbyteCatalog(streams=[AirbyteStreamAndConfiguration(stream=bare)])
     incremental = StreamChoice(name="s", mode=("incremental", "append"))
     with pytest.raises(InvalidInput) as refused:
@@ -434,3 +433,32 @@ def test_every_config_pair_has_a_public_name_and_named_pairs_round_trip() -> Non
             "soft_delete",
         ):
             assert name_of((read, write)).startswith(read)  # type: ignore[arg-type]
+
+
+async def test_a_workspace_credential_sees_only_its_workspace(
+    client: httpx.AsyncClient, pair: tuple[str, str]
+) -> None:
+    ours = await created(client, pair)
+    other = (await client.post(f"{API}/workspaces", json={"name": "Team"})).json()["workspaceId"]
+    source = await make_source(client, other, "Theirs", max_messages=1)
+    destination = await make_destination(client, other, "Their lake")
+    key = await api_key(client, other)
+    headers = bearer(key)
+    body = {"sourceId": source["sourceId"], "destinationId": destination["destinationId"]}
+    theirs = await client.post(f"{API}/connections", json=body, headers=headers, auth=None)
+    assert theirs.status_code == 200, theirs.text
+    listed = await client.get(f"{API}/connections", headers=headers, auth=None)
+    assert [c["connectionId"] for c in listed.json()["data"]] == [theirs.json()["connectionId"]]
+    url = f"{API}/connections/{ours['connectionId']}"
+    assert_problem(await client.get(url, headers=headers, auth=None), 404, "resource-not-found")
+    foreign = await client.post(
+        f"{API}/connections",
+        json={"sourceId": pair[0], "destinationId": pair[1]},
+        headers=headers,
+        auth=None,
+    )
+    assert_problem(foreign, 404, "resource-not-found")
+    streams = await client.get(
+        f"{API}/streams", params={"sourceId": pair[0]}, headers=headers, auth=None
+    )
+    assert_problem(streams, 404, "resource-not-found")
