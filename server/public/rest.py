@@ -99,13 +99,20 @@ def query_decoder(model: type[msgspec.Struct]) -> Callable[[Request], msgspec.St
     return decode
 
 
+# Ids in paths are SQLite's 64-bit integers; a larger one names nothing there.
+_INT64 = range(-(2**63), 2**63)
+
+
 def _path_value(request: Request, name: str, annotation: Any) -> Any:
     value = request.path_params.get(camel(name), "")
     try:
-        return msgspec.convert(value, annotation, strict=False)
+        converted = msgspec.convert(value, annotation, strict=False)
     except msgspec.ValidationError:
-        kind = "an integer" if annotation is int else "a UUID" if annotation is uuid.UUID else ""
-        raise BadRequest(f"Invalid path parameter {camel(name)}: {value!r} is not {kind}") from None
+        converted = None
+    if converted is None or (isinstance(converted, int) and converted not in _INT64):
+        kind = "a 64-bit integer" if annotation is int else "a UUID"
+        raise BadRequest(f"Invalid path parameter {camel(name)}: {value!r} is not {kind}")
+    return converted
 
 
 def rest(handler: Handler) -> Endpoint:
