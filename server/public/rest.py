@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import inspect
 import typing
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
