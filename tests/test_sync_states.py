@@ -271,5 +271,5 @@ def test_a_source_gets_back_the_state_it_sent(tmp_path: Path, db: Database, wire
     assert state.set_state(db, connection, commits[-1], NOW)
     assert not given.exists()  # the first read had no state
 
-    attempt(tmp_path, 1, config, state.get_state(db, connection))
+    attempt(tmp_path, 1, config, [parse_state(m) for m in state.get_state(db, connection)])
     assert given.read_bytes() == b"[" + wire + b"]"

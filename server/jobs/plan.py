@@ -32,6 +32,7 @@ from server.store.sources import get_secret_paths as source_secret_paths
 from server.store.sources import get_source
 from server.sync.catalog import Namespacing, StreamKey
 from server.sync.plan import AttemptPlan
+from server.sync.states import parse_state
 
 
 class PlanError(Exception):
@@ -181,7 +182,7 @@ def build_plan(db: Database, claim: Claim, job_dir: Path, log_path: Path) -> Att
         catalog=source_catalog(connection.sync_catalog, streams, job.id, reset),
         namespacing=namespacing(connection),
         streams=streams,
-        input_state=state.get_state(db, job.config_id),
+        input_state=[parse_state(m) for m in state.get_state(db, job.config_id)],
         job_dir=job_dir,
         log_path=log_path,
         secrets=secrets,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from server.jobs.attempts import AttemptStats, FailureReason
-from server.protocol import ConfiguredAirbyteCatalog, StreamDescriptor
+from server.protocol import AirbyteStateMessage, ConfiguredAirbyteCatalog, StreamDescriptor
 from server.runner.base import ConnectorImage
 from server.sync.catalog import Namespacing
 
@@ -33,7 +33,8 @@ class AttemptPlan:
     catalog: ConfiguredAirbyteCatalog
     namespacing: Namespacing
     streams: list[StreamDescriptor] | None  # streams to reset/sync; None = every selected one
-    input_state: list[dict[str, Any]]  # committed AirbyteStateMessage dicts ([] if none)
+    # The connection's committed state, parsed when the plan was built ([] if none).
+    input_state: list[AirbyteStateMessage]
     job_dir: Path  # per-attempt directory under the data dir
     log_path: Path  # the attempt's full log file (appended to)
     # The secret values of both configurations (server.domain.secrets.secret_values with each

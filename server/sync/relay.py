@@ -32,6 +32,7 @@ from server.sync.outcome import AttemptOutcome
 from server.sync.plan import AttemptPlan, AttemptResult
 from server.sync.pump import SourcePump
 from server.sync.reset import send_reset_states
+from server.sync.states import state_file
 
 TICK_SECONDS = 0.2
 PROGRESS_SECONDS = 1.0
@@ -160,7 +161,7 @@ class Attempt(AttemptOutcome):
             "catalog.json": msgspec.json.encode(self.catalog),
         }
         if plan.input_state:
-            files["state.json"] = msgspec.json.encode(plan.input_state)
+            files["state.json"] = state_file(plan.input_state)
             self.log.write(
                 "replication", "INFO", f"Starting from {len(plan.input_state)} saved state(s)"
             )

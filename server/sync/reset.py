@@ -5,7 +5,7 @@ EmptyAirbyteSource sends); the destination echoes those states and they are comm
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from collections.abc import Sequence
 
 import msgspec
 
@@ -13,13 +13,13 @@ from server.runner.base import RunningConnector
 from server.sync.catalog import StreamKey
 from server.sync.checkpoints import Checkpoints
 from server.sync.pump import hold_state
-from server.sync.states import reset_states
+from server.sync.states import StateInput, reset_states
 
 
 def send_reset_states(
     destination: RunningConnector,
     checkpoints: Checkpoints,
-    input_state: list[dict[str, Any]],
+    input_state: Sequence[StateInput],
     streams: list[StreamKey],
 ) -> None:
     """Write the reset's states to the destination (held, to commit once echoed), then EOF."""
