@@ -8,6 +8,9 @@ here runs its image (`runner: docker`); DELETE answers the deleted definition, a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 from uuid import UUID
 
 from server.context import Context
@@ -19,6 +22,7 @@ from server.models.definitions import DestinationDefinitionRead, SourceDefinitio
 from server.models.public.definitions import (
     ConnectorDefinitionResponse,
     ConnectorDefinitionsResponse,
+    ConnectorType,
     CreateDefinitionRequest,
     DefinitionResponse,
     DefinitionsResponse,
@@ -26,16 +30,16 @@ from server.models.public.definitions import (
     UpdateDefinitionRequest,
 )
 
-Definition = SourceDefinitionRead | DestinationDefinitionRead
+D = TypeVar("D", SourceDefinitionRead, DestinationDefinitionRead)
 
 
-def _id(definition: Definition) -> UUID:
+def _id(definition: SourceDefinitionRead | DestinationDefinitionRead) -> UUID:
     if isinstance(definition, SourceDefinitionRead):
         return definition.source_definition_id
     return definition.destination_definition_id
 
 
-def shown(definition: Definition) -> DefinitionResponse:
+def shown(definition: SourceDefinitionRead | DestinationDefinitionRead) -> DefinitionResponse:
     return DefinitionResponse(
         id=_id(definition),
         name=definition.name,
@@ -45,96 +49,131 @@ def shown(definition: Definition) -> DefinitionResponse:
     )
 
 
-def _new(body: CreateDefinitionRequest) -> NewDefinition:
-    return NewDefinition(
-        name=body.name,
-        docker_repository=body.docker_repository,
-        docker_image_tag=body.docker_image_tag,
-        documentation_url=body.documentation_url or "",
-    )
+@dataclass(frozen=True)
+class _Definitions(Generic[D]):
+    """One kind's definitions, as a workspace's (server.core.definitions' functions for it)."""
+
+    listed: Callable[[Context], Awaitable[list[D]]]
+    create: Callable[[Context, NewDefinition, Scope], Awaitable[D]]
+    get: Callable[[Context, UUID], Awaitable[D]]
+    update: Callable[[Context, UUID, DefinitionChanges], Awaitable[D]]
+    delete: Callable[[Context, UUID], Awaitable[None]]
+
+    async def list_in(self, ctx: Context, workspace_id: UUID) -> DefinitionsResponse:
+        await workspaces.get_workspace(ctx, workspace_id)
+        return DefinitionsResponse(data=[shown(d) for d in await self.listed(ctx)])
+
+    async def create_in(
+        self, ctx: Context, workspace_id: UUID, body: CreateDefinitionRequest
+    ) -> DefinitionResponse:
+        new = NewDefinition(
+            name=body.name,
+            docker_repository=body.docker_repository,
+            docker_image_tag=body.docker_image_tag,
+            documentation_url=body.documentation_url or "",
+        )
+        return shown(await self.create(ctx, new, Scope(workspace_id=workspace_id)))
+
+    async def get_in(
+        self, ctx: Context, workspace_id: UUID, definition_id: UUID
+    ) -> DefinitionResponse:
+        await workspaces.get_workspace(ctx, workspace_id)
+        return shown(await self.get(ctx, definition_id))
+
+    async def update_in(
+        self, ctx: Context, workspace_id: UUID, definition_id: UUID, body: UpdateDefinitionRequest
+    ) -> DefinitionResponse:
+        await workspaces.get_workspace(ctx, workspace_id)
+        changes = DefinitionChanges(name=body.name, docker_image_tag=body.docker_image_tag)
+        return shown(await self.update(ctx, definition_id, changes))
+
+    async def delete_in(
+        self, ctx: Context, workspace_id: UUID, definition_id: UUID
+    ) -> DefinitionResponse:
+        """The deleted definition, as Airbyte answers."""
+        deleted = await self.get_in(ctx, workspace_id, definition_id)
+        await self.delete(ctx, definition_id)
+        return deleted
 
 
-def _changes(body: UpdateDefinitionRequest) -> DefinitionChanges:
-    return DefinitionChanges(name=body.name, docker_image_tag=body.docker_image_tag)
+_SOURCES = _Definitions(
+    core.list_source_definitions,
+    core.create_source_definition,
+    core.get_source_definition,
+    core.update_source_definition,
+    core.delete_source_definition,
+)
+_DESTINATIONS = _Definitions(
+    core.list_destination_definitions,
+    core.create_destination_definition,
+    core.get_destination_definition,
+    core.update_destination_definition,
+    core.delete_destination_definition,
+)
 
 
 # --- sources -------------------------------------------------------------------------------
 
 
 async def list_source_definitions(workspace_id: UUID, ctx: Context) -> DefinitionsResponse:
-    await workspaces.get_workspace(ctx, workspace_id)
-    return DefinitionsResponse(data=[shown(d) for d in await core.list_source_definitions(ctx)])
+    return await _SOURCES.list_in(ctx, workspace_id)
 
 
 async def create_source_definition(
     workspace_id: UUID, body: CreateDefinitionRequest, ctx: Context
 ) -> DefinitionResponse:
-    scope = Scope(workspace_id=workspace_id)
-    return shown(await core.create_source_definition(ctx, _new(body), scope))
+    return await _SOURCES.create_in(ctx, workspace_id, body)
 
 
 async def get_source_definition(
     workspace_id: UUID, definition_id: UUID, ctx: Context
 ) -> DefinitionResponse:
-    await workspaces.get_workspace(ctx, workspace_id)
-    return shown(await core.get_source_definition(ctx, definition_id))
+    return await _SOURCES.get_in(ctx, workspace_id, definition_id)
 
 
 async def update_source_definition(
     workspace_id: UUID, definition_id: UUID, body: UpdateDefinitionRequest, ctx: Context
 ) -> DefinitionResponse:
-    await workspaces.get_workspace(ctx, workspace_id)
-    return shown(await core.update_source_definition(ctx, definition_id, _changes(body)))
+    return await _SOURCES.update_in(ctx, workspace_id, definition_id, body)
 
 
 async def delete_source_definition(
     workspace_id: UUID, definition_id: UUID, ctx: Context
 ) -> DefinitionResponse:
     """Also deletes the sources built on it and their connections, as Airbyte does."""
-    await workspaces.get_workspace(ctx, workspace_id)
-    deleted = await core.get_source_definition(ctx, definition_id)
-    await core.delete_source_definition(ctx, definition_id)
-    return shown(deleted)
+    return await _SOURCES.delete_in(ctx, workspace_id, definition_id)
 
 
 # --- destinations --------------------------------------------------------------------------
 
 
 async def list_destination_definitions(workspace_id: UUID, ctx: Context) -> DefinitionsResponse:
-    await workspaces.get_workspace(ctx, workspace_id)
-    found = await core.list_destination_definitions(ctx)
-    return DefinitionsResponse(data=[shown(d) for d in found])
+    return await _DESTINATIONS.list_in(ctx, workspace_id)
 
 
 async def create_destination_definition(
     workspace_id: UUID, body: CreateDefinitionRequest, ctx: Context
 ) -> DefinitionResponse:
-    scope = Scope(workspace_id=workspace_id)
-    return shown(await core.create_destination_definition(ctx, _new(body), scope))
+    return await _DESTINATIONS.create_in(ctx, workspace_id, body)
 
 
 async def get_destination_definition(
     workspace_id: UUID, definition_id: UUID, ctx: Context
 ) -> DefinitionResponse:
-    await workspaces.get_workspace(ctx, workspace_id)
-    return shown(await core.get_destination_definition(ctx, definition_id))
+    return await _DESTINATIONS.get_in(ctx, workspace_id, definition_id)
 
 
 async def update_destination_definition(
     workspace_id: UUID, definition_id: UUID, body: UpdateDefinitionRequest, ctx: Context
 ) -> DefinitionResponse:
-    await workspaces.get_workspace(ctx, workspace_id)
-    return shown(await core.update_destination_definition(ctx, definition_id, _changes(body)))
+    return await _DESTINATIONS.update_in(ctx, workspace_id, definition_id, body)
 
 
 async def delete_destination_definition(
     workspace_id: UUID, definition_id: UUID, ctx: Context
 ) -> DefinitionResponse:
     """Also deletes the destinations built on it and their connections, as Airbyte does."""
-    await workspaces.get_workspace(ctx, workspace_id)
-    deleted = await core.get_destination_definition(ctx, definition_id)
-    await core.delete_destination_definition(ctx, definition_id)
-    return shown(deleted)
+    return await _DESTINATIONS.delete_in(ctx, workspace_id, definition_id)
 
 
 # --- every connector -----------------------------------------------------------------------
@@ -145,18 +184,12 @@ async def list_connector_definitions(
 ) -> ConnectorDefinitionsResponse:
     if query.workspace_id is not None:
         await workspaces.get_workspace(ctx, query.workspace_id)
-    found: list[SourceDefinitionRead] | list[DestinationDefinitionRead]
-    if query.type == "source":
-        found = await core.list_source_definitions(ctx)
-    else:
-        found = await core.list_destination_definitions(ctx)
+    kind: ConnectorType = query.type
+    found = await (_SOURCES if kind == "source" else _DESTINATIONS).listed(ctx)
     return ConnectorDefinitionsResponse(
         data=[
             ConnectorDefinitionResponse(
-                id=_id(d),
-                name=d.name,
-                connector_definition_type=query.type,
-                version=d.docker_image_tag,
+                id=_id(d), name=d.name, connector_definition_type=kind, version=d.docker_image_tag
             )
             for d in found
         ]
