@@ -60,7 +60,10 @@ async def test_bad_input_is_a_problem(client: httpx.AsyncClient) -> None:
     assert "name" in assert_problem(missing, 422, "unprocessable-entity")["detail"]
     empty = await client.post(f"{API}/applications", json={"name": ""})
     assert_problem(empty, 422, "unprocessable-entity")
-    assert_problem(await client.get(f"{API}/applications/not-a-uuid"), 400, "bad-request")
+    assert_problem(await client.get(f"{API}/applications/not-a-uuid"), 404, "resource-not-found")
+    wrong = await client.get(f"{API}/applications/token")
+    assert_problem(wrong, 405, "method-not-allowed")
+    assert wrong.headers["allow"] == "POST"
     unknown = "3b2f8f6e-6f0a-4d55-9e55-8d9b1c7c2a10"
     assert_problem(await client.get(f"{API}/applications/{unknown}"), 404, "resource-not-found")
 

@@ -144,7 +144,15 @@ async def test_bad_and_unknown_input_are_problems(idle: httpx.AsyncClient) -> No
     assert_problem(await idle.get(f"{API}/jobs/seven"), 400, "bad-request")
     for query in ("orderBy=createdAt", "orderBy=name|ASC", "orderBy=updatedAt|desc", "limit=101"):
         assert_problem(await idle.get(f"{API}/jobs?{query}"), 400, "bad-request")
-    for query in ("status=queued_x", "jobType=reset_connection", "createdAtStart=yesterday"):
+    for query in (
+        "status=queued_x",
+        "jobType=reset_connection",
+        "createdAtStart=yesterday",
+        "updatedAtStart=null",
+        "updatedAtEnd=0.5",
+        "createdAtEnd=2030-03-18",
+        "connectionId=null",
+    ):
         assert_problem(await idle.get(f"{API}/jobs?{query}"), 400, "bad-request")
 
 

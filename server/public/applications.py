@@ -15,9 +15,8 @@ where the SDK's and Terraform's default token URLs resolve.
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from sqlite_utils import Database
+from starlette.exceptions import HTTPException
 
 from server.auth import credentials, grants
 from server.context import Context
@@ -61,12 +60,21 @@ async def create_application(body: ApplicationCreate, ctx: Context) -> Applicati
     return await ctx.store.write(credentials.create_application, body.name, workspace, ctx.now())
 
 
-async def get_application(application_id: UUID, ctx: Context) -> ApplicationRead:
-    return await ctx.store.read(_find, str(application_id))
+def _not_the_token_path(application_id: str) -> None:
+    # `/applications/token` has the shape of `/applications/{applicationId}`, whose route then
+    # takes its other methods: they are the token path's 405, not a lookup of "token".
+    if application_id == "token":
+        raise HTTPException(405, headers={"Allow": "POST"})
 
 
-async def delete_application(application_id: UUID, ctx: Context) -> ApplicationRead:
-    return await ctx.store.write(_take, str(application_id))
+async def get_application(application_id: str, ctx: Context) -> ApplicationRead:
+    _not_the_token_path(application_id)
+    return await ctx.store.read(_find, application_id)
+
+
+async def delete_application(application_id: str, ctx: Context) -> ApplicationRead:
+    _not_the_token_path(application_id)
+    return await ctx.store.write(_take, application_id)
 
 
 async def create_access_token(

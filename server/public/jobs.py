@@ -15,6 +15,9 @@ import re
 from datetime import UTC, datetime
 from uuid import UUID
 
+import msgspec
+from msgspec import UNSET, UnsetType
+
 from server.context import Context
 from server.core import job_queries as core
 from server.core.errors import Conflict, InvalidInput
@@ -71,9 +74,9 @@ def shown(found: core.JobTotals, now: int) -> JobResponse:
     )
 
 
-def _order(order_by: str | None) -> tuple[str, bool]:
+def _order(order_by: str | UnsetType) -> tuple[str, bool]:
     """(column, descending) for `orderBy`; createdAt ascending by default, as Airbyte's."""
-    if order_by is None:
+    if isinstance(order_by, UnsetType):
         return "created_at", False
     match = _ORDER.fullmatch(order_by)
     if match is None:
@@ -84,10 +87,18 @@ def _order(order_by: str | None) -> tuple[str, bool]:
     return _ORDER_FIELDS[match.group(1)], match.group(2) == "DESC"
 
 
-def _epoch(moment: datetime | None, round_up: bool = False) -> int | None:
-    """Epoch seconds of a bound (jobs' times are whole seconds: a start rounds up)."""
-    if moment is None:
+def _epoch(name: str, value: str | UnsetType, round_up: bool = False) -> int | None:
+    """Epoch seconds of a bound, an RFC 3339 date-time (jobs' times are whole seconds: a start
+    rounds up); a malformed one is a 400 naming the parameter."""
+    if isinstance(value, UnsetType):
         return None
+    try:
+        moment = msgspec.convert(value, datetime)
+    except msgspec.ValidationError:
+        raise BadRequest(
+            f"Invalid query parameter {name}: {value!r} is not a date-time such as "
+            "2024-01-31T12:00:00Z"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     stamp = moment.timestamp()
@@ -100,14 +111,15 @@ async def list_jobs(query: ListJobsQuery, links: Links, ctx: Context) -> JobsRes
         # Sluice runs no refresh and shows no job as queued: nothing is ever listed so.
         after, before = links.page(query.limit, query.offset, False)
         return JobsResponse(data=[], next=after, previous=before)
+    job_type, status, connection = query.job_type, query.status, query.connection_id
     filter = core.JobFilter(
-        config_types=[INTERNAL[query.job_type]] if query.job_type else list(INTERNAL.values()),
-        config_id=str(query.connection_id) if query.connection_id else None,
-        statuses=[query.status] if query.status else None,
-        created_after=_epoch(query.created_at_start, round_up=True),
-        created_before=_epoch(query.created_at_end),
-        updated_after=_epoch(query.updated_at_start, round_up=True),
-        updated_before=_epoch(query.updated_at_end),
+        config_types=list(INTERNAL.values()) if job_type is UNSET else [INTERNAL[str(job_type)]],
+        config_id=None if connection is UNSET else str(connection),
+        statuses=None if status is UNSET else [str(status)],
+        created_after=_epoch("createdAtStart", query.created_at_start, round_up=True),
+        created_before=_epoch("createdAtEnd", query.created_at_end),
+        updated_after=_epoch("updatedAtStart", query.updated_at_start, round_up=True),
+        updated_before=_epoch("updatedAtEnd", query.updated_at_end),
         order_by=column,
         descending=descending,
     )

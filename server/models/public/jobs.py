@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from server.models.base import Model
 from server.models.public.common import Limit, Offset, PageLinks
@@ -50,16 +50,20 @@ class JobCreateRequest(Model):
 
 class ListJobsQuery(Model):
     """`orderBy` is `<field>|<ASC|DESC>` with field `createdAt` or `updatedAt`; `createdAtStart`
-    and the other bounds are date-times (UTC when they carry no offset), inclusive."""
+    and the other bounds are date-times (UTC when they carry no offset), inclusive.
 
-    connection_id: UUID | None = None
+    An absent filter is UNSET rather than None: a query string's `null` would convert to None
+    and pass for "absent", where it is a malformed value (400). The bounds are taken as text and
+    parsed as RFC 3339 by the handler: converting leniently would read `0.5` as an epoch."""
+
+    connection_id: UUID | UnsetType = UNSET
     limit: Limit = 20
     offset: Offset = 0
-    job_type: JobTypeEnum | None = None
+    job_type: JobTypeEnum | UnsetType = UNSET
     workspace_ids: list[UUID] = msgspec.field(default_factory=list)
-    status: JobStatusFilter | None = None
-    created_at_start: datetime | None = None
-    created_at_end: datetime | None = None
-    updated_at_start: datetime | None = None
-    updated_at_end: datetime | None = None
-    order_by: str | None = None
+    status: JobStatusFilter | UnsetType = UNSET
+    created_at_start: str | UnsetType = UNSET
+    created_at_end: str | UnsetType = UNSET
+    updated_at_start: str | UnsetType = UNSET
+    updated_at_end: str | UnsetType = UNSET
+    order_by: str | UnsetType = UNSET
