@@ -9,7 +9,6 @@ cases also reach the code behind the lookups.
 
 from __future__ import annotations
 
-import base64
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,11 +18,12 @@ import msgspec
 import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
-from schemathesis.python.asgi import get_client, shutdown_lifespans
+from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from server.app import create_app
 from server.settings import Settings
+from tests.support.contract import ADMIN_HEADERS, seed
 
 CONFIG = {
     "seed": 20202,
@@ -46,54 +46,8 @@ CONFIG = {
         }
     ],
 }
-E2E = "d53f9084-fa6b-4a5a-976c-5b8392f4ad8a"
-DEV_NULL = "a7bcc9d8-13b3-4e49-b80d-d020b90045e3"
-ADMIN_HEADERS = {"Authorization": "Basic " + base64.b64encode(b"airbyte:password").decode()}
-
 # Filled by the fixture: parameter or field name -> id of a live object of that kind.
 KNOWN: dict[str, Any] = {}
-
-
-def _seed(app: Any) -> None:
-    with get_client(app) as client:
-
-        def call(path: str, body: dict[str, Any]) -> dict[str, Any]:
-            r = client.post(f"/api/v1/{path}", json=body, headers=ADMIN_HEADERS)
-            assert r.status_code == 200, r.text
-            return r.json()  # type: ignore[no-any-return]
-
-        workspace_id = call("workspaces/list", {})["workspaces"][0]["workspaceId"]
-        source = call(
-            "sources/create",
-            {
-                "workspaceId": workspace_id,
-                "sourceDefinitionId": E2E,
-                "name": "seed source",
-                "connectionConfiguration": {"max_messages": 10},
-            },
-        )
-        destination = call(
-            "destinations/create",
-            {
-                "workspaceId": workspace_id,
-                "destinationDefinitionId": DEV_NULL,
-                "name": "seed destination",
-                "connectionConfiguration": {},
-            },
-        )
-        connection = call(
-            "connections/create",
-            {"sourceId": source["sourceId"], "destinationId": destination["destinationId"]},
-        )
-        job = call("connections/sync", {"connectionId": connection["connectionId"]})
-    KNOWN.update(
-        workspaceId=workspace_id,
-        sourceId=source["sourceId"],
-        destinationId=destination["destinationId"],
-        connectionId=connection["connectionId"],
-        definitionId=E2E,
-        jobId=job["job"]["id"],
-    )
 
 
 def _deletes(case: schemathesis.Case) -> bool:
@@ -132,7 +86,8 @@ def public_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenApiS
     loaded = schemathesis.openapi.from_asgi("/api/public/v1/openapi.json", app, config=config)
     # Local to this schema: the config API's contract test has a hook of its own.
     loaded.hook(map_case)
-    _seed(app)
+    KNOWN.update(seed(app, job=True))
+    KNOWN["definitionId"] = KNOWN["sourceDefinitionId"]
     yield loaded
     shutdown_lifespans()
     KNOWN.clear()

@@ -3,10 +3,12 @@ error (unknown paths, missing credentials, bad input), pagination links, and wor
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from tests.support.public import API, assert_problem
 
@@ -139,3 +141,20 @@ async def test_pages_link_to_their_neighbours_until_the_end(client: httpx.AsyncC
         await client.get(f"{API}/workspaces", params={"workspaceIds": str(uuid.uuid4())})
     ).json()
     assert missing["data"] == []
+
+
+async def test_health_is_a_503_problem_when_the_database_does_not_answer(
+    client: httpx.AsyncClient, app: Starlette, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def failing_read(*args: object) -> object:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    # Fault injection: a database that stops answering, for the two health requests only (the
+    # worker reads the store too).
+    with monkeypatch.context() as patched:
+        patched.setattr(app.state.ctx.store, "read", failing_read)
+        public = await client.get(f"{API}/health", auth=None)
+        config = await client.get("/api/v1/health", auth=None)
+    assert_problem(public, 503, "try-again-later")
+    assert config.status_code == 200 and config.json()["available"] is False
+    assert (await client.get(f"{API}/health", auth=None)).status_code == 200

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from sqlite_utils import Database
 from starlette.responses import Response
 
 from server import openapi
 from server.context import Context
+from server.core.health import database_answers
 from server.models.health import HealthCheckRead
 
 
-def _ping(db: Database) -> bool:
-    return bool(db.execute("SELECT 1").fetchone() == (1,))
-
-
 async def get_health_check(ctx: Context) -> HealthCheckRead:
-    try:
-        ok = await ctx.store.read(_ping)
-    except Exception:
-        ok = False
+    ok = await database_answers(ctx)
     return HealthCheckRead(available=ok, db=ok)
 
 

@@ -6,24 +6,16 @@ content type there), or a 503 problem when the database does not answer.
 
 from __future__ import annotations
 
-from sqlite_utils import Database
 from starlette.responses import PlainTextResponse, Response
 
 from server import openapi
 from server.context import Context
+from server.core.health import database_answers
 from server.errors import ServiceUnavailable
 
 
-def _ping(db: Database) -> bool:
-    return bool(db.execute("SELECT 1").fetchone() == (1,))
-
-
 async def get_health_check(ctx: Context) -> Response:
-    try:
-        ok = await ctx.store.read(_ping)
-    except Exception:
-        ok = False
-    if not ok:
+    if not await database_answers(ctx):
         raise ServiceUnavailable("The database does not answer")
     return PlainTextResponse("Successful operation")
 
