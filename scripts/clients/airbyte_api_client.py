@@ -6,12 +6,14 @@ Run inside a virtualenv holding airbyte-api, with SLUICE_URL pointing at a runni
 
 The same lifecycle runs twice: with client credentials (an application's id and secret; the
 SDK posts them form-encoded to its default token URL `/applications/token`, which resolves to
-the server's root) and with a Bearer token minted beforehand. Each run: health, list
-workspaces, a faker source created by `sourceType`, a DuckDB destination by `destinationType`
-(the SDK parses destination replies as a union discriminated on `destinationType`, and DuckDB is
-the built-in destination it has a model for), get/list/patch/put of both, the source's streams,
-a connection, a sync job polled to `succeeded`, jobs listed `updatedAt|DESC`, a job cancelled,
-and deletes (204) of the connection, source and destination.
+the server's root) and with a Bearer token minted beforehand. Each run: health, a workspace of
+its own (created, listed, deleted at the end) that also holds an E2E Testing source made
+through the Configuration API, a faker source created by `sourceType`, a DuckDB destination by
+`destinationType` (the SDK parses destination replies as a union discriminated on
+`destinationType`, and DuckDB is the built-in destination it has a model for), get/list/patch/put
+of both, the source's streams, a connection, a sync job polled to `succeeded`, jobs listed
+`updatedAt|DESC`, a job cancelled, and deletes (204) of the connection, source, destination and
+workspace.
 """
 
 from __future__ import annotations
@@ -49,16 +51,33 @@ def lifecycle(checks: api.Checks, mode: str, sdk: AirbyteAPI) -> None:
     health = step(f"{mode}: health", sdk.health.get_health_check)
     say(f"{mode}: health 200", health.status_code == 200, health.status_code)
 
-    workspace = api.workspace_id()
+    # Its own workspace, so the lists hold what this run made whatever else the server
+    # holds; a Local SQLite destination, for one, has no model in the SDK's destination union.
+    workspace = step(
+        f"{mode}: create workspace",
+        lambda: sdk.workspaces.create_workspace(
+            request=models.WorkspaceCreateRequest(name=f"{name} workspace")
+        ),
+    ).workspace_response.workspace_id
     listed = step(
         f"{mode}: list workspaces",
-        lambda: sdk.workspaces.list_workspaces(request=ops.ListWorkspacesRequest()),
+        lambda: sdk.workspaces.list_workspaces(request=ops.ListWorkspacesRequest(limit=100)),
     ).workspaces_response
     say(
-        f"{mode}: list workspaces holds the default",
+        f"{mode}: list workspaces holds it",
         workspace in [w.workspace_id for w in listed.data],
-        [w.workspace_id for w in listed.data],
+        f"{len(listed.data)} workspaces",
     )
+    # One world: a source made through the Configuration API is listed beside the SDK's.
+    e2e = api.call(
+        "sources/create",
+        {
+            "workspaceId": workspace,
+            "sourceDefinitionId": api.E2E_TESTING,
+            "name": f"{name} e2e",
+            "connectionConfiguration": {"type": "CONTINUOUS_FEED", "max_messages": 10},
+        },
+    )["sourceId"]
 
     started = time.monotonic()
     source = step(
@@ -113,7 +132,11 @@ def lifecycle(checks: api.Checks, mode: str, sdk: AirbyteAPI) -> None:
             request=ops.ListSourcesRequest(workspace_ids=[workspace], limit=100)
         ),
     ).sources_response
-    say(f"{mode}: list sources holds it", source_id in [s.source_id for s in sources.data])
+    say(
+        f"{mode}: list sources holds both",
+        {source_id, e2e} <= {s.source_id for s in sources.data},
+        [(s.name, s.source_type) for s in sources.data],
+    )
     destinations = step(
         f"{mode}: list destinations",
         lambda: sdk.destinations.list_destinations(
@@ -325,6 +348,12 @@ def lifecycle(checks: api.Checks, mode: str, sdk: AirbyteAPI) -> None:
             "destination",
             lambda: sdk.destinations.delete_destination(
                 request=ops.DeleteDestinationRequest(destination_id=destination_id)
+            ),
+        ),
+        (
+            "workspace",
+            lambda: sdk.workspaces.delete_workspace(
+                request=ops.DeleteWorkspaceRequest(workspace_id=workspace)
             ),
         ),
     ):
