@@ -11,14 +11,10 @@ import pytest
 
 from tests.conftest import post
 from tests.support.auth import api_key, bearer
-from tests.support.public import API, assert_problem
+from tests.support.public import API, assert_problem, workspace
 
 FAKER = "dfd88b22-b603-4c3d-aad7-3701784586b1"
 POSTGRES = "25c5221d-dce2-4163-ade9-739ef790f503"
-
-
-async def workspace(client: httpx.AsyncClient) -> str:
-    return str((await client.get(f"{API}/workspaces")).json()["data"][0]["workspaceId"])
 
 
 def assert_definition(reply: httpx.Response) -> dict[str, Any]:

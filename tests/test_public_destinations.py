@@ -17,7 +17,7 @@ from server.settings import Settings
 from server.store import secret_box
 from tests.conftest import post
 from tests.support.actors import make_destination
-from tests.support.public import API, assert_problem
+from tests.support.public import API, DESTINATIONS, assert_problem, workspace
 
 SQLITE = "b76be0a6-27dc-4560-95f6-2623da0bd7b6"
 POSTGRES = "25c5221d-dce2-4163-ade9-739ef790f503"
@@ -32,25 +32,8 @@ PG = {
 }
 
 
-async def workspace(client: httpx.AsyncClient) -> str:
-    return str((await client.get(f"{API}/workspaces")).json()["data"][0]["workspaceId"])
-
-
-async def create(client: httpx.AsyncClient, **body: Any) -> httpx.Response:
-    return await client.post(f"{API}/destinations", json=body)
-
-
-def assert_destination(reply: httpx.Response, destination_type: str) -> dict[str, Any]:
-    """A DestinationResponse as the airbyte-api SDK 1.0.1 needs it."""
-    assert reply.status_code == 200, reply.text
-    assert reply.headers["content-type"] == "application/json"
-    body: dict[str, Any] = reply.json()
-    required = {"destinationId", "name", "destinationType", "definitionId", "workspaceId"}
-    assert required | {"configuration", "createdAt"} <= set(body)
-    assert body["destinationType"] == destination_type
-    assert body["configuration"]["destinationType"] == destination_type
-    assert isinstance(body["createdAt"], int)
-    return body
+create = DESTINATIONS.create
+assert_destination = DESTINATIONS.assert_reply
 
 
 def stored_configuration(settings: Settings, destination_id: str) -> dict[str, Any]:

@@ -15,38 +15,14 @@ from tests.conftest import post
 from tests.connector_fixtures import custom_definition, fault_command, need_faker_program
 from tests.support.actors import make_source
 from tests.support.auth import api_key, bearer
-from tests.support.public import API, assert_problem
+from tests.support.public import API, SOURCES, assert_problem, workspace
 
 FAKER = "dfd88b22-b603-4c3d-aad7-3701784586b1"
 E2E = "d53f9084-fa6b-4a5a-976c-5b8392f4ad8a"
 
 
-async def workspace(client: httpx.AsyncClient, name: str | None = None) -> str:
-    """The default workspace, or a new one named `name`."""
-    if name is not None:
-        created = await client.post(f"{API}/workspaces", json={"name": name})
-        assert created.status_code == 200, created.text
-        return str(created.json()["workspaceId"])
-    listed = (await client.get(f"{API}/workspaces")).json()
-    return str(listed["data"][0]["workspaceId"])
-
-
-async def create(client: httpx.AsyncClient, **body: Any) -> httpx.Response:
-    return await client.post(f"{API}/sources", json=body)
-
-
-def assert_source(reply: httpx.Response, source_type: str) -> dict[str, Any]:
-    """A SourceResponse as the airbyte-api SDK needs it: every required field, the type in both
-    places, `createdAt` an integer."""
-    assert reply.status_code == 200, reply.text
-    assert reply.headers["content-type"] == "application/json"
-    body: dict[str, Any] = reply.json()
-    required = {"sourceId", "name", "sourceType", "definitionId", "workspaceId"}
-    assert required | {"configuration", "createdAt"} <= set(body)
-    assert body["sourceType"] == source_type
-    assert body["configuration"]["sourceType"] == source_type
-    assert isinstance(body["createdAt"], int) and body["createdAt"] > 1_600_000_000
-    return body
+create = SOURCES.create
+assert_source = SOURCES.assert_reply
 
 
 async def stored(client: httpx.AsyncClient, source_id: str) -> dict[str, Any]:

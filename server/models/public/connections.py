@@ -78,37 +78,31 @@ class ConnectionScheduleResponse(Model):
     basic_timing: str | None = None
 
 
-class ConnectionCreateRequest(Model):
+class _ConnectionSettings(Model):
+    # What a connection's create and PATCH both take; each names its own component.
+    name: ConnectionName | None = None
+    configurations: StreamConfigurations | None = None
+    schedule: AirbyteApiConnectionSchedule | None = None
+    namespace_definition: NamespaceDefinition | None = None
+    namespace_format: str | None = None
+    prefix: str | None = None
+    non_breaking_schema_updates_behavior: NonBreakingSchemaUpdatesBehavior | None = None
+    status: PublicConnectionStatus | None = None
+    tags: list[dict[str, Any]] | None = None
+    data_residency: str | None = None
+
+
+# kw_only is per class in msgspec: required fields may follow the inherited optional ones.
+class ConnectionCreateRequest(_ConnectionSettings, kw_only=True):
     """Without `configurations.streams`, every stream the source discovers is synced in a
     default mode it supports; with them, exactly those streams."""
 
     source_id: UUID
     destination_id: UUID
-    name: ConnectionName | None = None
-    configurations: StreamConfigurations | None = None
-    schedule: AirbyteApiConnectionSchedule | None = None
-    namespace_definition: NamespaceDefinition | None = None
-    namespace_format: str | None = None
-    prefix: str | None = None
-    non_breaking_schema_updates_behavior: NonBreakingSchemaUpdatesBehavior | None = None
-    status: PublicConnectionStatus | None = None
-    tags: list[dict[str, Any]] | None = None
-    data_residency: str | None = None
 
 
-class ConnectionPatchRequest(Model):
+class ConnectionPatchRequest(_ConnectionSettings):
     """Only the fields sent change; `configurations.streams`, when sent, replaces the streams."""
-
-    name: ConnectionName | None = None
-    configurations: StreamConfigurations | None = None
-    schedule: AirbyteApiConnectionSchedule | None = None
-    namespace_definition: NamespaceDefinition | None = None
-    namespace_format: str | None = None
-    prefix: str | None = None
-    non_breaking_schema_updates_behavior: NonBreakingSchemaUpdatesBehavior | None = None
-    status: PublicConnectionStatus | None = None
-    tags: list[dict[str, Any]] | None = None
-    data_residency: str | None = None
 
 
 class ConnectionResponse(Model):

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from server.models.base import Model
+from server.models.public.actors import ActorPutRequest, GetActorQuery
 from server.models.public.common import ListQuery, PageLinks
 from server.models.sources import ActorName
 
@@ -48,19 +49,13 @@ class SourcePatchRequest(Model):
     secret_id: str | None = None
 
 
-class SourcePutRequest(Model):
+class SourcePutRequest(ActorPutRequest):
     """The whole configuration; masked secrets sent back keep their stored values."""
-
-    name: ActorName
-    configuration: dict[str, Any]
 
 
 class ListSourcesQuery(ListQuery):
     pass
 
 
-class GetSourceQuery(Model):
-    """`includeSecretCoordinates` is accepted: Sluice seals secrets in place, so there are no
-    coordinates to show and secrets stay masked."""
-
-    include_secret_coordinates: bool = False
+# Query models name no component of the document: one serves both kinds.
+GetSourceQuery = GetActorQuery
