@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import sysconfig
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FAKER_BIN = ROOT / ".venvs" / "source-faker" / "bin"
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 HEADING = "## A first sync with curl"
+PUBLIC_HEADING = "## The public API with curl"
 
 
 def readme_blocks(heading: str) -> list[str]:
@@ -88,7 +90,8 @@ def start(argv: list[str], checkout: Path, env: dict[str, str]) -> Iterator[Serv
             except httpx.TransportError:
                 time.sleep(0.1)
         assert proc.poll() is None, (checkout.parent / "server.log").read_text()
-        yield Server(api, checkout, {**newcomer_environment(), "API": api})
+        public = api.replace("/api/v1", "/api/public/v1")
+        yield Server(api, checkout, {**newcomer_environment(), "API": api, "PUB": public})
     finally:
         proc.terminate()
         proc.wait(20)
@@ -161,6 +164,25 @@ def test_the_walkthrough_works_without_an_activated_virtualenv(
         [readme_blocks(HEADING)[0]], unactivated_server.env, unactivated_server.checkout
     )
     assert_walkthrough_output(out)
+
+
+@pytest.mark.serve
+@pytest.mark.slow
+@needs_faker
+def test_the_public_api_walkthrough_works_as_written(server: Server) -> None:
+    # It runs in the first walkthrough's shell, as the README says.
+    blocks = [readme_blocks(HEADING)[0], *readme_blocks(PUBLIC_HEADING)]
+    assert len(blocks) == 2
+    out = run_blocks(blocks, server.env, server.checkout)
+    assert_walkthrough_output(out)
+    public = out.split("{'users': 1000", 1)[1]
+    assert "\nvalue-not-found\nfull_refresh_overwrite\n" in public
+    assert re.search(r"job \d+: succeeded\n300\n$", public)
+    tables = sqlite3.connect(server.checkout / "sluice-data" / "local" / "public.sqlite")
+    counts = [
+        tables.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("users", "products")
+    ]
+    assert counts == [100, 100]
 
 
 def test_the_polling_loop_stops_when_there_is_no_job_status(tmp_path: Path) -> None:
