@@ -4,6 +4,9 @@ Airbyte scopes custom definitions to a workspace; Sluice's definitions are share
 workspace, so a workspace's definitions are all of them (the workspace must exist), and
 creating, changing or deleting one needs the admin (server.public.access). A definition made
 here runs its image (`runner: docker`); DELETE answers the deleted definition, as Airbyte's.
+
+Source and destination definitions take and answer the same models, so one set of handlers is
+built for each kind (`_handlers`), named by their operationIds (`list_source_definitions`, ...).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from server.models.public.definitions import (
     ListConnectorDefinitionsQuery,
     UpdateDefinitionRequest,
 )
+from server.public.rest import Handler
 
 D = TypeVar("D", SourceDefinitionRead, DestinationDefinitionRead)
 
@@ -51,52 +55,18 @@ def shown(definition: SourceDefinitionRead | DestinationDefinitionRead) -> Defin
 
 @dataclass(frozen=True)
 class _Definitions(Generic[D]):
-    """One kind's definitions, as a workspace's (server.core.definitions' functions for it)."""
+    """One kind's definitions: server.core.definitions' functions for it."""
 
+    kind: ConnectorType
     listed: Callable[[Context], Awaitable[list[D]]]
     create: Callable[[Context, NewDefinition, Scope], Awaitable[D]]
     get: Callable[[Context, UUID], Awaitable[D]]
     update: Callable[[Context, UUID, DefinitionChanges], Awaitable[D]]
     delete: Callable[[Context, UUID], Awaitable[None]]
 
-    async def list_in(self, ctx: Context, workspace_id: UUID) -> DefinitionsResponse:
-        await workspaces.get_workspace(ctx, workspace_id)
-        return DefinitionsResponse(data=[shown(d) for d in await self.listed(ctx)])
-
-    async def create_in(
-        self, ctx: Context, workspace_id: UUID, body: CreateDefinitionRequest
-    ) -> DefinitionResponse:
-        new = NewDefinition(
-            name=body.name,
-            docker_repository=body.docker_repository,
-            docker_image_tag=body.docker_image_tag,
-            documentation_url=body.documentation_url or "",
-        )
-        return shown(await self.create(ctx, new, Scope(workspace_id=workspace_id)))
-
-    async def get_in(
-        self, ctx: Context, workspace_id: UUID, definition_id: UUID
-    ) -> DefinitionResponse:
-        await workspaces.get_workspace(ctx, workspace_id)
-        return shown(await self.get(ctx, definition_id))
-
-    async def update_in(
-        self, ctx: Context, workspace_id: UUID, definition_id: UUID, body: UpdateDefinitionRequest
-    ) -> DefinitionResponse:
-        await workspaces.get_workspace(ctx, workspace_id)
-        changes = DefinitionChanges(name=body.name, docker_image_tag=body.docker_image_tag)
-        return shown(await self.update(ctx, definition_id, changes))
-
-    async def delete_in(
-        self, ctx: Context, workspace_id: UUID, definition_id: UUID
-    ) -> DefinitionResponse:
-        """The deleted definition, as Airbyte answers."""
-        deleted = await self.get_in(ctx, workspace_id, definition_id)
-        await self.delete(ctx, definition_id)
-        return deleted
-
 
 _SOURCES = _Definitions(
+    "source",
     core.list_source_definitions,
     core.create_source_definition,
     core.get_source_definition,
@@ -104,6 +74,7 @@ _SOURCES = _Definitions(
     core.delete_source_definition,
 )
 _DESTINATIONS = _Definitions(
+    "destination",
     core.list_destination_definitions,
     core.create_destination_definition,
     core.get_destination_definition,
@@ -112,68 +83,59 @@ _DESTINATIONS = _Definitions(
 )
 
 
-# --- sources -------------------------------------------------------------------------------
+def _named(handler: Handler, name: str) -> Handler:
+    handler.__name__ = handler.__qualname__ = name
+    return handler
 
 
-async def list_source_definitions(workspace_id: UUID, ctx: Context) -> DefinitionsResponse:
-    return await _SOURCES.list_in(ctx, workspace_id)
+def _handlers(defs: _Definitions[D]) -> list[Handler]:
+    """A workspace's definitions of one kind: `list_source_definitions`,
+    `create_source_definition`, `get_`, `update_`, `delete_` (the operationIds); the
+    destinations' likewise. Both kinds take and answer the same models."""
 
+    async def list_in(workspace_id: UUID, ctx: Context) -> DefinitionsResponse:
+        await workspaces.get_workspace(ctx, workspace_id)
+        return DefinitionsResponse(data=[shown(d) for d in await defs.listed(ctx)])
 
-async def create_source_definition(
-    workspace_id: UUID, body: CreateDefinitionRequest, ctx: Context
-) -> DefinitionResponse:
-    return await _SOURCES.create_in(ctx, workspace_id, body)
+    async def create_in(
+        workspace_id: UUID, body: CreateDefinitionRequest, ctx: Context
+    ) -> DefinitionResponse:
+        new = NewDefinition(
+            name=body.name,
+            docker_repository=body.docker_repository,
+            docker_image_tag=body.docker_image_tag,
+            documentation_url=body.documentation_url or "",
+        )
+        return shown(await defs.create(ctx, new, Scope(workspace_id=workspace_id)))
 
+    async def get_in(workspace_id: UUID, definition_id: UUID, ctx: Context) -> DefinitionResponse:
+        await workspaces.get_workspace(ctx, workspace_id)
+        return shown(await defs.get(ctx, definition_id))
 
-async def get_source_definition(
-    workspace_id: UUID, definition_id: UUID, ctx: Context
-) -> DefinitionResponse:
-    return await _SOURCES.get_in(ctx, workspace_id, definition_id)
+    async def update_in(
+        workspace_id: UUID, definition_id: UUID, body: UpdateDefinitionRequest, ctx: Context
+    ) -> DefinitionResponse:
+        await workspaces.get_workspace(ctx, workspace_id)
+        changes = DefinitionChanges(name=body.name, docker_image_tag=body.docker_image_tag)
+        return shown(await defs.update(ctx, definition_id, changes))
 
+    async def delete_in(
+        workspace_id: UUID, definition_id: UUID, ctx: Context
+    ) -> DefinitionResponse:
+        """Also deletes the sources (destinations) built on it and their connections, and
+        answers the deleted definition, as Airbyte does."""
+        deleted = await get_in(workspace_id, definition_id, ctx)
+        await defs.delete(ctx, definition_id)
+        return deleted
 
-async def update_source_definition(
-    workspace_id: UUID, definition_id: UUID, body: UpdateDefinitionRequest, ctx: Context
-) -> DefinitionResponse:
-    return await _SOURCES.update_in(ctx, workspace_id, definition_id, body)
-
-
-async def delete_source_definition(
-    workspace_id: UUID, definition_id: UUID, ctx: Context
-) -> DefinitionResponse:
-    """Also deletes the sources built on it and their connections, as Airbyte does."""
-    return await _SOURCES.delete_in(ctx, workspace_id, definition_id)
-
-
-# --- destinations --------------------------------------------------------------------------
-
-
-async def list_destination_definitions(workspace_id: UUID, ctx: Context) -> DefinitionsResponse:
-    return await _DESTINATIONS.list_in(ctx, workspace_id)
-
-
-async def create_destination_definition(
-    workspace_id: UUID, body: CreateDefinitionRequest, ctx: Context
-) -> DefinitionResponse:
-    return await _DESTINATIONS.create_in(ctx, workspace_id, body)
-
-
-async def get_destination_definition(
-    workspace_id: UUID, definition_id: UUID, ctx: Context
-) -> DefinitionResponse:
-    return await _DESTINATIONS.get_in(ctx, workspace_id, definition_id)
-
-
-async def update_destination_definition(
-    workspace_id: UUID, definition_id: UUID, body: UpdateDefinitionRequest, ctx: Context
-) -> DefinitionResponse:
-    return await _DESTINATIONS.update_in(ctx, workspace_id, definition_id, body)
-
-
-async def delete_destination_definition(
-    workspace_id: UUID, definition_id: UUID, ctx: Context
-) -> DefinitionResponse:
-    """Also deletes the destinations built on it and their connections, as Airbyte does."""
-    return await _DESTINATIONS.delete_in(ctx, workspace_id, definition_id)
+    kind = defs.kind
+    return [
+        _named(list_in, f"list_{kind}_definitions"),
+        _named(create_in, f"create_{kind}_definition"),
+        _named(get_in, f"get_{kind}_definition"),
+        _named(update_in, f"update_{kind}_definition"),
+        _named(delete_in, f"delete_{kind}_definition"),
+    ]
 
 
 # --- every connector -----------------------------------------------------------------------
@@ -196,16 +158,4 @@ async def list_connector_definitions(
     )
 
 
-handlers = [
-    list_source_definitions,
-    create_source_definition,
-    get_source_definition,
-    update_source_definition,
-    delete_source_definition,
-    list_destination_definitions,
-    create_destination_definition,
-    get_destination_definition,
-    update_destination_definition,
-    delete_destination_definition,
-    list_connector_definitions,
-]
+handlers = [*_handlers(_SOURCES), *_handlers(_DESTINATIONS), list_connector_definitions]
