@@ -106,6 +106,19 @@ async def test_bad_input_is_a_problem_naming_the_field(client: httpx.AsyncClient
     assert_problem(await client.get(f"{API}/workspaces/not-a-uuid"), 400, "bad-request")
     assert_problem(await client.get(f"{API}/workspaces?limit=0"), 400, "bad-request")
     assert_problem(await client.get(f"{API}/workspaces?limit=101"), 400, "bad-request")
+    # Text stays text where the parameter is not a number or a boolean: `null` is no id.
+    named = assert_problem(
+        await client.get(f"{API}/workspaces?workspaceIds=null"), 400, "bad-request"
+    )
+    assert "workspaceIds" in named["detail"]
+    assert (
+        "limit"
+        in assert_problem(await client.get(f"{API}/workspaces?limit=x"), 400, "bad-request")[
+            "detail"
+        ]
+    )
+    lax = await client.get(f"{API}/workspaces?includeDeleted=true&limit=5&offset=0")
+    assert lax.status_code == 200
     unsupported = await client.post(
         f"{API}/workspaces",
         json={"name": "x", "notifications": {"failure": {"email": {"enabled": True}}}},

@@ -76,24 +76,40 @@ def _is_list(annotation: Any) -> bool:
     return any(typing.get_origin(member) is list for member in typing.get_args(annotation))
 
 
+def _members(annotation: Any) -> set[Any]:
+    """The plain types `annotation` is made of (`int | None` -> {int, None}; lists unwrapped)."""
+    args = typing.get_args(annotation)
+    if not args:
+        return {annotation}
+    return set().union(*(_members(a) for a in args))
+
+
+def _lax(annotation: Any) -> bool:
+    """Whether a query value must be read from text (`"20"` -> 20, `"true"` -> True). Only
+    numbers and booleans are: elsewhere text stays text, so `"null"` is not None and `"0.5"`
+    is not a date (which msgspec's lax mode would make of them)."""
+    return bool(_members(annotation) & {int, float, bool})
+
+
 def query_decoder(model: type[msgspec.Struct]) -> Callable[[Request], msgspec.Struct]:
-    fields = msgspec.structs.fields(model)
+    fields = [(f, _is_list(f.type), _lax(f.type)) for f in msgspec.structs.fields(model)]
 
     def decode(request: Request) -> msgspec.Struct:
         params = request.query_params
         raw: dict[str, Any] = {}
-        for field in fields:
+        for field, many, lax in fields:
             name = field.encode_name
             if name not in params:
                 continue
-            if _is_list(field.type):
-                raw[name] = [v for value in params.getlist(name) for v in value.split(",") if v]
+            if many:
+                value: Any = [v for p in params.getlist(name) for v in p.split(",") if v]
             else:
-                raw[name] = params[name]
-        try:
-            return msgspec.convert(raw, model, strict=False)
-        except msgspec.ValidationError as exc:
-            raise BadRequest(f"Invalid query parameter: {exc}") from None
+                value = params[name]
+            try:
+                raw[name] = msgspec.convert(value, field.type, strict=not lax)
+            except msgspec.ValidationError as exc:
+                raise BadRequest(f"Invalid query parameter {name}: {exc}") from None
+        return msgspec.convert(raw, model)
 
     return decode
 
