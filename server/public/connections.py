@@ -241,6 +241,12 @@ def _now(ctx: Context) -> datetime:
     return datetime.fromtimestamp(ctx.clock(), UTC)
 
 
+async def _stored(ctx: Context, connection_id: UUID) -> ConnectionRead:
+    return msgspec.json.decode(
+        await core.get_connection_json(ctx, connection_id), type=ConnectionRead
+    )
+
+
 # ---- Handlers -------------------------------------------------------------------------------
 
 
@@ -261,8 +267,7 @@ async def list_connections(
 
 
 async def get_connection(connection_id: UUID, ctx: Context) -> ConnectionResponse:
-    stored = await core.get_connection_json(ctx, connection_id)
-    return shown(msgspec.json.decode(stored, type=ConnectionRead))
+    return shown(await _stored(ctx, connection_id))
 
 
 async def create_connection(body: ConnectionCreateRequest, ctx: Context) -> ConnectionResponse:
@@ -303,9 +308,7 @@ async def patch_connection(
     catalog = None
     catalog_id = None
     if choices is not None:
-        current = msgspec.json.decode(
-            await core.get_connection_json(ctx, connection_id), type=ConnectionRead
-        )
+        current = await _stored(ctx, connection_id)
         found = await _catalog(ctx, current.source_id, current.destination_id, choices)
         catalog, catalog_id = found.catalog, found.catalog_id
     fields = core.ConnectionFields(
