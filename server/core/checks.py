@@ -8,8 +8,9 @@ ids are HTTP errors (404).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from sqlite_utils import Database
 
@@ -30,6 +31,9 @@ from server.models.synchronous_jobs import FailureOrigin, JobConfigType
 from server.runner.images import connector_image
 from server.runner.oneshot import CommandFailed
 from server.store import definitions, destinations, sources
+
+A = TypeVar("A", SourceRead, DestinationRead)
+D = TypeVar("D", SourceDefinitionRead, DestinationDefinitionRead)
 
 
 async def run_check(
@@ -92,86 +96,74 @@ async def _checked(
     return await run_check(ctx, definition, configuration, config_id, True, stored_paths)
 
 
-def _source(
-    db: Database, source_id: str
-) -> tuple[SourceRead, SourceDefinitionRead, list[SecretPath] | None]:
-    source, definition = sources.get_source_with_definition(db, source_id)
-    return source, definition, sources.get_secret_paths(db, source_id)
+@dataclass(frozen=True)
+class _Kind(Generic[A, D]):
+    """Sources or destinations: how one is read with its definition, and its definition."""
+
+    get_with_definition: Callable[[Database, str], tuple[A, D]]
+    get_secret_paths: Callable[[Database, str], list[SecretPath] | None]
+    get_definition: Callable[[Database, str], D]
 
 
-def _destination(
-    db: Database, destination_id: str
-) -> tuple[DestinationRead, DestinationDefinitionRead, list[SecretPath] | None]:
-    destination, definition = destinations.get_destination_with_definition(db, destination_id)
-    return destination, definition, destinations.get_secret_paths(db, destination_id)
+class _Checks(Generic[A, D]):
+    """The checks of one kind of actor: as stored, as it would be updated, or a configuration
+    for a definition."""
+
+    def __init__(self, kind: _Kind[A, D]) -> None:
+        self.kind: _Kind[A, D] = kind
+
+    def _stored(self, db: Database, actor_id: str) -> tuple[A, D, list[SecretPath] | None]:
+        actor, definition = self.kind.get_with_definition(db, actor_id)
+        return actor, definition, self.kind.get_secret_paths(db, actor_id)
+
+    async def stored(self, ctx: Context, actor_id: uuid.UUID) -> CheckConnectionRead:
+        """Check a stored actor as it is."""
+        actor, definition, paths = await ctx.store.read(self._stored, str(actor_id))
+        return await run_check(
+            ctx, definition, actor.connection_configuration, str(actor_id), False, paths
+        )
+
+    async def update(
+        self, ctx: Context, actor_id: uuid.UUID, configuration: dict[str, Any]
+    ) -> CheckConnectionRead:
+        """Check a stored actor's proposed configuration (masked secrets keep theirs)."""
+        actor, definition, paths = await ctx.store.read(self._stored, str(actor_id))
+        stored = actor.connection_configuration
+        return await _checked(ctx, definition, configuration, stored, str(actor_id), paths)
+
+    async def configuration(
+        self,
+        ctx: Context,
+        definition_id: uuid.UUID,
+        configuration: dict[str, Any],
+        actor_id: uuid.UUID | None = None,
+    ) -> CheckConnectionRead:
+        """Check a configuration for a definition; masked secrets come from `actor_id`'s."""
+        definition = await ctx.store.read(self.kind.get_definition, str(definition_id))
+        stored = paths = None
+        if actor_id is not None:
+            actor, _, paths = await ctx.store.read(self._stored, str(actor_id))
+            stored = actor.connection_configuration
+        return await _checked(ctx, definition, configuration, stored, None, paths)
 
 
-async def check_source(ctx: Context, source_id: uuid.UUID) -> CheckConnectionRead:
-    """Check a stored source as it is."""
-    source, definition, paths = await ctx.store.read(_source, str(source_id))
-    return await run_check(
-        ctx, definition, source.connection_configuration, str(source_id), False, paths
+_sources: _Checks[SourceRead, SourceDefinitionRead] = _Checks(
+    _Kind(
+        sources.get_source_with_definition,
+        sources.get_secret_paths,
+        definitions.get_source_definition,
     )
-
-
-async def check_source_update(
-    ctx: Context, source_id: uuid.UUID, configuration: dict[str, Any]
-) -> CheckConnectionRead:
-    """Check a stored source's proposed configuration (masked secrets keep theirs)."""
-    source, definition, paths = await ctx.store.read(_source, str(source_id))
-    return await _checked(
-        ctx, definition, configuration, source.connection_configuration, str(source_id), paths
+)
+_destinations: _Checks[DestinationRead, DestinationDefinitionRead] = _Checks(
+    _Kind(
+        destinations.get_destination_with_definition,
+        destinations.get_secret_paths,
+        definitions.get_destination_definition,
     )
-
-
-async def check_source_configuration(
-    ctx: Context,
-    definition_id: uuid.UUID,
-    configuration: dict[str, Any],
-    source_id: uuid.UUID | None = None,
-) -> CheckConnectionRead:
-    """Check a configuration for a definition; masked secrets come from `source_id`'s."""
-    definition = await ctx.store.read(definitions.get_source_definition, str(definition_id))
-    stored = paths = None
-    if source_id is not None:
-        source, _, paths = await ctx.store.read(_source, str(source_id))
-        stored = source.connection_configuration
-    return await _checked(ctx, definition, configuration, stored, None, paths)
-
-
-async def check_destination(ctx: Context, destination_id: uuid.UUID) -> CheckConnectionRead:
-    """Check a stored destination as it is."""
-    destination, definition, paths = await ctx.store.read(_destination, str(destination_id))
-    return await run_check(
-        ctx, definition, destination.connection_configuration, str(destination_id), False, paths
-    )
-
-
-async def check_destination_update(
-    ctx: Context, destination_id: uuid.UUID, configuration: dict[str, Any]
-) -> CheckConnectionRead:
-    """Check a stored destination's proposed configuration (masked secrets keep theirs)."""
-    destination, definition, paths = await ctx.store.read(_destination, str(destination_id))
-    return await _checked(
-        ctx,
-        definition,
-        configuration,
-        destination.connection_configuration,
-        str(destination_id),
-        paths,
-    )
-
-
-async def check_destination_configuration(
-    ctx: Context,
-    definition_id: uuid.UUID,
-    configuration: dict[str, Any],
-    destination_id: uuid.UUID | None = None,
-) -> CheckConnectionRead:
-    """Check a configuration for a definition; masked secrets come from `destination_id`'s."""
-    definition = await ctx.store.read(definitions.get_destination_definition, str(definition_id))
-    stored = paths = None
-    if destination_id is not None:
-        destination, _, paths = await ctx.store.read(_destination, str(destination_id))
-        stored = destination.connection_configuration
-    return await _checked(ctx, definition, configuration, stored, None, paths)
+)
+check_source = _sources.stored
+check_source_update = _sources.update
+check_source_configuration = _sources.configuration
+check_destination = _destinations.stored
+check_destination_update = _destinations.update
+check_destination_configuration = _destinations.configuration

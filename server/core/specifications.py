@@ -5,7 +5,11 @@ named with a definition must exist."""
 from __future__ import annotations
 
 import uuid
-from typing import get_args
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar, get_args
+
+from sqlite_utils import Database
 
 from server.context import Context
 from server.core.specs import connector_spec
@@ -19,6 +23,8 @@ from server.runner.images import connector_image
 from server.store import definitions, destinations, sources, workspaces
 
 _DESTINATION_MODES: set[str] = set(get_args(DestinationSyncMode))
+D = TypeVar("D", SourceDefinitionRead, DestinationDefinitionRead)
+R = TypeVar("R", SourceDefinitionSpecificationRead, DestinationDefinitionSpecificationRead)
 
 
 async def _source_spec(
@@ -55,35 +61,53 @@ async def _destination_spec(
     )
 
 
-async def source_definition_specification(
-    ctx: Context, definition_id: uuid.UUID, workspace_id: uuid.UUID | None = None
-) -> SourceDefinitionSpecificationRead:
-    if workspace_id is not None:
-        await ctx.store.read(workspaces.get_workspace, str(workspace_id))
-    definition = await ctx.store.read(definitions.get_source_definition, str(definition_id))
-    return await _source_spec(ctx, definition)
+@dataclass(frozen=True)
+class _Kind(Generic[D, R]):
+    """Sources or destinations: their definitions, how an actor's is found, the reply."""
+
+    get_definition: Callable[[Database, str], D]
+    definition_of: Callable[[Database, str], D]
+    spec: Callable[[Context, D], Awaitable[R]]
 
 
-async def source_specification(
-    ctx: Context, source_id: uuid.UUID
-) -> SourceDefinitionSpecificationRead:
-    _, definition = await ctx.store.read(sources.get_source_with_definition, str(source_id))
-    return await _source_spec(ctx, definition)
+class _Specifications(Generic[D, R]):
+    def __init__(self, kind: _Kind[D, R]) -> None:
+        self.kind: _Kind[D, R] = kind
+
+    async def of_definition(
+        self, ctx: Context, definition_id: uuid.UUID, workspace_id: uuid.UUID | None = None
+    ) -> R:
+        """A definition's specification; the workspace named with it must exist."""
+
+        def read(db: Database) -> D:
+            if workspace_id is not None:
+                workspaces.get_workspace(db, str(workspace_id))
+            return self.kind.get_definition(db, str(definition_id))
+
+        return await self.kind.spec(ctx, await ctx.store.read(read))
+
+    async def of_actor(self, ctx: Context, actor_id: uuid.UUID) -> R:
+        """The specification of the definition a source or destination uses."""
+        return await self.kind.spec(
+            ctx, await ctx.store.read(self.kind.definition_of, str(actor_id))
+        )
 
 
-async def destination_definition_specification(
-    ctx: Context, definition_id: uuid.UUID, workspace_id: uuid.UUID | None = None
-) -> DestinationDefinitionSpecificationRead:
-    if workspace_id is not None:
-        await ctx.store.read(workspaces.get_workspace, str(workspace_id))
-    definition = await ctx.store.read(definitions.get_destination_definition, str(definition_id))
-    return await _destination_spec(ctx, definition)
+def _source_definition(db: Database, source_id: str) -> SourceDefinitionRead:
+    return sources.get_source_with_definition(db, source_id)[1]
 
 
-async def destination_specification(
-    ctx: Context, destination_id: uuid.UUID
-) -> DestinationDefinitionSpecificationRead:
-    _, definition = await ctx.store.read(
-        destinations.get_destination_with_definition, str(destination_id)
-    )
-    return await _destination_spec(ctx, definition)
+def _destination_definition(db: Database, destination_id: str) -> DestinationDefinitionRead:
+    return destinations.get_destination_with_definition(db, destination_id)[1]
+
+
+_sources = _Specifications(
+    _Kind(definitions.get_source_definition, _source_definition, _source_spec)
+)
+_destinations = _Specifications(
+    _Kind(definitions.get_destination_definition, _destination_definition, _destination_spec)
+)
+source_definition_specification = _sources.of_definition
+source_specification = _sources.of_actor
+destination_definition_specification = _destinations.of_definition
+destination_specification = _destinations.of_actor
