@@ -109,7 +109,10 @@ def query_decoder(model: type[msgspec.Struct]) -> Callable[[Request], msgspec.St
                 raw[name] = msgspec.convert(value, field.type, strict=not lax)
             except msgspec.ValidationError as exc:
                 raise BadRequest(f"Invalid query parameter {name}: {exc}") from None
-        return msgspec.convert(raw, model)
+        try:
+            return msgspec.convert(raw, model)
+        except msgspec.ValidationError as exc:  # a required parameter is missing
+            raise BadRequest(f"Invalid query: {exc}") from None
 
     return decode
 
