@@ -88,6 +88,26 @@ async def type_names(ctx: Context, kind: ActorKind) -> dict[uuid.UUID, str]:
     return dict(_named(kind, await _definitions(ctx, kind)))
 
 
+async def types_and_published(
+    ctx: Context, kind: ActorKind
+) -> tuple[dict[uuid.UUID, str], set[uuid.UUID]]:
+    """Every definition's type name by id, and the ids of those that run one of Airbyte's own
+    images (`airbyte/...`), in one store read.
+
+    Airbyte's clients know those connectors' configurations by type: the airbyte-api SDK reads
+    a source configuration as whichever of its models has that `sourceType`, and refuses one
+    whose type it has no model for (Sluice's own and custom connectors)."""
+    found = await _definitions(ctx, kind)
+    published = {
+        d.source_definition_id
+        if isinstance(d, SourceDefinitionRead)
+        else d.destination_definition_id
+        for d in found
+        if d.docker_repository.startswith("airbyte/")
+    }
+    return dict(_named(kind, found)), published
+
+
 async def definition_id(ctx: Context, kind: ActorKind, name: str) -> uuid.UUID:
     """The definition `name` stands for; UnknownConnectorType when none does."""
     for found_id, found_name in _named(kind, await _definitions(ctx, kind)):

@@ -36,6 +36,15 @@ R = TypeVar("R")  # the kind's response, e.g. SourceResponse
 P = TypeVar("P")  # the kind's page, e.g. SourcesResponse
 
 
+@dataclass(frozen=True)
+class Names:
+    """What replies name: each definition's type, and the definitions whose configurations
+    carry it too (None: all of them)."""
+
+    names: dict[UUID, str]
+    typed: set[UUID] | None
+
+
 class CreateBody(Protocol):
     @property
     def name(self) -> str: ...
@@ -88,28 +97,37 @@ class PublicActors(Generic[A, R, P]):
         self._response = response
         self._page = page
 
-    def shown(self, actor: A, names: dict[UUID, str]) -> R:
-        """The actor as a reply: its type named (also inside the configuration)."""
+    def shown(self, actor: A, names: Names) -> R:
+        """The actor as a reply: its type named, and inside the configuration too where
+        clients expect it there (every destination; a source of Airbyte's own images)."""
         definition_id: UUID = getattr(actor, self.core.kind.definition_id_field)
-        name = names.get(definition_id, "")
+        name = names.names.get(definition_id, "")
         fields = {
             f"{self.kind}_id": getattr(actor, self.core.kind.id_field),
             f"{self.kind}_type": name,
         }
+        configuration = actor.connection_configuration
+        if names.typed is None or definition_id in names.typed:
+            configuration = configs.with_type(self.kind, configuration, name)
         return self._response(
             **fields,
             name=actor.name,
             definition_id=definition_id,
             workspace_id=actor.workspace_id,
-            configuration=configs.with_type(self.kind, actor.connection_configuration, name),
+            configuration=configuration,
             created_at=actor.created_at,
         )
 
+    async def _names(self, ctx: Context) -> Names:
+        names, published = await types.types_and_published(ctx, self.kind)
+        # A destination's configuration always names its type: the SDK picks its model by it.
+        return Names(names, published if self.kind == "source" else None)
+
     async def _reply(self, ctx: Context, actor: A) -> R:
-        return self.shown(actor, await types.type_names(ctx, self.kind))
+        return self.shown(actor, await self._names(ctx))
 
     async def listed(self, ctx: Context, query: ListQuery, links: Links) -> P:
-        names = await types.type_names(ctx, self.kind)
+        names = await self._names(ctx)
         data, after, before = await configs.paged(
             query,
             links,
