@@ -29,15 +29,15 @@ def need_faker_program() -> Path:
 
 
 def docker_client() -> Any:
-    import docker
-    import docker.errors
+    # The server's own client: it checks the engine's socket first, so a missing engine
+    # leaks no socket (the SDK's own connect would).
+    from server.runner.base import ConnectorError
+    from server.runner.docker_engine import docker_client as engine_client
 
     try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as exc:
+        return engine_client()
+    except ConnectorError as exc:
         pytest.skip(f"no Docker engine ({exc}): run scripts/docker-engine.sh")
-    return client
 
 
 def need_image(client: Any, image: str, how: str) -> None:
