@@ -49,6 +49,10 @@ RULES: list[tuple[str, str, str]] = [
     ("server.public", "server.store", "a face calls the core, never the store"),
     ("server.api", "server.public", "one face never imports another"),
     ("server.public", "server.api", "one face never imports another"),
+    ("server.remote", "server.core", "the remote commands are a client of the HTTP API"),
+    ("server.remote", "server.store", "the remote commands are a client of the HTTP API"),
+    ("server.remote", "server.api", "the remote commands are a client of the HTTP API"),
+    ("server.remote", "server.public", "the remote commands are a client of the HTTP API"),
 ]
 
 # Leaf modules of shared domain types: any layer may import them, and they import nothing of

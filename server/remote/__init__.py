@@ -1,0 +1,1 @@
+"""Commands that drive a Sluice server over its HTTP API (a client: no server internals)."""
