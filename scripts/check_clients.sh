@@ -169,7 +169,7 @@ for name in "${clients[@]}"; do
         verdict[$name]=FAIL
         tail -n 40 "$work/$name.out"
     fi
-    grep -E '^  (ok  |FAIL|--  ) |^(PASS|FAIL) ' "$work/$name.out"
+    grep -E '^  (ok  |FAIL|--) |^(PASS|FAIL) ' "$work/$name.out"
     flow[$name]=$((SECONDS - start))
     echo "   (${flow[$name]} s)"
 done
