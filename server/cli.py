@@ -17,6 +17,7 @@ from server.auth import commands as auth_commands
 from server.auth.exposure import exposure_problem
 from server.edge import host_rules
 from server.remote import commands as remote_commands
+from server.remote.pipelines import cli as pipeline_commands
 from server.settings import Settings
 
 
@@ -31,6 +32,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     auth_commands.add_parsers(commands)
     secret_commands.add_parsers(commands)
     remote_commands.add_parsers(commands)
+    pipeline_commands.add_parsers(commands)
     return parser.parse_args(argv)
 
 
@@ -38,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.command in remote_commands.COMMANDS:  # clients of a server: no settings
         return remote_commands.run(args)
+    if args.command in pipeline_commands.COMMANDS:  # pipelines as code: clients too
+        return pipeline_commands.run(args)
     if args.command == "settings":
         for name, default, text in Settings.describe():
             print(f"{name:32} {default:24} {text}")

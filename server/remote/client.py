@@ -106,14 +106,16 @@ def resolve(
     env = os.environ if env is None else env
     file = _read_file(config_file(env))
     url = server or env.get("SLUICE_URL") or file.get("url") or DEFAULT_URL
-    # A username at a level (flags, environment, file) brings that level's password; a token
-    # is used when no level above it names a user.
-    for user, secret in (
-        (username, password),
-        (env.get("SLUICE_USERNAME"), env.get("SLUICE_PASSWORD")),
-    ):
-        if user is not None:
-            return ClientConfig(url=url, username=user, password=secret)
+    # A user or password from flags or environment means Basic auth, whatever the file says
+    # (the rest filled from the file, else the defaults); else a token, else the file's user.
+    user = username if username is not None else env.get("SLUICE_USERNAME")
+    secret = password if password is not None else env.get("SLUICE_PASSWORD")
+    if user is not None or secret is not None:
+        if secret is None:
+            secret = file.get("password") if "username" in file else DEFAULT_PASSWORD
+        return ClientConfig(
+            url=url, username=user or file.get("username") or DEFAULT_USERNAME, password=secret
+        )
     token = env.get("SLUICE_TOKEN") or None
     if token is None and "username" not in file:
         token = file.get("token")

@@ -1,0 +1,1 @@
+"""Pipelines as code: documents, plans, apply and export (`sluice apply|diff|export`)."""
