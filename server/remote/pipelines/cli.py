@@ -1,8 +1,9 @@
 """`sluice apply`, `sluice diff` and `sluice export`: pipelines as code, over the HTTP API.
 
-Exit codes: 0 done (`diff`: no changes pending... or some: see --exit-code), 1 the server
-refused a change (what was applied is listed), 2 a document or usage error, 4 the server is
-unreachable or refused the credential.
+Exit codes: 0 done (`diff --exit-code`: 1 when something would change), 1 the server refused
+a change (what was applied before it is listed), 2 a document or usage error, or a
+configuration its connector's spec rejects, 4 the server is unreachable or refused the
+credential.
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from server.remote.pipelines.remote import MASK, Remote, schedule_of, selected_s
 
 ORDER = ("workspace", "source", "destination", "connection")
 SECRETS_NOTE = (
-    "secrets cannot be compared (the server never returns them): one shown as (set) is sent "
-    "with its object's other changes; use --update-secrets to send every secret again"
+    "secrets cannot be compared (the server never returns them): each is sent again only with "
+    "another change of its object, or with --update-secrets"
 )
 
 
