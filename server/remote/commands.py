@@ -10,6 +10,7 @@ display every second at a terminal and prints only its summary line otherwise.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from typing import Any, TextIO
@@ -84,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         with remote.from_args(args) as client:
             return _COMMANDS[args.command](client, args, out)
+    except BrokenPipeError:  # `sluice jobs | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return FAILED
     except lookup.NotFound as exc:
         print(f"sluice: {exc}", file=err)
         return USAGE
@@ -105,7 +109,7 @@ def _connections(client: remote.Client, args: argparse.Namespace, out: TextIO) -
     several = len({ws.id for ws, _ in found}) > 1
     columns = [
         Column("name"),
-        Column("id"),
+        Column("id", whole=True),
         Column("source -> destination"),
         Column("status"),
         Column("schedule"),

@@ -20,6 +20,7 @@ Cell = str | int | float | None
 class Column:
     name: str
     kind: Kind = "text"
+    whole: bool = False  # never shortened at a terminal (ids are copied from it)
 
 
 def interactive(stream: TextIO | None = None) -> bool:
@@ -92,8 +93,15 @@ def table(
             )
         return
     shown = Table(title=title or None, title_justify="left", header_style="bold")
-    for c in columns:
-        shown.add_column(c.name, justify="left" if c.kind in ("text", "time") else "right")
+    for i, c in enumerate(columns):
+        shown.add_column(
+            c.name,
+            justify="left" if c.kind in ("text", "time") else "right",
+            no_wrap=c.whole,
+            min_width=max((len(_human(r[i], c.kind)) for r in rows), default=0)
+            if c.whole
+            else None,
+        )
     for row in rows:
         shown.add_row(*(_human(cell, c.kind) for cell, c in zip(row, columns, strict=True)))
     Console(file=out).print(shown)
