@@ -1,6 +1,11 @@
-"""The `sluice` command: `sluice serve [--host H] [--port P] [--data-dir D]`, `sluice settings`,
-`sluice applications create|list|delete`, `sluice api-keys create|list|revoke`,
-`sluice secrets new-key|rotate`."""
+"""The `sluice` command.
+
+On this machine's data directory: `sluice serve [--host H] [--port P] [--data-dir D]`,
+`sluice settings`, `sluice applications create|list|delete`, `sluice api-keys
+create|list|revoke`, `sluice secrets new-key|rotate`. As a client of a running server (its URL
+and credentials from flags, SLUICE_URL / SLUICE_USERNAME / SLUICE_PASSWORD / SLUICE_TOKEN, or
+a client.toml): `sluice connections`, `sync`, `jobs`, `logs`, `cancel`, and pipelines as code,
+`sluice apply`, `diff`, `export`."""
 
 from __future__ import annotations
 
