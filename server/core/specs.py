@@ -1,6 +1,7 @@
 """Connector specifications: fetched by running `spec` once per connector version (cached in
-SQLite), and the configuration rules that follow from them: JSON Schema validation, and which
-fields are secrets."""
+SQLite; a seeded connector's ships with the server, server.core.seeded_specs), and the
+configuration rules that follow from them: JSON Schema validation, and which fields are
+secrets."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import msgspec
 from sqlite_utils import Database
 
 from server.context import Context
+from server.core import seeded_specs
 from server.core.config_paths import check_local_paths
 from server.core.connectors import job_info, run_connector
 from server.core.errors import ConnectorUnavailable, InvalidInput, Problem
@@ -55,9 +57,11 @@ async def connector_spec(
     """The connector's spec and the jobInfo of getting it (from the cache when known)."""
     started = ctx.now()
     key = spec_key(connector)
-    cached = await ctx.store.read(connector_cache.get_spec, key)
-    if cached is not None:
-        return cached, job_info("get_spec", started, ctx.now(), [], config_id=key)
+    known = await ctx.store.read(_known_spec, connector)
+    if known.spec is not None:
+        if known.fresh:  # shipped with the server: cached now, as a fetched one would be
+            await ctx.store.write(store_spec, known)
+        return known.spec, job_info("get_spec", started, ctx.now(), [], config_id=key)
     output = await _run_spec(ctx, connector)
     assert output.spec is not None
     await ctx.store.write(connector_cache.put_spec, key, output.spec)
@@ -215,9 +219,19 @@ def definition_spec_key(definition: Definition) -> str:
 
 
 def cached_spec(db: Database, definition: Definition) -> SpecInHand:
-    """Store function: the definition's cached spec (spec None when not cached)."""
-    key = definition_spec_key(definition)
-    return SpecInHand(key=key, spec=connector_cache.get_spec(db, key))
+    """Store function: the definition's cached or shipped spec (spec None when neither)."""
+    return _known_spec(db, connector_image(definition, "get_spec"))
+
+
+def _known_spec(db: Database, connector: ConnectorImage) -> SpecInHand:
+    """Store function: the connector's cached spec, else the one shipped for a seeded
+    connector at its seeded version (fresh: not cached yet), else spec None (run `spec`)."""
+    key = spec_key(connector)
+    cached = connector_cache.get_spec(db, key)
+    if cached is not None:
+        return SpecInHand(key=key, spec=cached)
+    shipped = seeded_specs.seeded_spec(db, connector)
+    return SpecInHand(key=key, spec=shipped, fresh=shipped is not None)
 
 
 async def spec_in_hand(ctx: Context, definition: Definition, cached: SpecInHand) -> SpecInHand:
