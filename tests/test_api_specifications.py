@@ -167,17 +167,30 @@ async def test_a_connector_that_cannot_give_its_spec_is_a_clear_400(
 
 @pytest.mark.docker
 async def test_spec_of_the_faker_image(client: httpx.AsyncClient) -> None:
-    need_image(docker_client(), FAKER_IMAGE, "scripts/build-faker-image.sh")
-    r = await post(
-        client,
-        "source_definition_specifications/get",
-        {"sourceDefinitionId": FAKER_SEEDED, "workspaceId": await workspace_id(client)},
-    )
+    engine = docker_client()
+    need_image(engine, FAKER_IMAGE, "scripts/build-faker-image.sh")
+    # The seeded tag's spec ships with the server (no run); another tag of the same image is
+    # not the seeded version, so its spec is asked of the image, run as a container.
+    engine.images.get(FAKER_IMAGE).tag("airbyte/source-faker", "7.2.1-spec-test")
+    try:
+        moved = await post(
+            client,
+            "source_definitions/update",
+            {"sourceDefinitionId": FAKER_SEEDED, "dockerImageTag": "7.2.1-spec-test"},
+        )
+        assert moved.status_code == 200, moved.text
+        r = await post(
+            client,
+            "source_definition_specifications/get",
+            {"sourceDefinitionId": FAKER_SEEDED, "workspaceId": await workspace_id(client)},
+        )
+    finally:
+        engine.images.remove("airbyte/source-faker:7.2.1-spec-test")
+        engine.close()
     assert r.status_code == 200, r.text
     assert "count" in r.json()["connectionSpecification"]["properties"]
-    assert any(
-        "image airbyte/source-faker:7.2.1" in x for x in r.json()["jobInfo"]["logs"]["logLines"]
-    )
+    lines = r.json()["jobInfo"]["logs"]["logLines"]
+    assert any("image airbyte/source-faker:7.2.1-spec-test" in x for x in lines), lines
 
 
 @pytest.mark.docker
