@@ -1,8 +1,9 @@
 """destination-duckdb: typed tables in a local DuckDB file (Airbyte's "DuckDB").
 
-Each batch's original RECORD lines reach DuckDB as one Arrow string column, and one statement
-types them inside DuckDB (`json_transform`, vectorised, multi-threaded) in a thread beside the
-reading loop, so the connector does no per-record work beyond routing. Tables live in the
+The original RECORD lines reach DuckDB as Arrow string arrays, streamed into one statement per
+stream and transaction (destination_duckdb_feed.py) that types them inside DuckDB
+(`json_transform`, vectorised, multi-threaded) beside the reading loop, so the connector does
+no per-record work beyond routing. Tables live in the
 configured `schema` (default `main`), or in a schema named after the stream's namespace. Values
 that do not fit their column's type become NULL and are listed in `_airbyte_meta.changes`
 (`DESTINATION_TYPECAST_ERROR`), judged by the value's JSON type as the other destinations do;
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sluice_connectors.destination_core import Batch, BatchingDestination
+from sluice_connectors.destination_duckdb_feed import Feed
 from sluice_connectors.destination_tables import (
     ADDITIONAL,
     EXTRACTED_AT,
@@ -230,11 +232,6 @@ class DuckdbTable:
             f"FROM batch_lines))){order}"
         )
 
-    def load(self, db: Any) -> None:
-        db.execute(self.insert_sql)
-        if self.stream.primary_key:
-            self.merge(db)
-
     def merge(self, db: Any) -> None:
         """One row per primary key: the newest cursor wins; equal or missing cursors fall back
         to arrival order (later wins). A NULL key matches nothing, so such rows are kept."""
@@ -298,27 +295,44 @@ class DuckdbWriter:
             table.prepare(self.db)
         self.db.execute("COMMIT")
         self.in_transaction = False
+        self.feed: Feed | None = None  # the running INSERT, of `feeding`'s lines
+        self.feeding: DuckdbTable | None = None
 
     def write(self, stream: StreamConfig, batch: Batch) -> None:
+        table = self.tables[(stream.namespace, stream.name)]
+        if self.feed is not None and self.feeding is not table:
+            self.end_feed()  # another stream's records: its statement ends, in order
         if not self.in_transaction:
             self.db.execute("BEGIN TRANSACTION")
             self.in_transaction = True
-        pa = self.pyarrow
-        table = self.tables[(stream.namespace, stream.name)]
-        columns = {"line": pa.chunked_array(batch.arrow(), type=pa.string())}
-        if stream.primary_key:
-            columns["seq"] = pa.array(range(len(batch)), type=pa.int64())
-        self.db.register("batch_lines", pa.table(columns))
+        if self.feed is None:
+            numbered = bool(stream.primary_key)
+            self.feed = Feed(self.db, self.pyarrow, table.insert_sql, numbered)
+            self.feeding = table
+        self.feed.add(batch.arrow())
+        # A deduplicated stream is staged in memory and merged a batch at a time; so is a
+        # statement that failed (end_feed raises why).
+        if stream.primary_key or self.feed.failed:
+            self.end_feed()
+
+    def end_feed(self) -> None:
+        """Finish the running statement (and merge a deduplicated stream's stage)."""
+        feed, table = self.feed, self.feeding
+        if feed is None or table is None:
+            return
+        self.feed = self.feeding = None
         try:
-            table.load(self.db)
+            feed.end()
         except self.duckdb.InvalidInputException as exc:  # e.g. a line that is not JSON
             self.db.execute("ROLLBACK")  # the failed statement aborted the transaction
             self.in_transaction = False
-            self.db.unregister("batch_lines")
-            raise ValueError(f"a batch of stream {stream.label} did not load: {exc}") from exc
-        self.db.unregister("batch_lines")
+            label = table.stream.label
+            raise ValueError(f"a batch of stream {label} did not load: {exc}") from exc
+        if table.stream.primary_key:
+            table.merge(self.db)
 
     def commit(self) -> None:
+        self.end_feed()
         if self.in_transaction:
             self.db.execute("COMMIT")
             self.in_transaction = False
@@ -332,6 +346,9 @@ class DuckdbWriter:
         self.db.execute("COMMIT")
 
     def close(self) -> None:
+        if self.feed is not None:  # a failed run: stop the statement, roll it back
+            self.feed.abort()
+            self.feed = self.feeding = None
         if self.in_transaction:
             self.db.execute("ROLLBACK")
         self.db.close()
