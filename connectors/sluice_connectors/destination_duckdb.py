@@ -3,12 +3,12 @@
 The original RECORD lines reach DuckDB as Arrow string arrays, streamed into one statement per
 stream and transaction (destination_duckdb_feed.py) that types them inside DuckDB
 (`json_transform`, vectorised, multi-threaded) beside the reading loop, so the connector does
-no per-record work beyond routing. Tables live in the
-configured `schema` (default `main`), or in a schema named after the stream's namespace. Values
-that do not fit their column's type become NULL and are listed in `_airbyte_meta.changes`
-(`DESTINATION_TYPECAST_ERROR`), judged by the value's JSON type as the other destinations do;
-fields the schema does not declare are kept in `_airbyte_additional_properties`, looked for
-only in rows that could have them (more keys than declared values), so a row costs one parse.
+no per-record work beyond routing. Tables live in the configured `schema` (default `main`), or
+in a schema named after the stream's namespace. Values that do not fit their column's type
+become NULL and are listed in `_airbyte_meta.changes` (`DESTINATION_TYPECAST_ERROR`), judged
+by the value's JSON type as the other destinations do; fields the schema does not declare are
+kept in `_airbyte_additional_properties`: each row's keys are counted (`json_keys`, a second,
+lighter parse) and the fields are extracted only from rows with more keys than declared values.
 """
 
 from __future__ import annotations
@@ -310,9 +310,9 @@ class DuckdbWriter:
             self.feed = Feed(self.db, self.pyarrow, table.insert_sql, numbered)
             self.feeding = table
         self.feed.add(batch.arrow())
-        # A deduplicated stream is staged in memory and merged a batch at a time; so is a
-        # statement that failed (end_feed raises why).
-        if stream.primary_key or self.feed.failed:
+        # A deduplicated stream is staged in memory and merged a batch at a time; a statement
+        # that failed ends here (end_feed raises why); a full one makes way for the next.
+        if stream.primary_key or self.feed.failed or self.feed.full:
             self.end_feed()
 
     def end_feed(self) -> None:

@@ -5,8 +5,9 @@ a row group becomes one as it is, on every thread, while a statement per batch o
 loop ends each statement with a part-filled row group whose rows are copied again, and runs a
 100,000-line batch on one thread. So the writer starts one statement per stream and
 transaction, whose input is an Arrow stream read from a small queue, and the batches the loop
-hands over are re-cut into row groups on their way in. The queue holds one row group: the
-writer (and so the loop) waits while DuckDB is behind, so memory stays bounded.
+hands over are re-cut into row groups on their way in. The queue holds one row group and at
+most one more is held back while it fills (or HELD_BYTES of wide lines): the writer, and so
+the loop, waits while DuckDB is behind, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from collections.abc import Iterator
 from typing import Any
 
 ROW_GROUP = 122_880  # DuckDB's rows per row group
+# Lines held back for a row group at most: wider records go on in the batches they came in.
+HELD_BYTES = 64 * 1024 * 1024
+# Lines one statement takes before the writer ends it and starts the next: DuckDB may keep the
+# Arrow input of a row group alive until the row group is full, which wide records never fill.
+STATEMENT_BYTES = 256 * 1024 * 1024
 WAIT_SECONDS = 0.05  # how often a blocked hand-over looks whether the statement has ended
 
 
@@ -33,6 +39,8 @@ class Feed:
         self.schema = pyarrow.schema(fields)
         self.pieces: list[Any] = []  # arrays of lines not yet cut into a row group
         self.rows = 0  # lines in `pieces`
+        self.held = 0  # their bytes
+        self.sent = 0  # bytes of lines handed to the statement
         self.seq = 0
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=1)
         self.ended = threading.Event()  # the statement returned (or failed)
@@ -47,8 +55,8 @@ class Feed:
             yield batch
 
     def _run(self, db: Any, insert_sql: str) -> None:
-        reader = self.pa.RecordBatchReader.from_batches(self.schema, self._batches())
         try:
+            reader = self.pa.RecordBatchReader.from_batches(self.schema, self._batches())
             db.register("batch_lines", reader)
             db.execute(insert_sql)
         except BaseException as exc:  # reported by `end`, in the writer's thread
@@ -66,8 +74,13 @@ class Feed:
             if len(array):
                 self.pieces.append(array)
                 self.rows += len(array)
+                self.held += array.nbytes
         while self.rows >= ROW_GROUP and not self.ended.is_set():
             self._send(self._take(ROW_GROUP))
+        if self.held >= HELD_BYTES:  # wide lines: passed on as they came, without a copy
+            pieces, self.pieces, self.rows, self.held = self.pieces, [], 0, 0
+            for piece in pieces:
+                self._send(piece)
 
     def _take(self, count: int) -> Any:
         taken: list[Any] = []
@@ -82,9 +95,11 @@ class Feed:
                 self.pieces[0] = piece.slice(need)
                 need = 0
         self.rows -= count
+        self.held = sum(piece.nbytes for piece in self.pieces)
         return taken[0] if len(taken) == 1 else self.pa.concat_arrays(taken)
 
     def _send(self, lines: Any) -> None:
+        self.sent += lines.nbytes
         columns = [lines]
         if self.numbered:
             columns.append(self.pa.array(range(self.seq, self.seq + len(lines)), self.pa.int64()))
@@ -103,6 +118,11 @@ class Feed:
     def failed(self) -> bool:
         return self.ended.is_set() and self.error is not None
 
+    @property
+    def full(self) -> bool:
+        """Whether this statement has taken enough: the writer ends it and starts another."""
+        return self.sent >= STATEMENT_BYTES
+
     def end(self) -> None:
         """Send what is left, wait for the statement; raise what it failed with."""
         if self.rows and not self.ended.is_set():
@@ -114,7 +134,7 @@ class Feed:
 
     def abort(self) -> None:
         """Stop the statement without the lines still held (the transaction is rolled back)."""
-        self.pieces, self.rows = [], 0
+        self.pieces, self.rows, self.held = [], 0, 0
         sent = False
         while not self.ended.is_set():
             if not sent:
