@@ -4,6 +4,7 @@ test module by tests/conftest.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support.processes import processes_mentioning
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,3 +86,8 @@ def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
     finally:
         if server.proc is not None and server.proc.poll() is None:
             server.kill(signal.SIGKILL)
+        # Connectors a test left behind (a failed test that killed its server mid-sync) would
+        # otherwise outlive the run.
+        for pid in processes_mentioning(str(server.data_dir)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
