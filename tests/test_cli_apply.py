@@ -3,7 +3,10 @@ connectors: plans, idempotence, prune, export round trips, document errors and s
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -11,7 +14,7 @@ import pytest
 
 from tests.conftest import ADMIN_AUTH
 from tests.support.cli import sluice
-from tests.support.serving import ServerProcess
+from tests.support.serving import ROOT, ServerProcess
 
 pytestmark = pytest.mark.serve
 
@@ -265,3 +268,28 @@ def test_the_client_reads_flags_then_environment_then_its_file(tmp_path: Path) -
     assert (config.url, config.username, config.password) == ("http://flag:2", "ops", "p")
     default = resolve(env={"SLUICE_CLIENT_CONFIG": str(tmp_path / "none.toml")})
     assert (default.url, default.username) == ("http://127.0.0.1:8000", "airbyte")
+
+
+def test_an_apply_whose_reader_goes_away_still_applies_everything(
+    server: ServerProcess, doc: Path
+) -> None:
+    # `sluice apply -f doc | head -1`: the plan's first line is all the reader takes.
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SLUICE_")}
+    environ.update(ENV, SLUICE_URL=server.url)
+    environ["SLUICE_CLIENT_CONFIG"] = str(server.data_dir.parent / "no-client.toml")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "apply", "-f", str(doc)],
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith("Plan: 6 to create")
+    proc.stdout.close()
+    errors = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 0, errors
+    assert "Traceback" not in errors
+    assert set(connections(server)) == {"users-to-null", "users-to-warehouse"}

@@ -9,11 +9,12 @@ credential.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from server.remote import client as remote_client
 from server.remote.client import RemoteError
@@ -66,11 +67,30 @@ def add_parsers(commands: Any) -> None:
     remote_client.add_arguments(exp)
 
 
+class _Reader(io.TextIOBase):
+    """The output, for as long as someone reads it: `sluice apply | head` must not stop an
+    apply half-way when `head` has seen enough, so once the pipe closes the rest is dropped."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out: TextIO | None = out
+
+    def write(self, text: str) -> int:
+        if self._out is not None:
+            try:
+                self._out.write(text)
+                self._out.flush()
+            except BrokenPipeError:
+                # No error at exit either, when Python flushes stdout.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                self._out = None
+        return len(text)
+
+
 def run(
     args: argparse.Namespace, env: Mapping[str, str] | None = None, out: TextIO | None = None
 ) -> int:
     env = os.environ if env is None else env
-    out = out or sys.stdout
+    out = out or cast(TextIO, _Reader(sys.stdout))
     if args.command == "apply" and args.schema:
         out.write(document.schema_text())
         return 0
