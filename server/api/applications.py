@@ -33,10 +33,7 @@ async def delete_application(body: ApplicationIdRequestBody, ctx: Context) -> No
 
 
 async def application_token_request(body: ApplicationTokenRequest, ctx: Context) -> AccessToken:
-    token = await grants.issue(ctx, body.client_id, body.client_secret)
-    return AccessToken(
-        access_token=token, token_type="Bearer", expires_in=ctx.settings.token_expires_seconds
-    )
+    return await grants.grant(ctx, body.client_id, body.client_secret, AccessToken)
 
 
 handlers = [

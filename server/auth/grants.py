@@ -5,10 +5,15 @@ other failed credential check and the one OAuth clients expect."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from server.auth import credentials, tokens
 from server.auth.hashing import same
 from server.context import Context
 from server.errors import ApiError
+from server.models.applications import AccessToken
+
+T = TypeVar("T", bound=AccessToken)
 
 
 class InvalidClient(ApiError):
@@ -32,3 +37,11 @@ async def subject(ctx: Context, client_id: str, client_secret: str) -> str:
 
 async def issue(ctx: Context, client_id: str, client_secret: str) -> str:
     return tokens.issue(ctx.settings, await subject(ctx, client_id, client_secret), ctx.now())
+
+
+async def grant(ctx: Context, client_id: str, client_secret: str, reply: type[T]) -> T:
+    """The token reply (`access_token`, `token_type`, `expires_in`) of either API's model."""
+    token = await issue(ctx, client_id, client_secret)
+    return reply(
+        access_token=token, token_type="Bearer", expires_in=ctx.settings.token_expires_seconds
+    )

@@ -80,10 +80,7 @@ async def delete_application(application_id: str, ctx: Context) -> ApplicationRe
 async def create_access_token(
     body: ApplicationTokenRequestWithGrant, ctx: Context
 ) -> PublicAccessTokenResponse:
-    token = await grants.issue(ctx, body.client_id, body.client_secret)
-    return PublicAccessTokenResponse(
-        access_token=token, token_type="Bearer", expires_in=ctx.settings.token_expires_seconds
-    )
+    return await grants.grant(ctx, body.client_id, body.client_secret, PublicAccessTokenResponse)
 
 
 handlers = [
