@@ -3,6 +3,7 @@ error (unknown paths, missing credentials, bad input), pagination links, and wor
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from server import openapi
 from tests.support.public import API, assert_problem
 
 
@@ -171,3 +173,19 @@ async def test_health_is_a_503_problem_when_the_database_does_not_answer(
     assert_problem(public, 503, "try-again-later")
     assert config.status_code == 200 and config.json()["available"] is False
     assert (await client.get(f"{API}/health", auth=None)).status_code == 200
+
+
+OPEN = {"getHealthCheck", "getOpenApiYaml", "getOpenApiJson", "createAccessToken"}
+
+
+@pytest.mark.parametrize("op", openapi.PUBLIC.operations(), ids=lambda op: f"{op.method} {op.path}")
+async def test_every_operation_but_the_open_ones_needs_a_credential(
+    client: httpx.AsyncClient, op: openapi.Operation
+) -> None:
+    path = re.sub(r"\{jobId\}", "1", op.path)
+    path = re.sub(r"\{\w+\}", "00000000-0000-0000-0000-000000000000", path)
+    reply = await client.request(op.method, f"{API}{path}", auth=None)
+    if op.operation_id in OPEN:
+        assert reply.status_code != 401
+    else:
+        assert_problem(reply, 401, "invalid-api-key")
