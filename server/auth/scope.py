@@ -77,7 +77,7 @@ def references(body: msgspec.Struct) -> list[tuple[str, str | int]]:
         kind = FIELD_KINDS.get(name)
         if kind is None and name == "id" and isinstance(value, int):
             kind = "job"
-        if kind is None or value is None:
+        if kind is None or value is None or value is msgspec.UNSET:
             continue
         values = value if isinstance(value, list) else [value]
         refs += [(kind, v if isinstance(v, int) else str(v)) for v in values]
