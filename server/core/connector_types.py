@@ -83,11 +83,6 @@ async def _definitions(
     return await definitions.list_destination_definitions(ctx)
 
 
-async def type_names(ctx: Context, kind: ActorKind) -> dict[uuid.UUID, str]:
-    """Every definition's type name, by id (one store read)."""
-    return dict(_named(kind, await _definitions(ctx, kind)))
-
-
 async def types_and_published(
     ctx: Context, kind: ActorKind
 ) -> tuple[dict[uuid.UUID, str], set[uuid.UUID]]:
