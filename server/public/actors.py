@@ -7,8 +7,9 @@ document are built from (their names are the operationIds).
 - A list pages every actor of `workspaceIds` (every workspace's when empty), in workspace then
   creation order (server.public.connector_types.paged).
 - An actor is created by `definitionId` or by `configuration.sourceType` / `destinationType`;
-  the type is taken out of the configuration before the core validates it and put back into
-  every reply (server.public.connector_types).
+  the type is taken out of the configuration before the core validates it, and every reply
+  names it (inside the configuration too for destinations and Airbyte's own source images,
+  `Names`; server.public.connector_types).
 - PATCH merges its configuration into the stored one; PUT replaces it. Either way masked
   secrets sent back keep their stored values (the core restores them).
 """

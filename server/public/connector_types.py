@@ -2,7 +2,8 @@
 
 - A configuration carries the connector's type (`sourceType`, `destinationType`) in replies
   and may carry it in requests; it is taken out before the core validates and stores the rest,
-  as Airbyte does (`ActorConfigurationHelper.kt`), and put back in every reply.
+  as Airbyte does (`ActorConfigurationHelper.kt`), and put back in replies (every
+  destination's; a source's when its image is Airbyte's: see server.public.actors).
 - A PATCH's configuration is merged into the stored one: objects key by key, anything else
   replaced (Airbyte's `Jsons.mergeNodes`).
 - The core names a refused property by where the configuration API has it
