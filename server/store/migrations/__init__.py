@@ -22,8 +22,11 @@ from server.store.migrations.documents import (
     m010_secret_key_check,
     m011_drop_bad_quantities,
 )
+from server.store.migrations.files import m013_files
 from server.store.migrations.foreign_keys import m012_definition_foreign_keys
+from server.store.migrations.notifications import m014_notifications, m015_catalog_diffs
 from server.store.migrations.seeds import m002_default_workspace, m003_seed_definitions
+from server.store.migrations.sessions import m016_ui_sessions
 from server.store.migrations.tables import (
     m001_configuration,
     m004_jobs,
@@ -46,6 +49,10 @@ __all__ = [
     "m010_secret_key_check",
     "m011_drop_bad_quantities",
     "m012_definition_foreign_keys",
+    "m013_files",
+    "m014_notifications",
+    "m015_catalog_diffs",
+    "m016_ui_sessions",
     "run_script",
 ]
 
@@ -65,4 +72,8 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m010_secret_key_check,
     m011_drop_bad_quantities,
     m012_definition_foreign_keys,
+    m013_files,
+    m014_notifications,
+    m015_catalog_diffs,
+    m016_ui_sessions,
 ]
