@@ -11,8 +11,11 @@ from server.api import (
     destination_definitions,
     destinations,
     discover,
+    files,
     health,
     jobs,
+    mappers,
+    notifications,
     operations,
     schedules,
     source_definitions,
@@ -45,6 +48,9 @@ MODULES = [
     state,
     applications,
     api_keys,
+    files,
+    notifications,
+    mappers,
 ]
 
 
