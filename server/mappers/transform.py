@@ -1,28 +1,57 @@
-"""The relay's per-stream record function, compiled once per attempt."""
+"""The relay's per-stream record function, compiled once per attempt.
+
+Each mapper becomes one closure over its precomputed names (the hashlib constructor bound,
+the condition compiled to a predicate), and a record's data goes through them in order, in
+place: no schema lookup per record. A step that cannot transform a value (a cipher that
+refuses it) sets the output field to null and records the change, as Airbyte's mappers do.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
+
+from server.mappers.conditions import as_text, compile_condition
+from server.mappers.configs import (
+    Encryption,
+    FieldFilter,
+    FieldNameTransform,
+    Hashing,
+    MapperConfigError,
+    Renaming,
+    RowFilter,
+    Spec,
+    ValueTransform,
+    entries,
+)
+from server.mappers.validation import check_stream
 
 # One entry of a record's `meta.changes` (Airbyte's AirbyteRecordMessageMetaChange):
 # {"field": ..., "change": "NULLED", "reason": "PLATFORM_SERIALIZATION_ERROR"}.
 Change = dict[str, str]
+Data = dict[str, Any]
+Step = Callable[[Data, list[Change]], Data | None]
+
+NULLED = "NULLED"
+# The reason Airbyte's hashing and encryption mappers give (the protocol has no closer one).
+REASON = "PLATFORM_SERIALIZATION_ERROR"
+_MISSING = object()
 
 
 class StreamMapper:
     """A stream's compiled mappers.
 
     `json_schema`, `cursor_field`, `primary_key`: what the destination's configured catalog
-    gets. `apply(data)` maps one record's data in place and returns it (None: filtered out)
-    and the changes to add to the record's `meta.changes`."""
+    gets. `apply(data)` maps one record's data (the dict may be changed in place) and returns
+    it (None: filtered out) and the changes to add to the record's `meta.changes`."""
 
     def __init__(
         self,
         json_schema: dict[str, Any],
         cursor_field: list[str],
         primary_key: list[list[str]],
-        apply: Callable[[dict[str, Any]], tuple[dict[str, Any] | None, list[Change]]],
+        apply: Callable[[Data], tuple[Data | None, list[Change]]],
     ) -> None:
         self.json_schema = json_schema
         self.cursor_field = cursor_field
@@ -38,4 +67,151 @@ def compile_stream(
 ) -> StreamMapper | None:
     """The stream's record function, or None when it has no selection and no mapper.
     Raises MapperConfigError when `validate_stream` reports problems."""
-    raise NotImplementedError
+    selecting = bool(config.get("fieldSelectionEnabled"))
+    if not selecting and not entries(config):
+        return None
+    validation, specs = check_stream(json_schema, config, cursor_field, primary_key)
+    if validation.problems:
+        raise MapperConfigError(list(validation.problems))
+    steps: list[Step] = []
+    if selecting:
+        steps.append(_select(tuple(f.name for f in validation.initial_fields)))
+    steps.extend(_step(spec) for spec in specs)
+    return StreamMapper(
+        validation.json_schema, validation.cursor_field, validation.primary_key, _chain(steps)
+    )
+
+
+def _chain(steps: list[Step]) -> Callable[[Data], tuple[Data | None, list[Change]]]:
+    chain = tuple(steps)
+
+    def apply(data: Data) -> tuple[Data | None, list[Change]]:
+        changes: list[Change] = []
+        for step in chain:
+            out = step(data, changes)
+            if out is None:
+                return None, changes
+            data = out
+        return data, changes
+
+    return apply
+
+
+def _select(keep: tuple[str, ...]) -> Step:
+    def select(data: Data, changes: list[Change]) -> Data:
+        return {name: data[name] for name in keep if name in data}
+
+    return select
+
+
+def _step(spec: Spec) -> Step:
+    if isinstance(spec, Hashing):
+        return _hashing(spec)
+    if isinstance(spec, Encryption):
+        return _encryption(spec)
+    if isinstance(spec, Renaming):
+        return _renaming(spec.old, spec.new)
+    if isinstance(spec, RowFilter):
+        keep = compile_condition(spec.condition)
+        return lambda data, changes: data if keep(data) else None
+    if isinstance(spec, FieldFilter):
+        target = spec.target
+
+        def drop(data: Data, changes: list[Change]) -> Data:
+            data.pop(target, None)
+            return data
+
+        return drop
+    if isinstance(spec, ValueTransform):
+        return _value_transform(spec)
+    if isinstance(spec, FieldNameTransform):
+        return _field_names(spec)
+    raise TypeError(f"no step for {spec!r}")  # configs.parse_mapper knows every type
+
+
+def _hashing(spec: Hashing) -> Step:
+    target, output = spec.target, spec.target + spec.suffix
+    digest = getattr(hashlib, spec.method)
+
+    def hashing(data: Data, changes: list[Change]) -> Data:
+        value = data.pop(target, _MISSING)
+        if value is _MISSING:
+            return data
+        if value is None:
+            data[output] = None  # nothing to hash: a null stays null
+        elif type(value) is str:
+            data[output] = digest(value.encode()).hexdigest()
+        else:
+            data[output] = digest(as_text(value).encode()).hexdigest()
+        return data
+
+    return hashing
+
+
+def _encryption(spec: Encryption) -> Step:
+    target, output, encrypt = spec.target, spec.target + spec.suffix, spec.encrypt
+
+    def encryption(data: Data, changes: list[Change]) -> Data:
+        value = data.pop(target, _MISSING)
+        if value is _MISSING:
+            return data
+        if value is None:
+            data[output] = None
+            return data
+        try:
+            data[output] = encrypt(as_text(value).encode())
+        except ValueError:  # more than the cipher takes: the value is not sent
+            data[output] = None
+            changes.append({"field": output, "change": NULLED, "reason": REASON})
+        return data
+
+    return encryption
+
+
+def _renaming(old: str, new: str) -> Step:
+    def renaming(data: Data, changes: list[Change]) -> Data:
+        value = data.pop(old, _MISSING)
+        if value is not _MISSING:
+            data[new] = value
+        return data
+
+    return renaming
+
+
+def _value_transform(spec: ValueTransform) -> Step:
+    target, find, replacement = spec.target, spec.find, spec.replacement
+    change: Callable[[str], str]
+    if spec.operation == "UPPERCASE":
+        change = str.upper
+    elif spec.operation == "LOWERCASE":
+        change = str.lower
+    elif isinstance(find, str):
+        text = find
+        change = lambda value: value.replace(text, replacement)  # noqa: E731
+    else:
+        pattern = find
+        change = lambda value: pattern.sub(replacement, value)  # noqa: E731
+
+    def transform(data: Data, changes: list[Change]) -> Data:
+        value = data.get(target)
+        if type(value) is str:  # numbers, objects and nulls are left as they are
+            data[target] = change(value)
+        return data
+
+    return transform
+
+
+def _field_names(spec: FieldNameTransform) -> Step:
+    pattern, replacement = spec.pattern, spec.replacement
+    cache: dict[str, str] = {}  # a stream has few distinct names: each is replaced once
+
+    def rename(name: str) -> str:
+        new = cache.get(name)
+        if new is None:
+            new = cache[name] = pattern.sub(replacement, name) or name
+        return new
+
+    def field_names(data: Data, changes: list[Change]) -> Data:
+        return {rename(name): value for name, value in data.items()}
+
+    return field_names
