@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from server import openapi
 from server.api import all_handlers
@@ -27,6 +27,7 @@ from server.context import Context
 from server.edge import Edge
 from server.errors import exception_handlers
 from server.jobs.worker import Worker
+from server.notify.loop import Deliveries
 from server.private import PRIVATE_UMASK
 from server.public.applications import ROOT_ALIASES
 from server.public.handlers import all_handlers as all_public_handlers
@@ -37,6 +38,7 @@ from server.runner.setup import remove_leftovers, runners_for
 from server.scheduling.loop import Scheduler
 from server.settings import Settings
 from server.store.db import Store, open_db
+from server.ui.pages import ui_routes
 
 log = logging.getLogger("sluice")
 
@@ -87,7 +89,7 @@ async def _no_method(request: Request) -> Response:
     raise HTTPException(405)
 
 
-def build_routes() -> list[Route]:
+def build_routes() -> list[BaseRoute]:
     # scoped: what a workspace-scoped credential may do, checked after decoding the body (the
     # public API's adapter applies the same rules to path and query parameters too).
     config = contract_routes(openapi.CONFIG, all_handlers(), lambda h: rpc(scoped(h)))
@@ -98,7 +100,8 @@ def build_routes() -> list[Route]:
     for alias, operation_id in ROOT_ALIASES.items():
         routes.append(Route(alias, by_id[operation_id], methods=["POST"]))
         routes.append(Route(alias + "/", by_id[operation_id], methods=["POST"]))
-    return routes
+    # The web UI at `/`, after the APIs (its last route takes every other UI path).
+    return [*routes, *ui_routes()]
 
 
 def middleware(settings: Settings) -> list[Middleware]:
@@ -158,6 +161,8 @@ def create_app(settings: Settings, ctx: Context | None = None) -> Starlette:
                 # The scheduler: starts the syncs of basic and cron schedules when due.
                 app.state.scheduler = Scheduler(context)
                 await tasks.start(app.state.scheduler.run)
+                # The delivery loop: sends queued notifications, retrying failed ones.
+                await tasks.start(Deliveries(context).run)
                 try:
                     yield
                 finally:

@@ -8,11 +8,16 @@ address under the attacker's own host name. So, for every route, present and fut
 - a state-changing request (POST, PUT, PATCH, DELETE) with an `Origin` must come from an
   allowed host (http or https, any port), else 403;
 - a body that is not empty must be `application/json` (UTF-8), else 415; an empty body is `{}`;
+  on the web UI's paths (`server.ui.paths`: outside `/api/`) instead a form
+  (`application/x-www-form-urlencoded`) of at most `MAX_FORM_BYTES`, whose pages check a CSRF
+  token, and JSON is refused there;
 - a body must arrive whole within `http_body_timeout_seconds` (else 408), be at most
   `max_body_bytes` (else 413) and nest at most `MAX_JSON_DEPTH` levels (else 400): deeper values
   would exhaust Python's recursion limit in decoding, schema validation, masking or encoding.
 
-The body is read here, once, and handed on to the app whole.
+The body is read here, once, and handed on to the app whole; except on `STREAMED_PATHS` (file
+uploads), whose bodies pass through as they arrive, the Host and Origin checks done, for the
+handler to stream to disk within its own limit and content type.
 """
 
 from __future__ import annotations
@@ -37,12 +42,14 @@ from server.errors import (
     error_response,
 )
 from server.settings import Settings
+from server.ui.paths import MAX_FORM_BYTES, is_ui_path
 
 # Well below what Python's default recursion limit (1000) leaves to a request's call stack; no
 # Airbyte configuration, state or catalog comes near it.
 MAX_JSON_DEPTH = 128
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+STREAMED_PATHS = frozenset({"/api/v1/files/upload", "/api/v1/files/upload/"})
 
 _SQUARE = bytes.maketrans(b"{}", b"[]")
 _NOT_BRACKET = bytes(c for c in range(256) if c not in b"[]{}")
@@ -134,6 +141,13 @@ def _is_json(content_type: str) -> bool:
     return True
 
 
+def _is_form(content_type: str) -> bool:
+    media, *params = [p.strip().lower() for p in content_type.split(";")]
+    if media != "application/x-www-form-urlencoded":
+        return False
+    return all(p.partition("=")[0].strip() == "charset" for p in params)
+
+
 class _Disconnected(Exception):
     """The client went away while sending its body: nobody to answer."""
 
@@ -156,11 +170,14 @@ class Edge:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        if scope["path"] in STREAMED_PATHS:
+            await self.stream_through(scope, headers, receive, send)
+            return
         try:
             self.check_host(headers)
             if scope["method"] in STATE_CHANGING:
                 self.check_origin(headers)
-            body = await self.read_body(headers, receive)
+            body = await self.read_body(headers, receive, is_ui_path(scope["path"]))
         except ApiError as exc:
             response = error_response(exc, scope["path"])
             # The rest of an unread body would be taken for the next request: close instead.
@@ -170,6 +187,21 @@ class Edge:
         except _Disconnected:
             return
         await self.app(scope, _replay(body, receive), send)
+
+    async def stream_through(
+        self, scope: Scope, headers: Headers, receive: Receive, send: Send
+    ) -> None:
+        """An upload: the Host and Origin checks, then the body as it comes (not buffered)."""
+        try:
+            self.check_host(headers)
+            if scope["method"] in STATE_CHANGING:
+                self.check_origin(headers)
+        except ApiError as exc:
+            response = error_response(exc, scope["path"])
+            response.headers["connection"] = "close"
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
     def check_host(self, headers: Headers) -> None:
         host = headers.get("host", "")
@@ -198,9 +230,13 @@ class Edge:
             "allowed origins are http(s)://<a host of SLUICE_ALLOWED_HOSTS>"
         )
 
-    async def read_body(self, headers: Headers, receive: Receive) -> bytes:
+    async def read_body(self, headers: Headers, receive: Receive, ui: bool = False) -> bytes:
         """The whole body, within the size limit, the deadline and the content type."""
-        limit = self.settings.max_body_bytes
+        limit = (
+            min(MAX_FORM_BYTES, self.settings.max_body_bytes)
+            if ui
+            else self.settings.max_body_bytes
+        )
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
@@ -226,6 +262,12 @@ class Edge:
         body = b"".join(chunks)
         if not body.strip():
             return body  # empty: `{}`, whatever the content type says
+        if ui:
+            if not _is_form(headers.get("content-type", "")):
+                raise UnsupportedMediaType(
+                    "Pages take forms, sent with 'Content-Type: application/x-www-form-urlencoded'"
+                )
+            return body
         if not _is_json(headers.get("content-type", "")):
             raise UnsupportedMediaType(
                 "Request bodies must be JSON, sent with 'Content-Type: application/json'"

@@ -1,4 +1,10 @@
-"""Security headers on every response, whatever produced it (routes, errors, middleware)."""
+"""Security headers on every response, whatever produced it (routes, errors, middleware).
+
+HTML pages (the web UI) get their own Content-Security-Policy: their own origin's stylesheet,
+script and images only, no inline script or style (`default-src 'self'` alone), forms posted
+only to this site, never framed. Every reply is `no-store` unless it says otherwise (the UI's
+static assets, cached for a year under a content-hashed URL, do).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,11 @@ SECURITY_HEADERS = [
     # A JSON API loads nothing and is framed by no one.
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
 ]
+PAGE_CSP = (
+    b"content-security-policy",
+    b"default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
+    b"object-src 'none'",
+)
 # Replies hold configurations and job details: no cache (browser or proxy) keeps them.
 NO_STORE = (b"cache-control", b"no-store")
 
@@ -28,6 +39,10 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
+                kind = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if kind.startswith(b"text/html") and b"content-security-policy" not in names:
+                    headers.append(PAGE_CSP)
+                    names.add(PAGE_CSP[0])
                 headers += [h for h in SECURITY_HEADERS if h[0] not in names]
                 if b"cache-control" not in names:
                     headers.append(NO_STORE)

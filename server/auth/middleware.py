@@ -5,6 +5,12 @@ the token endpoints (a client has no token before calling them) and the API docu
 Everything else, known path or not, needs a credential: a missing or wrong one is a 401 with
 the API's error body and `WWW-Authenticate`. Callers are rate-limited per credential;
 callers without a valid one per address, so guessing passwords is limited too.
+
+Web UI paths (everything outside `/api/` but the token aliases: `server.ui.paths`) are
+authenticated by the session cookie instead, never by a header, and `/api/` never by the
+cookie (so a cookie cannot make a browser's cross-site request count on the JSON API). A UI
+request without a live session is sent (303) to the sign-in form, except the form itself and
+the static assets. With SLUICE_AUTH=none the UI, like the API, needs no sign-in.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ from server import openapi
 from server.auth import principal as who
 from server.auth.ratelimit import Decision, RateLimiter
 from server.auth.scope import ADMIN_ONLY
+from server.auth.ui_gate import UiGate
 from server.models.errors import KnownExceptionInfo
 from server.public.problems import is_public, problem
 from server.settings import Settings
+from server.ui.paths import is_ui_path
 
 HEALTH = frozenset({"/api/v1/health", "/api/public/v1/health"})
 TOKEN_PATHS = frozenset(
@@ -79,6 +87,7 @@ class AuthMiddleware:
         self.app = app
         self.authenticator = who.Authenticator()
         self.limiter = RateLimiter(settings.rate_limit) if settings.rate_limit > 0 else None
+        self.ui = UiGate(app, self.limiter)
         # Refused to scoped credentials before the body is read (so also before validation).
         self.admin_paths = {
             openapi.base_path() + op.path
@@ -95,6 +104,9 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         ctx = scope["app"].state.ctx
+        if is_ui_path(path):
+            await self.ui(scope, receive, send)
+            return
         principal = None
         if path not in OPEN_PATHS:
             header = next((v for k, v in scope["headers"] if k == b"authorization"), None)

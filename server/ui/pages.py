@@ -1,0 +1,55 @@
+"""The UI's routes: every page module's ROUTES, then an HTML 404 for any other UI path."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Scope
+
+from server.ui import (
+    actors,
+    connection_pages,
+    definitions,
+    frame,
+    job_pages,
+    login,
+    paths,
+    settings_pages,
+    static,
+)
+
+
+async def home(request: Request) -> Response:
+    return frame.back(request, "/connections")
+
+
+async def not_found(request: Request) -> Response:
+    return frame.error_page(request, 404, "There is no such page.")
+
+
+class UiFallback(Route):
+    """Matches every UI path no page took, and no API path (those keep the API's 404 and 405
+    replies)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, MutableMapping[str, Any]]:
+        if scope["type"] != "http" or not paths.is_ui_path(scope["path"]):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def ui_routes() -> list[BaseRoute]:
+    return [
+        *static.ROUTES,
+        Route("/", home, methods=["GET"]),
+        *login.ROUTES,
+        *connection_pages.ROUTES,
+        *job_pages.ROUTES,
+        *actors.ROUTES,
+        *definitions.ROUTES,
+        *settings_pages.ROUTES,
+        UiFallback("/{path:path}", not_found, methods=["GET", "HEAD", "POST"]),
+    ]
