@@ -207,6 +207,52 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         ),
     ] = ""
 
+    max_consecutive_failures: Annotated[
+        int,
+        _help(
+            "A connection whose last this many jobs all failed is disabled (set inactive), with "
+            "a sendOnSyncDisabled notification, and warned at half of it (Airbyte's rule and "
+            "default); 0: never."
+        ),
+    ] = 100
+    max_failing_days: Annotated[
+        int,
+        _help(
+            "A connection whose jobs have only failed for this many days (and at least twice) "
+            "is disabled too, warned at half of it (Airbyte: 14); 0: no days rule."
+        ),
+    ] = 14
+    notification_timeout_seconds: Annotated[
+        float, _help("How long a notification receiver may take to answer one delivery.")
+    ] = 10.0
+    notification_max_attempts: Annotated[
+        int, _help("Deliveries of one notification before it is recorded as failed.")
+    ] = 6
+    notification_retry_backoff_seconds: Annotated[
+        float,
+        _help(
+            "Wait before retrying a notification the receiver did not take; doubled after "
+            "each failure, at most an hour."
+        ),
+    ] = 30.0
+    notification_poll_seconds: Annotated[
+        float, _help("How often the delivery loop looks for notifications to send.")
+    ] = 2.0
+    notification_allowed_hosts: Annotated[
+        str,
+        _help(
+            "Host names (comma-separated; '.example.com' for a domain and its subdomains) "
+            "notifications may be sent to; empty: any http or https receiver."
+        ),
+    ] = ""
+    public_url: Annotated[
+        str,
+        _help(
+            "Sluice's address as people reach it (e.g. https://sluice.example), for the links "
+            "in notifications; empty: http://<host>:<port>."
+        ),
+    ] = ""
+
     # Settings that hold a credential or a key: never shown by repr (a logged or printed
     # Settings would leak them).
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"password", "token_key", "secret_key"})

@@ -15,6 +15,8 @@ import msgspec
 from sqlite_utils import Database
 
 from server.context import Context
+from server.core.notification_settings import masked, sealed
+from server.models.notifications import NotificationSettings
 from server.models.workspaces import DEFAULT_ORGANIZATION_ID, Notification, WorkspaceRead
 from server.store import workspaces as store
 
@@ -31,6 +33,7 @@ class WorkspaceFields(msgspec.Struct, frozen=True, kw_only=True):
     news: bool | None = None
     security_updates: bool | None = None
     notifications: list[Notification] | None = None
+    notification_settings: NotificationSettings | None = None
     organization_id: uuid.UUID | None = None
 
 
@@ -56,23 +59,24 @@ async def create_workspace(ctx: Context, name: str, fields: WorkspaceFields) -> 
             news=fields.news,
             security_updates=fields.security_updates,
             notifications=fields.notifications,
+            notification_settings=sealed(db, fields.notification_settings, None),
             organization_id=fields.organization_id or DEFAULT_ORGANIZATION_ID,
         )
-        return store.insert_workspace(db, workspace)
+        return masked(store.insert_workspace(db, workspace))
 
     return await ctx.store.write(insert)
 
 
 async def get_workspace(ctx: Context, workspace_id: uuid.UUID) -> WorkspaceRead:
-    return await ctx.store.read(store.get_workspace, str(workspace_id))
+    return masked(await ctx.store.read(store.get_workspace, str(workspace_id)))
 
 
 async def get_workspace_by_slug(ctx: Context, slug: str) -> WorkspaceRead:
-    return await ctx.store.read(store.get_workspace_by_slug, slug)
+    return masked(await ctx.store.read(store.get_workspace_by_slug, slug))
 
 
 async def list_workspaces(ctx: Context) -> list[WorkspaceRead]:
-    return await ctx.store.read(store.list_workspaces)
+    return [masked(w) for w in await ctx.store.read(store.list_workspaces)]
 
 
 async def update_workspace(
@@ -86,7 +90,11 @@ async def update_workspace(
 
     def update(db: Database) -> WorkspaceRead:
         current = store.get_workspace(db, str(workspace_id))
-        return store.update_workspace(db, msgspec.structs.replace(current, **changes))
+        if "notification_settings" in changes:
+            # A webhook secret sent back masked keeps the stored one.
+            given = changes["notification_settings"]
+            changes["notification_settings"] = sealed(db, given, current.notification_settings)
+        return masked(store.update_workspace(db, msgspec.structs.replace(current, **changes)))
 
     return await ctx.store.write(update)
 

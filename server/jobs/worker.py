@@ -30,6 +30,7 @@ import anyio.abc
 import anyio.to_thread
 from sqlite_utils import Database
 
+from server.core.notification_jobs import JobEnd, on_job_end
 from server.jobs import recovery
 from server.jobs.attempts import (
     RESET_TYPES,
@@ -306,8 +307,20 @@ class Worker:
                 state.set_state(db, job.config_id, kept, self.now())
             if result.succeeded:
                 update_attempt_warnings(db, job.id, number, result.warnings)
+            if status in ("succeeded", "failed"):  # after its last attempt; not cancelled
+                end = JobEnd(
+                    job_id=job.id,
+                    connection_id=job.config_id,
+                    config_type=job.config_type,
+                    status=status,
+                    started_at=job.started_at or job.created_at,
+                    stats=result.stats,
+                    failure_reason=None if result.succeeded else failures[0].external_message,
+                )
+                notes.extend(on_job_end(db, end, settings, self.now()))
             return status
 
+        notes: list[str] = []  # the job's notifications and auto-disable, for its log
         status = await self.store.write(finish)
         if status is None:  # the connection, and so the job, was deleted meanwhile
             shutil.rmtree(self.settings.data_path / "jobs" / str(job.id), ignore_errors=True)
@@ -319,6 +332,8 @@ class Worker:
             outcome += " with a warning"
             detail = f": {result.warnings[0].external_message}"
         append_log(log_path, f"Attempt {number + 1} {outcome}{detail}; job is now {status}")
+        for note in notes:
+            append_log(log_path, note)
         log.info("job %s attempt %s %s; job %s", job.id, number, outcome, status)
 
     # --- start-up recovery ---------------------------------------------------------------

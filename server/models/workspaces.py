@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from server.models.base import Model
+from server.models.notifications import NotificationSettings
 
 # Airbyte's default organization: every workspace belongs to one, and OSS has only this one.
 DEFAULT_ORGANIZATION_ID = UUID("00000000-0000-0000-0000-000000000000")
@@ -26,6 +27,7 @@ class WorkspaceCreate(Model):
     news: bool | None = None
     security_updates: bool | None = None
     notifications: list[Notification] | None = None
+    notification_settings: NotificationSettings | None = None
     display_setup_wizard: bool | None = None
     organization_id: UUID | None = None
 
@@ -41,6 +43,7 @@ class WorkspaceUpdate(Model):
     news: bool | None = None
     security_updates: bool | None = None
     notifications: list[Notification] | None = None
+    notification_settings: NotificationSettings | None = None
 
 
 class WorkspaceRead(Model):
@@ -60,6 +63,7 @@ class WorkspaceRead(Model):
     news: bool | None = None
     security_updates: bool | None = None
     notifications: list[Notification] | None = None
+    notification_settings: NotificationSettings | None = None
     first_completed_sync: bool | None = None
     feedback_done: bool | None = None
     tombstone: bool | None = None
