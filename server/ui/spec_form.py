@@ -87,8 +87,8 @@ class Field:
     optional_object: bool = False  # an object the user may leave unset (the switch)
     kept: bool = False  # a secret with a stored value (blank keeps it)
     pattern: str | None = None
-    minimum: float | None = None
-    maximum: float | None = None
+    minimum: int | float | None = None
+    maximum: int | float | None = None
     min_length: int | None = None
     max_length: int | None = None
     items: str | None = None  # lines: the items' type (string, integer, number)
@@ -189,9 +189,9 @@ def _placeholder(schema: dict[str, Any]) -> str | None:
     return None
 
 
-def _number(schema: dict[str, Any], key: str) -> float | None:
+def _number(schema: dict[str, Any], key: str) -> int | float | None:
     value = schema.get(key)
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _simple_items(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any] | None:
