@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from server.ui import spec_schema as schemas
+
 PREFIX = "config"
 CHOSEN = "@"  # segment holding the chosen option's index
 SWITCH = "?"  # segment of an optional object's "set it" checkbox
@@ -100,107 +102,6 @@ class Field:
         return "f-" + re.sub(r"[^A-Za-z0-9_-]", lambda m: f"_{ord(m.group()):x}_", self.name)
 
 
-# ---- schema helpers ---------------------------------------------------------------------
-
-
-def _resolve(schema: Any, root: dict[str, Any]) -> dict[str, Any]:
-    """Follow local `$ref`s ("#/definitions/x"); a schema that is not an object gives {}."""
-    for _ in range(32):
-        if not isinstance(schema, dict):
-            return {}
-        ref = schema.get("$ref")
-        if not (isinstance(ref, str) and ref.startswith("#/")):
-            return schema
-        node: Any = root
-        for part in ref[2:].split("/"):
-            key = part.replace("~1", "/").replace("~0", "~")
-            node = node.get(key) if isinstance(node, dict) else None
-        schema = node
-    return {}
-
-
-def _type(schema: dict[str, Any]) -> str | None:
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), None)
-    if kind is None and isinstance(schema.get("properties"), dict):
-        return "object"
-    return kind if isinstance(kind, str) else None
-
-
-def _variants(schema: dict[str, Any], root: dict[str, Any]) -> list[dict[str, Any]] | None:
-    for keyword in ("oneOf", "anyOf"):
-        options = schema.get(keyword)
-        if isinstance(options, list) and options:
-            resolved = [_resolve(o, root) for o in options]
-            if all(_type(o) == "object" for o in resolved):
-                return resolved
-    return None
-
-
-def _constant(schema: dict[str, Any]) -> tuple[bool, Any]:
-    if "const" in schema:
-        return True, schema["const"]
-    enum = schema.get("enum")
-    if isinstance(enum, list) and len(enum) == 1:
-        return True, enum[0]
-    return False, None
-
-
-def _constants(option: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    """The option's discriminator fields (`const`, or an `enum` of one value)."""
-    found: dict[str, Any] = {}
-    for key, sub in (option.get("properties") or {}).items():
-        is_constant, value = _constant(_resolve(sub, root))
-        if is_constant:
-            found[key] = value
-    return found
-
-
-def _ordered(properties: dict[str, Any], root: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Properties by their `order` (as Airbyte's UI shows them); those without one after."""
-    items = list(properties.items())
-
-    def key(item: tuple[int, tuple[str, Any]]) -> tuple[int, float, int]:
-        order = _resolve(item[1][1], root).get("order")
-        if isinstance(order, int | float) and not isinstance(order, bool):
-            return (0, float(order), item[0])
-        return (1, 0.0, item[0])
-
-    return [item for _, item in sorted(enumerate(items), key=key)]
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value)
-
-
-def _placeholder(schema: dict[str, Any]) -> str | None:
-    examples = schema.get("examples")
-    if isinstance(examples, list) and examples:
-        return _text(examples[0])
-    if "example" in schema:
-        return _text(schema["example"])
-    return None
-
-
-def _number(schema: dict[str, Any], key: str) -> int | float | None:
-    value = schema.get(key)
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _simple_items(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any] | None:
-    items = _resolve(schema.get("items"), root)
-    if "enum" in items or _type(items) in ("string", "integer", "number"):
-        return items
-    return None
-
-
 # ---- building the form -------------------------------------------------------------------
 
 
@@ -232,7 +133,7 @@ class _Builder:
         values = current if isinstance(current, dict) else {}
         return [
             self.field(
-                _resolve(sub, self.root),
+                schemas.resolve(sub, self.root),
                 f"{name}/{_escape(key)}",
                 (*path, key),
                 key,
@@ -240,7 +141,7 @@ class _Builder:
                 values.get(key),
                 defaults,
             )
-            for key, sub in _ordered(properties, self.root)
+            for key, sub in schemas.ordered(properties, self.root)
             if key not in skip
         ]
 
@@ -262,13 +163,13 @@ class _Builder:
             label=str(schema.get("title") or key),
             description=description if isinstance(description, str) else None,
             required=required,
-            placeholder=_placeholder(schema),
+            placeholder=schemas.placeholder(schema),
         )
         shown = current
         if shown is None and defaults and schema.get("airbyte_secret") is not True:
             shown = schema.get("default")
-        variants = _variants(schema, self.root)
-        kind = _type(schema)
+        variants = schemas.variants(schema, self.root)
+        kind = schemas.type_of(schema)
         if variants is not None:
             self._choice(made, variants, shown, defaults)
         elif "enum" in schema and isinstance(schema["enum"], list):
@@ -278,19 +179,24 @@ class _Builder:
             made.optional_object = not required
             made.checked = required or isinstance(shown, dict)
             made.children = self.fields(schema, name, path, shown, defaults or shown is None)
-        elif kind == "array" and (items := _simple_items(schema, self.root)) is not None:
+        elif kind == "array" and (items := schemas.simple_items(schema, self.root)) is not None:
             if isinstance(items.get("enum"), list):
                 self._select(made, items["enum"], shown, multiple=True)
             else:
                 made.kind = "lines"
-                made.items = _type(items) or "string"
-                made.value = "\n".join(_text(v) for v in shown) if isinstance(shown, list) else ""
+                made.items = schemas.type_of(items) or "string"
+                made.value = (
+                    "\n".join(schemas.text(v) for v in shown) if isinstance(shown, list) else ""
+                )
         elif kind == "string":
             self._string(made, schema, shown, current)
         elif kind in ("integer", "number"):
             made.kind = "integer" if kind == "integer" else "number"
-            made.value = _text(shown)
-            made.minimum, made.maximum = _number(schema, "minimum"), _number(schema, "maximum")
+            made.value = schemas.text(shown)
+            made.minimum, made.maximum = (
+                schemas.number(schema, "minimum"),
+                schemas.number(schema, "maximum"),
+            )
         elif kind == "boolean":
             self._boolean(made, schema, shown)
         else:
@@ -305,7 +211,7 @@ class _Builder:
             made.kept = self.editing and current is not None
             return
         made.kind = "textarea" if schema.get("multiline") is True else "text"
-        made.value = _text(shown)
+        made.value = schemas.text(shown)
         pattern, low, high = schema.get("pattern"), schema.get("minLength"), schema.get("maxLength")
         made.pattern = pattern if isinstance(pattern, str) else None
         made.min_length = low if isinstance(low, int) else None
@@ -317,7 +223,7 @@ class _Builder:
             made.checked = shown is True
             return
         made.kind = "tristate"  # unset, yes or no: an unticked box would always say "no"
-        picked = "" if shown is None else _text(shown)
+        picked = "" if shown is None else schemas.text(shown)
         made.options = [
             Option(value, label, value == picked, data)
             for value, label, data in (
@@ -330,11 +236,11 @@ class _Builder:
     def _select(self, made: Field, enum: list[Any], shown: Any, multiple: bool) -> None:
         made.kind = "multiselect" if multiple else "select"
         if multiple:
-            picked = {_text(v) for v in shown} if isinstance(shown, list) else set()
+            picked = {schemas.text(v) for v in shown} if isinstance(shown, list) else set()
         else:
-            picked = {_text(shown)} if shown is not None else {""}
+            picked = {schemas.text(shown)} if shown is not None else {""}
             made.options.append(Option("", "Choose…" if made.required else "Not set"))
-        made.options += [Option(_text(v), _text(v), data=v) for v in enum]
+        made.options += [Option(schemas.text(v), schemas.text(v), data=v) for v in enum]
         for option in made.options:
             option.selected = option.value in picked
 
@@ -343,7 +249,7 @@ class _Builder:
     ) -> None:
         made.kind = "choice"
         for index, option in enumerate(variants):
-            constants = _constants(option, self.root)
+            constants = schemas.constants(option, self.root)
             matches = isinstance(shown, dict) and _matches(shown, constants)
             if matches and made.chosen is None:
                 made.chosen = index
@@ -410,6 +316,6 @@ def build(
     """The form of a connection specification, showing the fields just `posted` if any, else
     `values` (a masked configuration on edit: fields it lacks stay empty), else the schema's
     defaults. `editing`: secrets `values` holds are "kept" (blank keeps them)."""
-    root = _resolve(schema, schema)
+    root = schemas.resolve(schema, schema)
     defaults = values is None and posted is None  # a new form
     return _Builder(root, posted, editing).fields(root, PREFIX, (), values, defaults)
