@@ -363,8 +363,13 @@ def _compare(op: str, field: str, target: Value) -> Predicate:
     number = target
 
     def numeric(data: dict[str, Any]) -> bool:
-        value = _number(data.get(field))
-        return value is not None and check(value, number)
+        value = data.get(field)
+        kind = type(value)
+        if kind is not float and kind is not int:  # the common case skips a call
+            value = _number(value)
+            if value is None:
+                return False
+        return check(value, number)
 
     return numeric
 

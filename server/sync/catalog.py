@@ -1,8 +1,9 @@
-"""The catalogs one attempt hands its connectors, and the connection's namespace rules.
+"""The catalogs one attempt hands its connectors, and what the destination gets of a stream.
 
 The source reads the connection's selected streams as the source names them; the destination
 writes them under the names the connection's `namespaceDefinition`, `namespaceFormat` and
-`prefix` give, as Airbyte's NamespacingMapper does.
+`prefix` give, as Airbyte's NamespacingMapper does, and, for a stream with mappers (field
+selection, hashing, renaming...), with the mapped JSON schema, cursor and primary key.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from server.mappers import StreamMapper
 from server.protocol import ConfiguredAirbyteCatalog, ConfiguredAirbyteStream
 
 StreamKey = tuple[str, str | None]  # (name, namespace)
@@ -19,11 +21,17 @@ SOURCE_NAMESPACE = "${SOURCE_NAMESPACE}"
 
 
 class Namespacing:
-    """Where a source stream lands: `map(name, namespace)` gives the destination's names."""
+    """Where a source stream lands: `map(name, namespace)` gives the destination's names;
+    `mappers` the compiled mappers of the streams that have some (by source names)."""
 
-    def __init__(self, connection: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        connection: Mapping[str, Any],
+        mappers: Mapping[StreamKey, StreamMapper] | None = None,
+    ) -> None:
         """`connection`: the rules in the API's names (`namespaceDefinition`,
         `namespaceFormat`, `prefix`); absent ones take Airbyte's defaults."""
+        self.mappers: dict[StreamKey, StreamMapper] = dict(mappers or {})
         self.definition = connection.get("namespaceDefinition") or "source"
         self.format = connection.get("namespaceFormat")
         self.prefix = connection.get("prefix") or ""
@@ -54,10 +62,29 @@ class Namespacing:
 def destination_catalog(
     catalog: ConfiguredAirbyteCatalog, namespacing: Namespacing
 ) -> ConfiguredAirbyteCatalog:
-    """The same streams under the names the destination writes."""
+    """The same streams under the names the destination writes, mapped streams with their
+    mapped schema, cursor and key (the source's state and cursor stay the source's: the
+    relay passes states through untouched)."""
     streams: list[ConfiguredAirbyteStream] = []
     for configured in catalog.streams:
-        name, namespace = namespacing.map(configured.stream.name, configured.stream.namespace)
+        key = (configured.stream.name, configured.stream.namespace)
+        name, namespace = namespacing.map(*key)
         stream = msgspec.structs.replace(configured.stream, name=name, namespace=namespace)
-        streams.append(msgspec.structs.replace(configured, stream=stream))
+        mapper = namespacing.mappers.get(key)
+        if mapper is None:
+            streams.append(msgspec.structs.replace(configured, stream=stream))
+            continue
+        stream = msgspec.structs.replace(
+            stream,
+            json_schema=mapper.json_schema,
+            default_cursor_field=mapper.cursor_field or None,
+            source_defined_primary_key=mapper.primary_key or None,
+        )
+        mapped = msgspec.structs.replace(
+            configured,
+            stream=stream,
+            cursor_field=mapper.cursor_field or None,
+            primary_key=mapper.primary_key or None,
+        )
+        streams.append(mapped)
     return ConfiguredAirbyteCatalog(streams=streams)

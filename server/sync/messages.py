@@ -38,6 +38,8 @@ class Observations:
         self.estimates: dict[tuple[str, str | None], tuple[int | None, int | None]] = {}
         self.sync_estimate: tuple[int | None, int | None] | None = None
         self.dropped: dict[str, int] = {}  # per origin; each origin is one thread's
+        # Records the mappers' row filters dropped, per source stream: (records, bytes).
+        self.filtered: dict[tuple[str, str | None], tuple[int, int]] = {}
 
     def fail(self, reason: FailureReason) -> None:
         self.failures.append(reason)
@@ -61,6 +63,18 @@ class Observations:
         for origin, count in self.dropped.items():
             if count > DROPPED_LINES_LOGGED:
                 self.log.write(origin, "WARN", dropped_in_all(count))
+
+    def log_filtered(self, filtered: dict[tuple[str, str | None], list[int]]) -> None:
+        """At the end of the attempt: the records each stream's row filters dropped (they
+        count as emitted by the source, never as committed to the destination)."""
+        self.filtered = {key: (counts[0], counts[1]) for key, counts in filtered.items()}
+        for key, (records, size) in self.filtered.items():
+            self.log.write(
+                "replication",
+                "INFO",
+                f"stream {_name(key)}: {records} record(s) ({size} bytes) filtered out by its "
+                "mappers",
+            )
 
     def other(self, origin: str, envelope: Envelope, line: bytes | memoryview) -> None:
         """A message that is neither RECORD nor STATE."""

@@ -7,8 +7,9 @@ operations, its states are held, and it is written on as the original bytes. Any
 (a LOG or TRACE message, a line that is not JSON, a malformed state, or a prefix/namespace
 rule that renames streams) is taken line by line, as the protocol reads it: messages that
 are not for the destination are dropped, renamed records are re-encoded around their
-undecoded `data`. Writes block while the destination is slow, so the source is slowed in
-turn and memory stays bounded.
+undecoded `data`. Records of a stream with mappers are decoded, mapped and re-encoded
+(server.sync.mapped); a block without any keeps the byte path. Writes block while the
+destination is slow, so the source is slowed in turn and memory stays bounded.
 
 In a block of only records and states, `decode_lines` is more lenient than a line-by-line
 parse: a record or state pretty-printed over several lines, or two on one line, are relayed
@@ -43,6 +44,7 @@ from server.runner.lines import LineTooLong
 from server.sync.catalog import Namespacing, StreamKey
 from server.sync.checkpoints import Checkpoints
 from server.sync.chunks import iter_chunks
+from server.sync.mapped import RecordMapper
 from server.sync.messages import Observations
 from server.sync.states import StateInput, as_state, decode_state, key_of, state_line
 
@@ -91,6 +93,8 @@ class SourcePump:
         self.seen = observations
         self.namespacing = namespacing
         self.renames = namespacing.may_rename
+        self.mapper = RecordMapper(namespacing.mappers)
+        self.mapped_keys = set(namespacing.mappers)
         self.max_line_bytes = max_line_bytes
         self.last_message = time.monotonic()  # last RECORD or STATE: the source's heartbeat
         self.sending = False  # writing to the destination (the source's silence is not timed)
@@ -166,8 +170,44 @@ class SourcePump:
         states = self._states(envelopes, records)
         if states is None:
             return self._lines(block)  # lines to drop or rewrite: take them one by one
+        if self.mapper:
+            return self._mapped(block, records, states)
         self._scan(records, states)
         return block
+
+    def _mapped(
+        self,
+        block: bytes | memoryview,
+        records: list[RecordEnvelope | None],
+        states: dict[int, AirbyteStateMessage],
+    ) -> bytes | memoryview | None:
+        """A block of records and states where some records may be of mapped streams."""
+        mapped = self.mapped_keys
+        places = [
+            i for i, r in enumerate(records) if r is not None and (r.stream, r.namespace) in mapped
+        ]
+        if not places:
+            self._scan(records, states)
+            return block
+        lines = bytes(block).split(b"\n")
+        lines.pop()  # the block ends with a newline
+        if len(lines) != len(records):
+            return self._lines(block)  # blank lines, or a message over several: one by one
+        self._scan(records, states)
+        chosen = [records[i] for i in places]
+        results = self.mapper.map_lines(
+            [lines[i] for i in places],
+            [(r.stream, r.namespace) for r in chosen if r is not None],
+            [len(r.data) for r in chosen if r is not None],
+        )
+        out: list[bytes | None] = list(lines)
+        for place, line in zip(places, results, strict=True):
+            out[place] = line
+        kept = [line for line in out if line is not None]
+        if not kept:
+            return None
+        kept.append(b"")
+        return b"\n".join(kept)
 
     def _states(
         self, envelopes: list[Envelope], records: list[RecordEnvelope | None]
@@ -249,7 +289,14 @@ class SourcePump:
                 counts[0] += 1
                 counts[1] += len(record.data)
                 target = rename(*key) if rename else key
-                out.append(line if target == key else rename_record(line, target))
+                if key in self.mapped_keys:
+                    mapped = self.mapper.map_lines(
+                        [line], [key], [len(record.data)], None if target == key else target
+                    )[0]
+                    if mapped is not None:
+                        out.append(mapped)
+                else:
+                    out.append(line if target == key else rename_record(line, target))
             elif envelope.type == "STATE" and envelope.state:
                 activity = True
                 edit = self._hold(envelope, line)

@@ -230,6 +230,8 @@ class Attempt(AttemptOutcome):
                 tail.poll(final=True)
                 tail.path.unlink(missing_ok=True)  # copied, masked, into the attempt log
             self.seen.log_dropped()
+            if pump is not None and pump.mapper.filtered:
+                self.seen.log_filtered(pump.mapper.filtered)
             self._report()
 
     def _thread(self, run: Callable[[], None], name: str) -> threading.Thread:
