@@ -6,61 +6,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from typing import Any
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 
-from tests.conftest import ADMIN_AUTH, post, running
+from tests.conftest import post
 from tests.support.api_jobs import E2E_TEST, POSTGRES, SQLITE, workspace_id
+from tests.support.ui_forms import Ui, signed_in_ui
 
 FILE_SOURCE = "778daa7c-feaf-4db6-96f3-70fd645acc77"
 SECRET = "pg-pass-7c1f0e"
 
 
-def csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no CSRF token in the page"
-    return found.group(1)
-
-
-class Ui:
-    """A signed-in browser, as far as forms go: cookies, the CSRF token of the last page."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-        self.token = ""
-        self.pages: list[str] = []
-
-    async def get(self, path: str, status: int = 200) -> str:
-        r = await self.client.get(path)
-        assert r.status_code == status, f"{path}: {r.status_code} {r.text[:500]}"
-        self.pages.append(r.text)
-        if 'name="csrf_token"' in r.text:
-            self.token = csrf(r.text)
-        return r.text
-
-    async def post(self, path: str, fields: dict[str, Any], status: int = 200) -> httpx.Response:
-        r = await self.client.post(path, data={"csrf_token": self.token, **fields})
-        assert r.status_code == status, f"{path}: {r.status_code} {r.text[:2000]}"
-        self.pages.append(r.text)
-        if 'name="csrf_token"' in r.text:
-            self.token = csrf(r.text)
-        return r
-
-
 @pytest.fixture
 async def ui(app: Starlette) -> AsyncIterator[Ui]:
-    async with running(app) as api:
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
-            signed = Ui(c)
-            await signed.get("/login")
-            user, password = ADMIN_AUTH
-            await signed.post("/login", {"username": user, "password": password}, status=303)
-            signed.api = api  # type: ignore[attr-defined]  # the API client, for set-up
-            yield signed
+    async with signed_in_ui(app) as signed:
+        yield signed
 
 
 async def test_the_new_source_page_lists_connectors_and_draws_their_form(ui: Ui) -> None:
@@ -132,7 +93,7 @@ async def test_create_check_edit_and_delete_a_destination_with_a_secret(ui: Ui) 
     # Saved with the password left blank: the stored one stays (the check then uses it).
     changed = {**fields, "name": "warehouse 2", "config/password": "", "config/host": "localhost"}
     await ui.post(page, changed, status=303)
-    api: httpx.AsyncClient = ui.api  # type: ignore[attr-defined]
+    api = ui.api
     destination_id = page.rsplit("/", 1)[1]
     stored = await post(api, "destinations/get", {"destinationId": destination_id})
     assert stored.json()["name"] == "warehouse 2"
@@ -148,7 +109,7 @@ async def test_create_check_edit_and_delete_a_destination_with_a_secret(ui: Ui) 
 
 
 async def test_a_stored_source_round_trips_through_its_edit_form(ui: Ui) -> None:
-    api: httpx.AsyncClient = ui.api  # type: ignore[attr-defined]
+    api = ui.api
     config = {"destination_path": "/local/ui.db"}
     body = {
         "workspaceId": await workspace_id(api),
