@@ -12,6 +12,7 @@ half of either. Sluice's settings: `max_consecutive_failures`, `max_failing_days
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import msgspec
@@ -25,6 +26,7 @@ from server.store import notifications as outbox
 from server.store.connections import get_connection, update_connection
 
 DAY = 86400
+log = logging.getLogger("sluice.notifications")
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,20 @@ class JobEnd:
 
 def on_job_end(db: Database, end: JobEnd, settings: Settings, now: int) -> list[str]:
     """Queue the job's notifications and disable a connection that keeps failing; returns the
-    lines for the job's log."""
+    lines for the job's log. A fault here never undoes the job's end: its writes are rolled
+    back to a savepoint and the log says so."""
+    db.execute("SAVEPOINT job_end_notifications")
+    try:
+        lines = _on_job_end(db, end, settings, now)
+    except Exception as exc:
+        log.exception("notifications for job %s failed", end.job_id)
+        db.execute("ROLLBACK TO SAVEPOINT job_end_notifications")
+        lines = [f"Notifications for job {end.job_id} could not be queued: {exc}"]
+    db.execute("RELEASE SAVEPOINT job_end_notifications")
+    return lines
+
+
+def _on_job_end(db: Database, end: JobEnd, settings: Settings, now: int) -> list[str]:
     try:
         connection = get_connection(db, end.connection_id)
     except NotFound:

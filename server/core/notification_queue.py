@@ -23,6 +23,7 @@ from server.core.notification_settings import items_for, open_secret
 from server.models.notifications import NotificationItem
 from server.store import notifications as outbox
 from server.store.connections import get_connection
+from server.store.secret_box import SecretKeyError
 from server.store.workspaces import get_workspace
 
 if TYPE_CHECKING:
@@ -140,14 +141,18 @@ def queue_deliveries(
     urls = links(base_url, workspace_id, event)
     about = {"id": workspace_id, "name": workspace.name}
     for kind, url, secret in receivers:
+        broken = False
         if kind == "slack":
             body = msgspec.json.encode(slack_body(event, urls))
             signature = None
         else:
             body = msgspec.json.encode(webhook_payload(event, about, connection, urls, now))
-            clear = open_secret(db, secret)
+            try:
+                clear = open_secret(db, secret)
+            except SecretKeyError:  # sealed with a key rotated away since: set it again
+                clear, broken = None, True
             signature = None if clear is None else sign(clear, body)
-        outbox.insert_delivery(
+        delivery_id = outbox.insert_delivery(
             db,
             workspace_id=workspace_id,
             connection_id=event.connection_id,
@@ -159,4 +164,15 @@ def queue_deliveries(
             signature=signature,
             now=now,
         )
+        if broken:  # never sent unsigned: recorded as failed, with what to do
+            outbox.record_answer(
+                db,
+                delivery_id,
+                status=outbox.FAILED,
+                now=now,
+                next_attempt_at=None,
+                answer_status=None,
+                answer_excerpt=None,
+                error="the webhook's secret does not open with the secret key; set it again",
+            )
     return len(receivers)
