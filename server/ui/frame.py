@@ -9,6 +9,7 @@ import logging
 import secrets
 import urllib.parse
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,41 @@ templates = Jinja2Templates(
     )
 )
 templates.env.globals["static"] = static_url
+
+
+def when(epoch: int | float | None) -> str:
+    """An epoch time as the pages show it (UTC, to the minute)."""
+    if epoch is None:
+        return "-"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def duration(seconds: int | float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def size(count: int | None) -> str:
+    if count is None:
+        return "-"
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
+
+
+templates.env.filters["when"] = when
+templates.env.filters["duration"] = duration
+templates.env.filters["size"] = size
+templates.env.filters["number"] = lambda n: "-" if n is None else f"{n:,}"
 MAX_FLASH = 600  # characters of a flash message kept (it travels in a cookie)
 
 Endpoint = Callable[[Request], Awaitable[Response]]

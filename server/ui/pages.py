@@ -12,6 +12,7 @@ from starlette.types import Scope
 
 from server.ui import (
     actors,
+    connection_detail,
     connection_pages,
     definitions,
     frame,
@@ -47,6 +48,7 @@ def ui_routes() -> list[BaseRoute]:
         Route("/", home, methods=["GET"]),
         *login.ROUTES,
         *connection_pages.ROUTES,
+        *connection_detail.ROUTES,
         *job_pages.ROUTES,
         *actors.ROUTES,
         *definitions.ROUTES,

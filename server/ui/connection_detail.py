@@ -1,0 +1,304 @@
+"""A connection's page: its streams (selected, sync mode, columns), mappers (read-only), the
+schedule, and the actions: enable / disable, sync now, cancel, reset, clear.
+
+Each action is a POST form (CSRF-checked) calling the core functions the config API's handlers
+call, then a 303 back with a flash message (the core's message when refused).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, get_args
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.core import connection_views, public_catalog
+from server.core import connections as core
+from server.core import job_history as history
+from server.core import jobs as core_jobs
+from server.core.connection_list import schedule_words
+from server.core.errors import DomainError, InvalidInput
+from server.core.schedules import describe_cron_expression
+from server.jobs.attempts import JobType
+from server.models.connections import (
+    AirbyteCatalog,
+    BasicSchedule,
+    ConnectionRead,
+    ConnectionScheduleData,
+    ConnectionStatus,
+    CronSchedule,
+    DestinationSyncMode,
+    SelectedFieldInfo,
+    TimeUnit,
+)
+from server.scheduling.schedules import schedule_of
+from server.ui import frame
+from server.ui.job_views import ACTIVE, job_rows
+
+TIME_UNITS: dict[str, TimeUnit] = {u: u for u in get_args(TimeUnit)}
+STATUSES: dict[str, ConnectionStatus] = {"active": "active", "inactive": "inactive"}
+CANCEL_WAIT_SECONDS = 5.0
+RECENT_JOBS = 5
+
+
+def connection_id(request: Request) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.path_params["connection_id"])
+    except ValueError:
+        raise frame.PageError(404, "There is no such connection.") from None
+
+
+def _columns(schema: dict[str, Any] | None) -> list[str]:
+    properties = (schema or {}).get("properties")
+    return list(properties) if isinstance(properties, dict) else []
+
+
+def _streams(
+    connection: ConnectionRead, writable: list[DestinationSyncMode] | None
+) -> list[dict[str, Any]]:
+    shown = []
+    for item in connection.sync_catalog.streams:
+        stream, config = item.stream, item.config
+        columns = _columns(stream.json_schema or stream.json_schema_snake)
+        chosen = {tuple(f.field_path) for f in (config.selected_fields or [])} if config else set()
+        modes = public_catalog.modes_of(stream, writable)
+        mode = (config.sync_mode, config.destination_sync_mode) if config else None
+        if mode is not None and mode not in modes:
+            modes = [mode, *modes]
+        shown.append(
+            {
+                "name": stream.name,
+                "namespace": stream.namespace,
+                "selected": bool(config and config.selected),
+                "mode": "/".join(mode) if mode else "",
+                "modes": ["/".join(m) for m in modes],
+                "field_selection": bool(config and config.field_selection_enabled),
+                "columns": [{"name": c, "chosen": not chosen or (c,) in chosen} for c in columns],
+                "mappers": [
+                    msgspec.json.format(msgspec.json.encode(m), indent=2).decode()
+                    for m in (config.mappers or [])
+                ]
+                if config
+                else [],
+            }
+        )
+    return shown
+
+
+def _schedule(connection: ConnectionRead, now: float, last_created: int | None) -> dict[str, Any]:
+    data = connection.schedule_data
+    basic = data.basic_schedule if data else None
+    cron = data.cron if data else None
+    shown: dict[str, Any] = {
+        "type": connection.schedule_type or "manual",
+        "units": basic.units if basic else 24,
+        "time_unit": basic.time_unit if basic else "hours",
+        "cron": cron.cron_expression if cron else "0 0 * * * ?",
+        "zone": cron.cron_time_zone if cron else "UTC",
+        "words": "Manual",
+        "next": [],
+    }
+    try:
+        parsed = schedule_of(connection.schedule_type, data, connection.schedule)
+    except Exception:  # a stored cron the scheduler cannot run: say so, do not fail the page
+        parsed = None
+    shown["words"] = schedule_words(parsed)
+    if cron is not None and connection.schedule_type == "cron":
+        try:
+            described = describe_cron_expression(
+                cron.cron_expression, cron.cron_time_zone, datetime.fromtimestamp(now, UTC)
+            )
+            shown["words"], shown["next"] = described.description, described.next_executions
+        except DomainError as exc:
+            shown["words"] = exc.message
+    elif basic is not None and connection.schedule_type == "basic" and parsed is not None:
+        seconds = getattr(parsed, "seconds", 0)
+        shown["next"] = (
+            [max(int(now), (last_created or int(now)) + seconds)] if last_created else []
+        )
+    return shown
+
+
+async def connection_page(request: Request) -> Response:
+    ctx = frame.context(request)
+    cid = connection_id(request)
+    full = await connection_views.get_connection_in_full(ctx, cid)
+    try:
+        writable: list[DestinationSyncMode] | None = list(
+            await public_catalog.destination_modes(ctx, full.connection.destination_id)
+        )
+    except DomainError:
+        writable = None  # the destination's spec cannot be had now: offer every mode
+    jobs, total, attempts = await ctx.store.read(
+        history.list_jobs, history.JobFilter(config_id=str(cid)), RECENT_JOBS, 0
+    )
+    last_sync = next((j.created_at for j in jobs if j.config_type == "sync"), None)
+    active = next((j for j in jobs if j.status in ACTIVE), None)
+    values = {
+        "c": full.connection,
+        "source": full.source,
+        "destination": full.destination,
+        "summary": full.summary,
+        "streams": _streams(full.connection, writable),
+        "schedule": _schedule(full.connection, ctx.clock(), last_sync),
+        "time_units": list(TIME_UNITS),
+        "jobs": job_rows(jobs, attempts),
+        "total_jobs": total,
+        "active": active,
+    }
+    return frame.page(request, "connections/detail.html", values)
+
+
+def _here(cid: uuid.UUID) -> str:
+    return f"/connections/{cid}"
+
+
+async def _start(request: Request, config_type: JobType, verb: str) -> Response:
+    ctx = frame.context(request)
+    cid = connection_id(request)
+    await frame.form(request)
+    try:
+        job_id = await ctx.store.write(core_jobs.start_job, str(cid), ctx.now(), config_type)
+    except DomainError as exc:
+        return frame.back(request, _here(cid), exc.message, "error")
+    ctx.worker.wake()
+    return frame.back(request, f"/jobs/{job_id}", f"{verb} started (job {job_id}).", "ok")
+
+
+async def sync_now(request: Request) -> Response:
+    return await _start(request, "sync", "Sync")
+
+
+async def reset(request: Request) -> Response:
+    return await _start(request, "reset_connection", "Reset")
+
+
+async def clear(request: Request) -> Response:
+    return await _start(request, "clear", "Clear")
+
+
+async def cancel(request: Request) -> Response:
+    ctx = frame.context(request)
+    cid = connection_id(request)
+    data = await frame.form(request)
+    try:
+        job_id = int(frame.field(data, "job"))
+        job, _ = await ctx.store.read(history.job_with_attempts, job_id)
+        if job.config_id != str(cid):
+            raise InvalidInput(f"Job {job_id} is not a job of this connection")
+        cancelled = await ctx.store.write(core_jobs.cancel_job, job_id, ctx.now())
+    except ValueError:
+        return frame.back(request, _here(cid), "No job to cancel.", "error")
+    except DomainError as exc:
+        return frame.back(request, _here(cid), exc.message, "error")
+    if cancelled.status == "running":
+        ctx.worker.cancel(job_id)
+        await ctx.worker.wait_ended(job_id, CANCEL_WAIT_SECONDS)
+    return frame.back(request, _here(cid), f"Job {job_id} is being cancelled.", "ok")
+
+
+async def _update(request: Request, fields: core.ConnectionFields, done: str) -> Response:
+    cid = connection_id(request)
+    try:
+        await core.update_connection(frame.context(request), cid, fields)
+    except DomainError as exc:
+        return frame.back(request, _here(cid), exc.message, "error")
+    return frame.back(request, _here(cid), done, "ok")
+
+
+async def set_status(request: Request) -> Response:
+    data = await frame.form(request)
+    status = STATUSES.get(frame.field(data, "status"))
+    if status is None:
+        raise frame.PageError(400, "A connection is enabled (active) or disabled (inactive).")
+    done = "Connection enabled." if status == "active" else "Connection disabled."
+    return await _update(request, core.ConnectionFields(status=status), done)
+
+
+def _schedule_fields(data: Any) -> core.ConnectionFields:
+    kind = frame.field(data, "schedule_type")
+    if kind == "manual":
+        return core.ConnectionFields(schedule_type="manual", schedule_data=None)
+    if kind == "basic":
+        unit = TIME_UNITS.get(frame.field(data, "time_unit"))
+        try:
+            units = int(frame.field(data, "units"))
+        except ValueError:
+            raise InvalidInput("Every how many? Give a whole number.") from None
+        if unit is None or not 0 < units <= 1_000_000:
+            raise InvalidInput("Give a whole number from 1 and a unit of time.")
+        basic = BasicSchedule(time_unit=unit, units=units)
+        return core.ConnectionFields(
+            schedule_type="basic", schedule_data=ConnectionScheduleData(basic_schedule=basic)
+        )
+    if kind == "cron":
+        expression = frame.field(data, "cron").strip()[:256]
+        zone = frame.field(data, "zone").strip()[:64] or "UTC"
+        if not expression:
+            raise InvalidInput("Give a cron expression.")
+        cron = CronSchedule(cron_expression=expression, cron_time_zone=zone)
+        return core.ConnectionFields(
+            schedule_type="cron", schedule_data=ConnectionScheduleData(cron=cron)
+        )
+    raise InvalidInput("Choose manual, basic or cron.")
+
+
+async def set_schedule(request: Request) -> Response:
+    data = await frame.form(request)
+    try:
+        fields = _schedule_fields(data)
+    except DomainError as exc:
+        return frame.back(request, _here(connection_id(request)), exc.message, "error")
+    return await _update(request, fields, "Schedule saved.")
+
+
+def _catalog_from(data: Any, catalog: AirbyteCatalog) -> AirbyteCatalog:
+    streams = []
+    for i, item in enumerate(catalog.streams):
+        if frame.field(data, f"s{i}.name") != item.stream.name or item.config is None:
+            raise InvalidInput("The connection's streams changed meanwhile: reload and retry.")
+        config = item.config
+        mode = frame.field(data, f"s{i}.mode").split("/")
+        chosen = [c for c in data.getlist(f"s{i}.field") if isinstance(c, str)]
+        selecting = frame.field(data, f"s{i}.fieldSelection") == "on"
+        changes: dict[str, Any] = {
+            "selected": frame.field(data, f"s{i}.selected") == "on",
+            "field_selection_enabled": selecting,
+            "selected_fields": [SelectedFieldInfo(field_path=[c]) for c in chosen]
+            if selecting
+            else None,
+        }
+        if len(mode) == 2:
+            changes["sync_mode"], changes["destination_sync_mode"] = mode
+        streams.append(
+            msgspec.structs.replace(item, config=msgspec.structs.replace(config, **changes))
+        )
+    return AirbyteCatalog(streams=streams)
+
+
+async def set_streams(request: Request) -> Response:
+    ctx = frame.context(request)
+    cid = connection_id(request)
+    data = await frame.form(request)
+    current = await connection_views.get_connection_in_full(ctx, cid)
+    try:
+        catalog = _catalog_from(data, current.connection.sync_catalog)
+    except DomainError as exc:
+        return frame.back(request, _here(cid), exc.message, "error")
+    return await _update(request, core.ConnectionFields(sync_catalog=catalog), "Streams saved.")
+
+
+_ID = "/connections/{connection_id}"
+ROUTES = [
+    frame.route(_ID, connection_page),
+    frame.route(_ID + "/sync", sync_now, methods=["POST"]),
+    frame.route(_ID + "/reset", reset, methods=["POST"]),
+    frame.route(_ID + "/clear", clear, methods=["POST"]),
+    frame.route(_ID + "/cancel", cancel, methods=["POST"]),
+    frame.route(_ID + "/status", set_status, methods=["POST"]),
+    frame.route(_ID + "/schedule", set_schedule, methods=["POST"]),
+    frame.route(_ID + "/streams", set_streams, methods=["POST"]),
+]
