@@ -26,6 +26,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: Annotated[
         int, _help("Largest accepted request body in bytes; larger bodies get 413.")
     ] = 16 * 1024 * 1024
+    upload_max_bytes: Annotated[
+        int,
+        _help(
+            "Largest file files/upload accepts, in bytes; a larger upload gets 413 and is not kept."
+        ),
+    ] = 1024 * 1024 * 1024
     allowed_hosts: Annotated[
         str,
         _help(

@@ -1,5 +1,6 @@
-"""Reading rows from local CSV, JSON, JSONL, Parquet and Feather files, and inferring a JSON
-Schema for them. Used by source-file."""
+"""Reading rows from local CSV, JSON, JSONL, Parquet, Feather, Excel (xlsx) and Avro files, and
+inferring a JSON Schema for them. Used by source-file and by the server's file preview (one
+inference rule for both)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from typing import Any
 
 import msgspec
 
+from sluice_connectors import file_readers
 from sluice_connectors.entrypoint import ConfigError
 
-FORMATS = ("csv", "json", "jsonl", "parquet", "feather")
+FORMATS = ("csv", "json", "jsonl", "parquet", "feather", "excel", "avro")
 ARROW_FORMATS = ("parquet", "feather")
 CSV_OPTIONS = {
     "sep",
@@ -34,17 +36,31 @@ OPTIONS = {
     "jsonl": {"encoding"},
     "parquet": {"columns", "batch_size"},
     "feather": {"columns", "batch_size"},
+    "excel": {"sheet_name", "header", "names", "skiprows"},
+    "avro": set(),
 }
+
+# A problem found while reading (preview): the 1-based data row and what is wrong with it.
+Problem = dict[str, Any]
 
 Row = dict[str, Any]
 
 # --- reading -----------------------------------------------------------------------------
 
 
-def read_rows(path: Path, fmt: str, options: dict[str, Any]) -> Iterator[Row]:
-    """The rows of one file, as dicts of JSON-compatible values (CSV values stay strings)."""
+def read_rows(
+    path: Path, fmt: str, options: dict[str, Any], problems: list[Problem] | None = None
+) -> Iterator[Row]:
+    """The rows of one file, as dicts of JSON-compatible values (CSV values stay strings).
+
+    With a `problems` list (a preview), CSV rows that are ragged or not in the file's encoding
+    are noted there and read on (bad bytes replaced) instead of failing the read."""
     if fmt == "csv":
-        return _csv_rows(path, options)
+        return _csv_rows(path, options, problems)
+    if fmt == "excel":
+        return file_readers.excel_rows(path, options)
+    if fmt == "avro":
+        return file_readers.avro_rows(path)
     if fmt == "jsonl" or (fmt == "json" and options.get("lines")):
         return _jsonl_rows(path)
     if fmt == "json":
@@ -52,10 +68,15 @@ def read_rows(path: Path, fmt: str, options: dict[str, Any]) -> Iterator[Row]:
     return _arrow_rows(path, fmt, options)
 
 
-def _csv_rows(path: Path, options: dict[str, Any]) -> Iterator[Row]:
+def _csv_rows(
+    path: Path, options: dict[str, Any], problems: list[Problem] | None = None
+) -> Iterator[Row]:
     delimiter = options.get("sep", options.get("delimiter", ","))
     encoding = options.get("encoding", "utf-8-sig")  # -sig: drop a byte-order mark
-    with path.open(newline="", encoding=encoding) as handle:
+    if encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"
+    errors = "strict" if problems is None else "replace"
+    with path.open(newline="", encoding=encoding, errors=errors) as handle:
         for _ in range(int(options.get("skiprows", 0))):
             handle.readline()
         reader = csv.reader(
@@ -70,15 +91,38 @@ def _csv_rows(path: Path, options: dict[str, Any]) -> Iterator[Row]:
             if header is None:
                 return
             names = names or header
-        for values in reader:
+        columns: list[str] | None = None
+        for number, values in enumerate(reader, 1):
             if names is None:  # no header and no names: columns are numbered as pandas does
                 names = [str(i) for i in range(len(values))]
             if not values:
                 continue
-            yield dict(zip(_column_names(names), values, strict=False))
+            columns = columns or column_names(names)
+            if problems is not None:
+                _note(problems, number, values, len(columns))
+            yield dict(zip(columns, values, strict=False))
 
 
-def _column_names(names: list[Any]) -> list[str]:
+def _note(problems: list[Problem], number: int, values: list[str], expected: int) -> None:
+    if len(values) != expected:
+        problems.append(
+            {
+                "row": number,
+                "kind": "ragged_row",
+                "message": f"row {number} has {len(values)} fields, the header {expected}",
+            }
+        )
+    if any("\ufffd" in v for v in values):
+        problems.append(
+            {
+                "row": number,
+                "kind": "bad_encoding",
+                "message": f"row {number} has bytes that are not in the file's encoding",
+            }
+        )
+
+
+def column_names(names: list[Any]) -> list[str]:
     """Header cells as unique, non-empty column names."""
     result: list[str] = []
     for index, name in enumerate(names):

@@ -1,12 +1,13 @@
-"""source-file: local CSV, JSON, JSONL, Parquet and Feather files as one stream.
+"""source-file: local CSV, JSON, JSONL, Parquet, Feather, Excel (xlsx) and Avro files as one
+stream.
 
 It takes the configuration of Airbyte's "File (CSV, JSON, Excel, Feather, Parquet)" source:
 `dataset_name` (the stream name), `format`, `url` (a path or a glob under `/local/`, see
 sluice_connectors.paths for the data-root rule), `provider` (`{"storage": "local"}`: the only
 storage Sluice reads) and `reader_options` (a JSON string: CSV `sep`, `header`, `names`,
-`encoding`, `skiprows`, `na_values`...). Sluice adds `cursor_field` (the default cursor for
-incremental reads), `state_checkpoint_interval` and `sample_rows` (rows per file that
-discover reads to infer column types).
+`encoding`, `skiprows`, `na_values`...; Excel `sheet_name`, `header`, `skiprows`). Sluice
+adds `cursor_field` (the default cursor for incremental reads), `state_checkpoint_interval`
+and `sample_rows` (rows per file that discover reads to infer column types).
 
 Incremental reads emit the rows whose cursor value is greater than the saved state's. While
 the rows come in cursor order a state is emitted every `state_checkpoint_interval` records
@@ -18,12 +19,13 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import zipfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
 
-from sluice_connectors import file_formats
+from sluice_connectors import file_formats, file_readers
 from sluice_connectors.entrypoint import ConfigError, Source, main
 from sluice_connectors.paths import glob_local
 from sluice_connectors.protocol import Output, buffered_stdout, now_ms
@@ -36,7 +38,9 @@ from sluice_connectors.streams import (
 )
 
 Positive = Annotated[int, msgspec.Meta(ge=1)]
-UNSUPPORTED = ("excel", "excel_binary", "fwf", "yaml", "html", "orc", "pickle")
+# Airbyte formats Sluice does not read (`excel_binary` is the old .xls).
+UNSUPPORTED = ("excel_binary", "fwf", "yaml", "html", "orc", "pickle")
+READ_ERRORS = (OSError, ValueError, UnicodeDecodeError, KeyError, zipfile.BadZipFile)
 
 
 class Config(msgspec.Struct, kw_only=True):
@@ -87,6 +91,10 @@ def parse_config(raw: Any) -> Config:
     config.options()  # a bad reader_options is a configuration error, found early
     if config.format in file_formats.ARROW_FORMATS:
         file_formats.arrow()
+    if config.format == "excel":
+        file_readers.openpyxl()
+    if config.format == "avro":
+        file_readers.fastavro()
     return config
 
 
@@ -133,7 +141,7 @@ class SourceFile(Source):
                 else:
                     rows = file_formats.read_rows(path, cfg.format, options)
                     file_formats.infer_kinds(rows, cfg.format, cfg.nulls(), cfg.sample_rows, seen)
-            except (OSError, ValueError, UnicodeDecodeError) as exc:
+            except READ_ERRORS as exc:
                 raise ConfigError(f"cannot read {path.name} as {cfg.format}: {exc}") from None
         if not seen:
             raise ConfigError(f"no rows found in {cfg.url!r}")
@@ -283,7 +291,7 @@ class StreamReader:
                                     }
                                 )
                     yield data, changes
-            except (OSError, UnicodeDecodeError) as exc:
+            except (OSError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
                 raise ValueError(f"cannot read {path.name}: {exc}") from exc
 
 
@@ -312,7 +320,8 @@ SPEC: dict[str, Any] = {
                 "title": "Reader Options",
                 "description": "A JSON object as a string. CSV: sep, quotechar, escapechar, "
                 "encoding, header (0 or null), names, skiprows, na_values. JSON: lines. "
-                "Parquet/Feather: columns, batch_size.",
+                "Parquet/Feather: columns, batch_size. Excel: sheet_name (a name or 0-based "
+                "index), header, names, skiprows.",
                 "examples": ["{}", '{"sep": ";"}'],
             },
             "url": {

@@ -97,7 +97,7 @@ def test_check_accepts_local_files_and_globs(root: Path, tmp_path: Path) -> None
     [
         ({"provider": {"storage": "HTTPS"}}, "local files only"),
         ({"provider": {"storage": "S3", "reader_impl": "s3fs"}}, "'S3' is not supported"),
-        ({"format": "excel"}, "'excel' is not supported"),
+        ({"format": "excel_binary"}, "'excel_binary' is not supported"),
         ({"format": "xml"}, "unknown format"),
         ({"url": "/etc/passwd"}, "must start with /local/"),
         ({"url": "/local/../outside.csv"}, "escapes the data root"),
