@@ -17,6 +17,7 @@ from server.core.catalogs import configured_catalog
 from server.core.errors import NotFound
 from server.domain.secrets import secret_values
 from server.jobs.attempts import RESET_TYPES, SYNC
+from server.mappers import SECRET_CONFIG_KEYS, MapperConfigError, StreamMapper, compile_stream
 from server.models.connections import AirbyteCatalog, ConnectionRead
 from server.protocol import ConfiguredAirbyteCatalog, StreamDescriptor
 from server.runner.base import ConnectorImage
@@ -53,14 +54,50 @@ def secrets_of(
     return secret_values(configuration, schema, paths)
 
 
-def namespacing(connection: ConnectionRead) -> Namespacing:
+def namespacing(
+    connection: ConnectionRead, mappers: dict[StreamKey, StreamMapper] | None = None
+) -> Namespacing:
     return Namespacing(
         {
             "namespaceDefinition": connection.namespace_definition,
             "namespaceFormat": connection.namespace_format,
             "prefix": connection.prefix,
-        }
+        },
+        mappers,
     )
+
+
+_DEDUP = ("append_dedup", "overwrite_dedup")
+
+
+def stream_mappers(
+    sync_catalog: AirbyteCatalog, catalog: ConfiguredAirbyteCatalog
+) -> dict[StreamKey, StreamMapper]:
+    """The compiled mappers of the streams to move that have a field selection or mappers
+    (source names). The cursor of an incremental stream and the key of a deduplicated one are
+    what the mappers must keep, as the connection was checked when it was saved
+    (server.core.stream_mappers). A configuration that no longer compiles is a PlanError."""
+    moving = {(s.stream.name, s.stream.namespace) for s in catalog.streams}
+    found: dict[StreamKey, StreamMapper] = {}
+    for item in sync_catalog.streams:
+        config, stream = item.config, item.stream
+        key = (stream.name, stream.namespace)
+        if config is None or key not in moving:
+            continue
+        cursor = config.cursor_field or stream.default_cursor_field or None
+        primary = config.primary_key or stream.source_defined_primary_key or None
+        try:
+            mapper = compile_stream(
+                stream.json_schema or stream.json_schema_snake or {},
+                msgspec.to_builtins(config),
+                cursor if config.sync_mode == "incremental" else None,
+                primary if config.destination_sync_mode in _DEDUP else None,
+            )
+        except MapperConfigError as exc:
+            raise PlanError(f"Stream '{stream.name}': its mappers cannot run: {exc}") from exc
+        if mapper is not None:
+            found[key] = mapper
+    return found
 
 
 def _wanted(streams: list[StreamDescriptor] | None) -> set[StreamKey] | None:
@@ -121,6 +158,20 @@ def source_catalog(
     return ConfiguredAirbyteCatalog(streams=result)
 
 
+def mapper_secrets(sync_catalog: AirbyteCatalog) -> list[str]:
+    """The secret values in the streams' mappers (an AES key): kept out of the attempt log."""
+    found: list[str] = []
+    for item in sync_catalog.streams:
+        config = msgspec.to_builtins(item.config) if item.config is not None else {}
+        for entry in config.get("mappers") or []:
+            given = entry.get("mapperConfiguration") or {}
+            for key in SECRET_CONFIG_KEYS.get(entry.get("type"), ()):
+                value = given.get(key)
+                if isinstance(value, str) and value:
+                    found.append(value)
+    return found
+
+
 def build_plan(db: Database, claim: Claim, job_dir: Path, log_path: Path) -> AttemptPlan:
     """Everything one attempt needs, read in one go (configurations as stored: unmasked).
 
@@ -170,6 +221,10 @@ def build_plan(db: Database, claim: Claim, job_dir: Path, log_path: Path) -> Att
             source.connection_configuration,
             source_secret_paths(db, str(source.source_id)),
         )
+    secrets += mapper_secrets(connection.sync_catalog)
+    catalog = source_catalog(connection.sync_catalog, streams, job.id, reset)
+    # A reset moves no record, but its destination catalog has the mapped schemas as well.
+    mappers = stream_mappers(connection.sync_catalog, catalog)
     return AttemptPlan(
         job_id=job.id,
         attempt_number=claim.attempt_number,
@@ -179,8 +234,8 @@ def build_plan(db: Database, claim: Claim, job_dir: Path, log_path: Path) -> Att
         destination=image(destination_definition),
         source_config=None if source is None else source.connection_configuration,
         destination_config=destination.connection_configuration,
-        catalog=source_catalog(connection.sync_catalog, streams, job.id, reset),
-        namespacing=namespacing(connection),
+        catalog=catalog,
+        namespacing=namespacing(connection, mappers),
         streams=streams,
         input_state=[parse_state(m) for m in state.get_state(db, job.config_id)],
         job_dir=job_dir,
