@@ -23,6 +23,7 @@ from typing import Any
 import msgspec
 
 from server.core.errors import InvalidInput, Problem
+from server.core.stream_mappers import check_mapping, has_mapping, with_mapper_ids
 from server.models.connections import AirbyteCatalog as ApiCatalog
 from server.models.connections import AirbyteStream as ApiStream
 from server.models.connections import (
@@ -72,7 +73,13 @@ def modern_path(i: int, field: str) -> str:
 
 def early_path(i: int, field: str) -> str:
     # `config.syncMode` -> `syncMode`: the 2020 stream is flat.
-    return f"syncSchema.streams[{i}].{field.split('.')[-1]}"
+    return f"syncSchema.streams[{i}].{flat_field(field)}"
+
+
+def flat_field(field: str) -> str:
+    """A stream's field without its part: `config.mappers[1].x` -> `mappers[1].x`."""
+    head, _, rest = field.partition(".")
+    return rest if rest and head in ("config", "stream") else field
 
 
 def catalog_from_schema(
@@ -216,8 +223,11 @@ def normalize_catalog(catalog: ApiCatalog, path: PathOf = modern_path) -> ApiCat
         if key in seen:
             fail(i, "stream.name", stream.name, f"Stream '{stream.name}' appears twice")
         seen.add(key)
+        config = with_mapper_ids(config)
         if config.selected:
             config = _check_stream(i, stream, config, fail)
+            if has_mapping(config):
+                check_mapping(i, stream, config, fail)
         streams.append(AirbyteStreamAndConfiguration(stream=stream, config=config))
     if errors:
         raise InvalidInput(errors[0].message, errors=errors)

@@ -11,6 +11,9 @@
   derived before every write (`finish`), so each stored document is the reply as it is.
 - Resource requirements, namespaces and the other plain fields are kept as given (the wire
   models check their grammar); an update changes only the fields given.
+- A stream's field selection and mappers are checked by server.mappers (through
+  `server.core.stream_mappers`); their secrets (an AES key) are sealed by the store, masked in
+  every reply, and kept on an update that sends the mask back.
 
 Store round trips: create and update write once (plus a read and a discover for a 2020-only
 catalog); get and list read once whatever the page size.
@@ -27,7 +30,7 @@ from msgspec import UNSET, UnsetType
 from sqlite_utils import Database
 
 from server.context import Context
-from server.core import catalogs, discover
+from server.core import catalogs, discover, stream_mappers
 from server.core.catalogs import api_catalog
 from server.core.errors import InvalidInput
 from server.core.schedules import resolve_schedule
@@ -73,6 +76,9 @@ class ConnectionFields(msgspec.Struct, kw_only=True, frozen=True):
     notify_schema_changes: bool | None = None
     backfill_preference: BackfillPreference | None = None
     breaking_change: bool | None = None
+    # How a face names a `sync_catalog` stream's properties in its errors (default: the
+    # config API's `syncCatalog.streams[i]...`).
+    catalog_path: catalogs.PathOf | None = None
 
     @property
     def early_only(self) -> bool:
@@ -96,11 +102,16 @@ def resolve_catalog(
     schema: SourceSchema | None,
     sync_mode: SyncMode | None,
     discovered: AirbyteCatalog | None = None,
+    previous: AirbyteCatalog | None = None,
+    path: catalogs.PathOf = catalogs.modern_path,
 ) -> AirbyteCatalog | None:
     """The checked modern catalog from whichever shape was sent (`syncCatalog` wins); a 2020
-    `syncSchema` is merged with the source's `discovered` catalog."""
+    `syncSchema` is merged with the source's `discovered` catalog. Mapper secrets sent back
+    masked are taken from the `previous` (stored, opened) catalog. `path` names a modern
+    catalog's properties in the face's words."""
     if catalog is not None:
-        return catalogs.normalize_catalog(catalog, catalogs.modern_path)
+        catalog = stream_mappers.keep_secrets(catalog, previous, path)
+        return catalogs.normalize_catalog(catalog, path)
     if schema is not None:
         converted = catalogs.catalog_from_schema(schema, sync_mode, discovered)
         return catalogs.normalize_catalog(converted, catalogs.early_path)
@@ -164,7 +175,13 @@ def new_connection(
         db, str(source_id), str(destination_id)
     )
     operations.check_operations_exist(db, map(str, fields.operation_ids or []))
-    catalog = resolve_catalog(fields.sync_catalog, fields.sync_schema, fields.sync_mode, discovered)
+    catalog = resolve_catalog(
+        fields.sync_catalog,
+        fields.sync_schema,
+        fields.sync_mode,
+        discovered,
+        path=fields.catalog_path or catalogs.modern_path,
+    )
     schedule_type, schedule_data = resolve_schedule(
         _given(fields.schedule_type),
         _given(fields.schedule_data),
@@ -229,7 +246,14 @@ def apply_update(
 ) -> ConnectionRead:
     """`current` with the fields given changed, checked and finished."""
     changes = {f: v for f in _PLAIN_FIELDS if (v := getattr(fields, f)) is not None}
-    catalog = resolve_catalog(fields.sync_catalog, fields.sync_schema, fields.sync_mode, discovered)
+    catalog = resolve_catalog(
+        fields.sync_catalog,
+        fields.sync_schema,
+        fields.sync_mode,
+        discovered,
+        current.sync_catalog,
+        fields.catalog_path or catalogs.modern_path,
+    )
     if catalog is not None:
         changes["sync_catalog"] = catalog
     if any(v is not UNSET for v in (fields.schedule, fields.schedule_type, fields.schedule_data)):
@@ -257,7 +281,7 @@ async def create_connection(
         connection = new_connection(db, source_id, destination_id, fields, now, discovered)
         return store.insert_connection(db, connection)
 
-    return await ctx.store.write(insert)
+    return store.masked(await ctx.store.write(insert))
 
 
 async def get_connection_json(ctx: Context, connection_id: uuid.UUID) -> bytes:
@@ -294,7 +318,7 @@ async def update_connection(
             operations.check_operations_exist(db, map(str, fields.operation_ids))
         return store.update_connection(db, apply_update(current, fields, now, discovered))
 
-    return await ctx.store.write(update)
+    return store.masked(await ctx.store.write(update))
 
 
 async def delete_connection(ctx: Context, connection_id: uuid.UUID) -> None:

@@ -54,8 +54,33 @@ class SelectedFieldInfo(Model):
     field_path: list[str]
 
 
+# Airbyte's StreamMapperType, then Sluice's additions (server.mappers documents them all).
+StreamMapperType = Literal[
+    "hashing",
+    "field-renaming",
+    "row-filtering",
+    "encryption",
+    "field-filtering",
+    "value-transform",
+    "field-name-transform",
+]
+
+
+class ConfiguredStreamMapper(Model):
+    """One mapper of a stream, applied in the list's order. `mapperConfiguration` is checked by
+    server.mappers when the connection is saved (a 422 names the stream and the mapper); an
+    AES `key` in it is a secret: sealed at rest, masked in replies. The server gives every
+    mapper an `id`."""
+
+    type: StreamMapperType
+    mapper_configuration: dict[str, Any]
+    id: UUID | None = None
+
+
 class AirbyteStreamConfiguration(Model):
-    """The part of a stream the user configures."""
+    """The part of a stream the user configures. `selectedFields` (with
+    `fieldSelectionEnabled`), the deprecated `hashedFields` (each a SHA-256 hashing mapper)
+    and `mappers` change what the destination gets, in that order."""
 
     sync_mode: SyncMode
     destination_sync_mode: DestinationSyncMode
@@ -66,6 +91,8 @@ class AirbyteStreamConfiguration(Model):
     suggested: bool | None = None
     field_selection_enabled: bool | None = None
     selected_fields: list[SelectedFieldInfo] | None = None
+    hashed_fields: list[SelectedFieldInfo] | None = None
+    mappers: list[ConfiguredStreamMapper] | None = None
 
 
 class AirbyteStreamAndConfiguration(Model):

@@ -20,9 +20,11 @@ from msgspec import UNSET
 from server.context import Context
 from server.core import connection_pages, public_catalog
 from server.core import connections as core
+from server.core.catalogs import flat_field
 from server.core.errors import InvalidInput
 from server.core.public_catalog import StreamChoice
 from server.core.schedules import checked_cron
+from server.models.connections import AirbyteCatalog as ApiCatalog
 from server.models.connections import (
     BasicSchedule,
     ConnectionRead,
@@ -33,6 +35,7 @@ from server.models.connections import (
     NonBreakingChangesPreference,
     TimeUnit,
 )
+from server.models.connections import SelectedFieldInfo as ConfigSelectedField
 from server.models.public.connections import (
     AirbyteApiConnectionSchedule,
     ConnectionCreateRequest,
@@ -68,8 +71,9 @@ _UNITS: dict[str, TimeUnit] = {u[:-1]: u for u in get_args(TimeUnit)}  # "hour" 
 
 
 def stream_path(i: int, field: str) -> str:
-    # The core names a stream's fields as the config API does (`config.cursorField`).
-    return f"configurations.streams[{i}].{field.split('.')[-1]}"
+    # The core names a stream's fields as the config API does (`config.cursorField`,
+    # `config.mappers[1].mapperConfiguration.key`).
+    return f"configurations.streams[{i}].{flat_field(field)}"
 
 
 # ---- Replies --------------------------------------------------------------------------------
@@ -105,6 +109,9 @@ def _streams_shown(c: ConnectionRead) -> list[StreamConfiguration]:
                 cursor_field=config.cursor_field,
                 primary_key=config.primary_key,
                 selected_fields=fields,
+                # Replies come from the store's masked reads (core.get_connection_json) or
+                # the core's masked create and update results: no secret in the clear here.
+                mappers=config.mappers or None,
             )
         )
     return shown
@@ -150,8 +157,6 @@ def _choices(configurations: StreamConfigurations | None) -> list[StreamChoice] 
         return None
     choices = []
     for i, s in enumerate(configurations.streams):
-        if s.mappers:
-            _refuse(stream_path(i, "mappers"), s.mappers, "Stream mappers")
         if s.include_files:
             _refuse(stream_path(i, "includeFiles"), s.include_files, "File transfers")
         if s.destination_object_name is not None:
@@ -226,15 +231,43 @@ def _no_tags(tags: list[dict[str, Any]] | None) -> None:
         _refuse("tags", tags, "Connection tags")
 
 
+def _with_mapping(catalog: ApiCatalog, configurations: StreamConfigurations | None) -> ApiCatalog:
+    """The chosen catalog with each chosen stream's field selection and mappers (the chosen
+    catalog holds exactly the chosen streams, in their order); the core checks them."""
+    sent = configurations.streams if configurations is not None else None
+    if not sent:
+        return catalog
+    streams = []
+    for item, s in zip(catalog.streams, sent, strict=True):
+        config = item.config
+        if config is not None and (s.selected_fields is not None or s.mappers):
+            picked = None
+            if s.selected_fields is not None:
+                picked = [ConfigSelectedField(field_path=f.field_path) for f in s.selected_fields]
+            config = msgspec.structs.replace(
+                config,
+                field_selection_enabled=True if picked is not None else None,
+                selected_fields=picked,
+                mappers=s.mappers or None,
+            )
+            item = msgspec.structs.replace(item, config=config)
+        streams.append(item)
+    return ApiCatalog(streams=streams)
+
+
 async def _catalog(
-    ctx: Context, source_id: UUID, destination_id: UUID, choices: list[StreamChoice] | None
+    ctx: Context,
+    source_id: UUID,
+    destination_id: UUID,
+    choices: list[StreamChoice] | None,
+    configurations: StreamConfigurations | None,
 ) -> public_catalog.Discovered:
     writable = await public_catalog.destination_modes(ctx, destination_id)
     found = await public_catalog.discovered_catalog(ctx, source_id)
     catalog = public_catalog.chosen_catalog(
         found.catalog, choices, writable, stream_path, sync_modes.name_of
     )
-    return public_catalog.Discovered(catalog, found.catalog_id)
+    return public_catalog.Discovered(_with_mapping(catalog, configurations), found.catalog_id)
 
 
 def _now(ctx: Context) -> datetime:
@@ -276,7 +309,7 @@ async def create_connection(body: ConnectionCreateRequest, ctx: Context) -> Conn
     schedule_type, schedule_data = (
         _schedule(body.schedule, _now(ctx)) if body.schedule is not None else ("manual", None)
     )
-    found = await _catalog(ctx, body.source_id, body.destination_id, choices)
+    found = await _catalog(ctx, body.source_id, body.destination_id, choices, body.configurations)
     fields = core.ConnectionFields(
         name=body.name,
         status=body.status or "active",
@@ -289,6 +322,7 @@ async def create_connection(body: ConnectionCreateRequest, ctx: Context) -> Conn
         schedule_type=schedule_type,
         schedule_data=schedule_data,
         geography=body.data_residency,
+        catalog_path=stream_path,
         non_breaking_changes_preference=_BEHAVIOURS[
             body.non_breaking_schema_updates_behavior or "ignore"
         ],
@@ -309,7 +343,9 @@ async def patch_connection(
     catalog_id = None
     if choices is not None:
         current = await _stored(ctx, connection_id)
-        found = await _catalog(ctx, current.source_id, current.destination_id, choices)
+        found = await _catalog(
+            ctx, current.source_id, current.destination_id, choices, body.configurations
+        )
         catalog, catalog_id = found.catalog, found.catalog_id
     fields = core.ConnectionFields(
         name=body.name,
@@ -327,6 +363,7 @@ async def patch_connection(
         else None,
         schedule_type=schedule.get("schedule_type", UNSET),
         schedule_data=schedule.get("schedule_data", UNSET),
+        catalog_path=stream_path,
     )
     return shown(await core.update_connection(ctx, connection_id, fields))
 

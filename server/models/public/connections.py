@@ -12,6 +12,7 @@ from uuid import UUID
 import msgspec
 
 from server.models.base import Model
+from server.models.connections import ConfiguredStreamMapper
 from server.models.public.common import ListQuery, PageLinks
 
 PublicSyncMode = Literal[
@@ -41,8 +42,10 @@ class SelectedFieldInfo(Model):
 
 
 class StreamConfiguration(Model):
-    """One stream of a connection. `mappers`, `includeFiles` and `destinationObjectName` are
-    Airbyte's; Sluice has none of them yet and refuses a request that sets them."""
+    """One stream of a connection. `selectedFields` and `mappers` are the config API's (checked
+    by the same rules; an AES key is masked in replies, and a PATCH that sends the mask back
+    keeps it). `includeFiles` and `destinationObjectName` are Airbyte's; Sluice has neither
+    yet and refuses a request that sets them."""
 
     name: StreamName
     namespace: str | None = None
@@ -50,7 +53,7 @@ class StreamConfiguration(Model):
     cursor_field: list[str] | None = None
     primary_key: list[list[str]] | None = None
     selected_fields: list[SelectedFieldInfo] | None = None
-    mappers: list[dict[str, Any]] | None = None
+    mappers: list[ConfiguredStreamMapper] | None = None
     include_files: bool | None = None
     destination_object_name: str | None = None
 
