@@ -1,5 +1,6 @@
-"""A connection in full, as the web app shows it: with its source and destination (masked, as
-the core hands them out), its operations and what the job queue knows of it.
+"""A connection in full, as the web app shows it (its mapper secrets masked): with its source
+and destination (masked, as the core hands them out), its operations and what the job queue
+knows of it.
 
 Store round trips: one read for the connections of a page and their ends and operations, one
 for their jobs, one each to mask the sources and the destinations, whatever the page size.
@@ -63,7 +64,9 @@ class _Parts(msgspec.Struct, frozen=True):
     operations: dict[str, OperationRead]
 
 
-def _with_parts(db: Database, found: list[ConnectionRead]) -> _Parts:
+def _with_parts(db: Database, opened: list[ConnectionRead]) -> _Parts:
+    # The store opens mapper secrets for the core; a view is a reply: masked.
+    found = [connections.masked(c) for c in opened]
     ends: dict[str, SourceRead] = {}
     targets: dict[str, DestinationRead] = {}
     for c in found:
