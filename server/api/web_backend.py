@@ -8,8 +8,11 @@ destinations are created by the core.
 
 from __future__ import annotations
 
+import msgspec
+
 from server.context import Context
-from server.core import connection_views, destinations, sources
+from server.core import connection_views, destinations, schema_checks, sources
+from server.core.catalogs import schema_from_catalog
 from server.core.connection_views import ConnectionInFull
 from server.models.destinations import DestinationCreate, DestinationRead, DestinationRecreate
 from server.models.sources import SourceCreate, SourceRead, SourceRecreate
@@ -52,7 +55,8 @@ def _read(full: ConnectionInFull) -> WebBackendConnectionRead:
         source=full.source,
         destination=full.destination,
         operations=full.operations,
-        schema_change="breaking" if c.breaking_change else "no_change",
+        schema_change=full.change.schema_change,
+        status_reason=full.change.status_reason,
         is_syncing=summary.is_syncing,
         latest_sync_job_status=summary.latest_job_status,
         latest_sync_job_created_at=summary.latest_job_created_at,
@@ -63,7 +67,23 @@ def _read(full: ConnectionInFull) -> WebBackendConnectionRead:
 async def web_backend_get_connection(
     body: WebBackendConnectionRequestBody, ctx: Context
 ) -> WebBackendConnectionRead:
-    return _read(await connection_views.get_connection_in_full(ctx, body.connection_id))
+    """With `withRefreshedCatalog`, the source is discovered now: `syncCatalog` is the
+    discovered catalog with the connection's stream configs (for review; nothing is saved
+    but the diff, and the pause a breaking change asks for), `catalogDiff` what changed."""
+    if not body.with_refreshed_catalog:
+        return _read(await connection_views.get_connection_in_full(ctx, body.connection_id))
+    refreshed = await schema_checks.refresh_connection(ctx, body.connection_id)
+    read = _read(await connection_views.get_connection_in_full(ctx, body.connection_id))
+    if refreshed.outcome is None:  # the discover failed: the stored catalog, no diff
+        return read
+    return msgspec.structs.replace(
+        read,
+        sync_catalog=refreshed.catalog,
+        sync_schema=schema_from_catalog(refreshed.catalog),
+        catalog_id=refreshed.catalog_id,
+        catalog_diff=refreshed.outcome.diff,
+        schema_change=refreshed.outcome.schema_change,
+    )
 
 
 async def web_backend_list_connections_for_workspace(

@@ -14,7 +14,8 @@ import msgspec
 from sqlite_utils import Database
 
 from server.context import Context
-from server.core import destinations, sources
+from server.core import destinations, schema_changes, sources
+from server.core.schema_changes import CurrentChange
 from server.models.connections import ConnectionRead
 from server.models.destinations import DestinationRead
 from server.models.operations import OperationRead
@@ -40,6 +41,8 @@ class ConnectionInFull(msgspec.Struct, frozen=True):
     destination: DestinationRead
     operations: list[OperationRead]
     summary: SyncSummary
+    # Its schemaChange, and why a schema change stopped it (if one did).
+    change: CurrentChange = CurrentChange()
 
 
 async def sync_summaries(ctx: Context, connection_ids: list[str]) -> dict[str, SyncSummary]:
@@ -62,6 +65,7 @@ class _Parts(msgspec.Struct, frozen=True):
     sources: dict[str, SourceRead]
     destinations: dict[str, DestinationRead]
     operations: dict[str, OperationRead]
+    changes: dict[str, CurrentChange]
 
 
 def _with_parts(db: Database, opened: list[ConnectionRead]) -> _Parts:
@@ -77,7 +81,8 @@ def _with_parts(db: Database, opened: list[ConnectionRead]) -> _Parts:
             targets[destination_id] = destination_store.get_destination(db, destination_id)
     ids = {str(i) for c in found for i in c.operation_ids}
     named = {str(o.operation_id): o for o in operations.list_operations(db, ids)}
-    return _Parts(found, ends, targets, named)
+    changes = schema_changes.current_changes(db, found)
+    return _Parts(found, ends, targets, named, changes)
 
 
 async def _in_full(ctx: Context, parts: _Parts) -> list[ConnectionInFull]:
@@ -97,6 +102,7 @@ async def _in_full(ctx: Context, parts: _Parts) -> list[ConnectionInFull]:
                 parts.operations[str(i)] for i in c.operation_ids if str(i) in parts.operations
             ],
             summary=summaries.get(str(c.connection_id), SyncSummary()),
+            change=parts.changes.get(str(c.connection_id), CurrentChange()),
         )
         for c in parts.connections
     ]

@@ -30,6 +30,7 @@ import anyio.abc
 import anyio.to_thread
 from sqlite_utils import Database
 
+from server.core import schema_checks
 from server.core.notification_jobs import JobEnd, on_job_end
 from server.jobs import recovery
 from server.jobs.attempts import (
@@ -196,6 +197,18 @@ class Worker:
                 f"of job {job.id} ({job.config_type}, connection {job.config_id})",
             )
             try:
+                if job.config_type not in RESET_TYPES:  # the source's schema changes first
+                    blocked = await schema_checks.before_sync(
+                        self.store,
+                        self.settings,
+                        self.runners,
+                        self.clock,
+                        job.id,
+                        job.config_id,
+                        log_path,
+                    )
+                    if blocked is not None:
+                        raise PlanError(blocked)
                 plan = await self.store.read(build_plan, claim, job_dir, log_path)
             except PlanError as exc:  # the user's configuration: a retry cannot help
                 retry = False

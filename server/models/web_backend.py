@@ -20,6 +20,7 @@ from server.models.connections import (
 )
 from server.models.definitions import ResourceRequirements
 from server.models.destinations import DestinationRead
+from server.models.discover import CatalogDiff
 from server.models.operations import OperationRead
 from server.models.sources import SourceRead
 
@@ -74,6 +75,10 @@ class WebBackendConnectionRead(Model):
     latest_sync_job_created_at: int | None = None
     latest_sync_job_status: JobStatus | None = None
     last_sync: int | None = None
+    # Why the connection is inactive, when a schema change stopped it.
+    status_reason: str | None = None
+    # With `withRefreshedCatalog`: the connection's catalog against the discovered one.
+    catalog_diff: CatalogDiff | None = None
 
 
 class WebBackendConnectionReadList(Model):

@@ -45,4 +45,24 @@ def m014_notifications(db: Database) -> None:
 
 
 def m015_catalog_diffs(db: Database) -> None:
-    """The catalog changes found for each connection."""
+    """The catalog changes found for each connection: the latest diff of its catalog against
+    its source's discovered one (`diff`, Airbyte's CatalogDiff JSON), what was done about it
+    (`action`), why the connection was stopped if it was (`reason`), and the discovered catalog
+    itself (`discovered`, the API's shape) with a fingerprint of the connection's catalog it
+    was compared with (`catalog_hash`), so a read can tell whether the diff still holds."""
+    run_script(
+        db,
+        """
+        CREATE TABLE catalog_diffs (
+            connection_id TEXT PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+            schema_change TEXT NOT NULL,
+            action TEXT NOT NULL,
+            reason TEXT,
+            catalog_id TEXT,
+            catalog_hash TEXT NOT NULL,
+            detected_at INTEGER NOT NULL,
+            diff TEXT NOT NULL,
+            discovered TEXT NOT NULL
+        )
+        """,
+    )
