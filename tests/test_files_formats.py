@@ -135,3 +135,34 @@ async def test_a_second_import_reuses_the_source_and_connection(
     assert first["job"]["configId"] == second["job"]["configId"]
     sources = await ok(client, "sources/list", {"workspaceId": workspace})
     assert len([s for s in sources["sources"] if s["name"] == f"File: {name}"]) == 1
+
+
+async def test_column_renames_go_through_the_field_renaming_mapper(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    name, data, _ = SAMPLES["csv"]
+    workspace = await first_workspace(client)
+    file = await uploaded(client, workspace, name, data)
+    destination = await make_destination(client, SQLITE, {"destination_path": "/local/renamed.db"})
+    body = {
+        "fileId": file["fileId"],
+        "destinationId": destination,
+        "tableName": "people",
+        "columnRenames": {"name": "full_name"},
+    }
+    started = await ok(client, "files/import", body)
+    info = await wait_job(client, started["job"]["id"], timeout=120)
+    assert info["job"]["status"] == "succeeded", info["attempts"][-1]
+    connection = await ok(client, "connections/get", {"connectionId": started["job"]["configId"]})
+    mappers = connection["syncCatalog"]["streams"][0]["config"]["mappers"]
+    assert [(m["type"], m["mapperConfiguration"]) for m in mappers] == [
+        ("field-renaming", {"originalFieldName": "name", "newFieldName": "full_name"})
+    ]
+    with sqlite3.connect(fast_settings(tmp_path).local_path / "renamed.db") as db:
+        got = db.execute("SELECT id, full_name FROM people ORDER BY id").fetchall()
+    assert got == [(r["id"], r["name"]) for r in ROWS]
+
+    bad = {**body, "columnRenames": {"nope": "x"}}
+    reply = await client.post("/api/v1/files/import", json=bad)
+    assert reply.status_code == 422
+    assert reply.json()["validationErrors"][0]["propertyPath"] == "columnRenames"

@@ -24,7 +24,7 @@ from server.core import jobs as core_jobs
 from server.core.catalogs import api_catalog
 from server.core.errors import InvalidInput, Refused
 from server.core.files import file_path, local_relative, override
-from server.models.connections import AirbyteCatalog, AirbyteStreamConfiguration
+from server.models.connections import AirbyteCatalog
 from server.models.files import FileImportRequestBody, FileRead
 from server.private import private_dir
 from server.store import connections as connection_store
@@ -84,11 +84,6 @@ def _mappers(renames: dict[str, str], columns: set[str]) -> list[dict[str, Any]]
     if unknown:
         raise InvalidInput(
             f"columnRenames names columns the file does not have: {unknown}",
-            property_path="columnRenames",
-        )
-    if "mappers" not in AirbyteStreamConfiguration.__struct_fields__:
-        raise InvalidInput(
-            "Column renames need the connection mappers, which this server does not have yet",
             property_path="columnRenames",
         )
     return [
