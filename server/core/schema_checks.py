@@ -97,6 +97,14 @@ async def refresh_connection(ctx: Context, connection_id: uuid.UUID) -> Refreshe
     return Refreshed(outcome.connection, catalog, found.catalog_id, outcome)
 
 
+class SyncCheck(msgspec.Struct, frozen=True):
+    """What the check before a sync says: why the sync must not run (None: it may), and
+    whether the connection's catalog changed (the attempt's plan is to be read again)."""
+
+    blocked: str | None = None
+    replan: bool = False
+
+
 async def before_sync(
     store: Store,
     settings: Settings,
@@ -105,10 +113,10 @@ async def before_sync(
     job_id: int,
     connection_id: str,
     log_path: Path,
-) -> str | None:
-    """The job worker's check before a sync attempt: discover, compare, apply the connection's
-    preference, and say in the attempt's log what changed and what was done. Returns why the
-    sync must not run (a breaking change, or `disable`), None when it may.
+) -> SyncCheck:
+    """The job worker's check before a sync attempt (its plan built): discover, compare,
+    apply the connection's preference, and say in the attempt's log what changed and what was
+    done.
 
     A discover that fails does not stop the sync (the read that follows reports a source that
     cannot run); the log says the check was skipped."""
@@ -125,7 +133,7 @@ async def before_sync(
             "WARN",
             f"Schema check skipped: the source's discover failed ({why})",
         )
-        return None
+        return SyncCheck()
     level = "WARN" if outcome.blocked else "INFO"
     append_line(log_path, "platform", level, outcome.log_line())
-    return outcome.blocked
+    return SyncCheck(outcome.blocked, outcome.action == "propagated")

@@ -197,8 +197,9 @@ class Worker:
                 f"of job {job.id} ({job.config_type}, connection {job.config_id})",
             )
             try:
-                if job.config_type not in RESET_TYPES:  # the source's schema changes first
-                    blocked = await schema_checks.before_sync(
+                plan = await self.store.read(build_plan, claim, job_dir, log_path)
+                if job.config_type not in RESET_TYPES:  # the source's schema changes
+                    check = await schema_checks.before_sync(
                         self.store,
                         self.settings,
                         self.runners,
@@ -207,9 +208,10 @@ class Worker:
                         job.config_id,
                         log_path,
                     )
-                    if blocked is not None:
-                        raise PlanError(blocked)
-                plan = await self.store.read(build_plan, claim, job_dir, log_path)
+                    if check.blocked is not None:
+                        raise PlanError(check.blocked)
+                    if check.replan:  # the connection's catalog took the changes
+                        plan = await self.store.read(build_plan, claim, job_dir, log_path)
             except PlanError as exc:  # the user's configuration: a retry cannot help
                 retry = False
                 outcome.append(_failed(failure("airbyte_platform", "config_error", str(exc))))
