@@ -88,7 +88,7 @@ def _next(schedule: Schedule | str | None, status: str, last: int | None, now: f
 async def list_connection_summaries(
     ctx: Context, name: str | None, status: str | None, limit: int, offset: int
 ) -> ConnectionSummaryPage:
-    """A page of every workspace's connections, oldest first; `name` a substring of the name
+    """A page of every workspace's connections, in the order they were created; `name` a substring of the name
     (any case), `status` the connection's status."""
     limit = max(1, min(limit, MAX_PAGE))
     rows = await ctx.store.read(list_connection_rows, name, status, limit + 1, max(0, offset))

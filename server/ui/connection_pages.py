@@ -5,7 +5,9 @@ A connection's own page and its actions are `connection_detail.py`.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -18,6 +20,9 @@ from server.core.errors import DomainError
 from server.ui import frame
 
 PAGE_SIZE = 50
+# Sources and destinations the new-connection form offers (a select of thousands helps no one;
+# a source's page links here with `?source=<id>` for the others).
+MAX_CHOICES = 100
 STATUSES = ("active", "inactive", "deprecated")
 
 
@@ -56,21 +61,39 @@ async def connection_list(request: Request) -> Response:
     return frame.page(request, "connections/list.html", values)
 
 
-async def _ends(request: Request) -> tuple[list[object], list[object]]:
+async def _ends(request: Request) -> tuple[list[Any], list[Any], bool]:
+    """The sources and destinations to choose from (up to `MAX_CHOICES` of each, oldest
+    first; a source named in `?source=` is among them), and whether some were left out."""
     ctx = frame.context(request)
-    found_sources: list[object] = []
-    found_destinations: list[object] = []
+    found_sources: list[Any] = []
+    found_destinations: list[Any] = []
     for workspace in await workspaces.list_workspaces(ctx):
-        found_sources += await sources.list_sources(ctx, workspace.workspace_id, None)
-        found_destinations += await destinations.list_destinations(
-            ctx, workspace.workspace_id, None
-        )
-    return found_sources, found_destinations
+        left = MAX_CHOICES + 1 - len(found_sources)
+        if left > 0:
+            found_sources += await sources.list_sources(ctx, workspace.workspace_id, left)
+        left = MAX_CHOICES + 1 - len(found_destinations)
+        if left > 0:
+            found_destinations += await destinations.list_destinations(
+                ctx, workspace.workspace_id, left
+            )
+    more = len(found_sources) > MAX_CHOICES or len(found_destinations) > MAX_CHOICES
+    found_sources, found_destinations = (
+        found_sources[:MAX_CHOICES],
+        found_destinations[:MAX_CHOICES],
+    )
+    wanted = request.query_params.get("source", "")
+    if wanted and all(str(s.source_id) != wanted for s in found_sources):
+        # Not a source's id: the choice starts on the first one.
+        with contextlib.suppress(ValueError, DomainError):
+            found_sources.insert(0, await sources.get_source(ctx, uuid.UUID(wanted)))
+    return found_sources, found_destinations, more
 
 
 async def new_connection_form(request: Request) -> Response:
-    found_sources, found_destinations = await _ends(request)
+    found_sources, found_destinations, more = await _ends(request)
     values = {
+        "more": more,
+        "max_choices": MAX_CHOICES,
         "sources": found_sources,
         "destinations": found_destinations,
         "chosen": {"source": request.query_params.get("source", ""), "destination": ""},
