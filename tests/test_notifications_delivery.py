@@ -234,3 +234,13 @@ async def test_receivers_outside_the_allowed_hosts_are_not_sent_to(tmp_path: Pat
             assert answer["status"] == "failed" and "not an allowed receiver" in answer["message"]
             await anyio.sleep(0.1)
             assert slack.got == []
+
+
+async def test_a_url_httpx_refuses_is_a_failed_try_not_a_500(tmp_path: Path) -> None:
+    async with running(create_app(settings_for(tmp_path))) as client:
+        for webhook in ("http://\x1bbad/x", "http://[::1/x"):
+            body = {"slackConfiguration": {"webhook": webhook}}
+            r = await post(client, "notifications/try_webhook", body)
+            assert r.status_code in (200, 422), r.text
+            if r.status_code == 200:
+                assert r.json()["status"] == "failed"

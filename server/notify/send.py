@@ -27,20 +27,27 @@ class Answer:
 def host_allowed(url: str, allowed: str) -> bool:
     """Whether `url` is http(s) and its host is in `allowed` (comma-separated names; a
     leading dot names a domain and its subdomains; empty allows any host)."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # not a URL (an unclosed IPv6 bracket, say)
+        return False
+    if parts.scheme.lower() not in ("http", "https") or not host:
         return False
     names = [n.strip().lower() for n in allowed.split(",") if n.strip()]
     if not names:
         return True
-    host = parts.hostname.lower()
+    host = host.lower()
     return any(host == n or (n.startswith(".") and host.endswith(n)) for n in names)
 
 
 def shown_target(url: str) -> str:
     """A receiver's address without its path and query, which may hold its credential (a
     Slack webhook's path is one)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "an address that is not a URL"
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
@@ -71,7 +78,7 @@ async def deliver(
                     break
     except httpx.TimeoutException:
         return Answer(ok=False, error=f"no answer within {timeout:g} s")
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is no HTTPError
         return Answer(ok=False, error=f"{type(exc).__name__}: {exc}"[:EXCERPT_BYTES])
     excerpt = start[:EXCERPT_BYTES].decode("utf-8", "replace")
     return Answer(ok=200 <= reply.status_code < 300, status_code=reply.status_code, excerpt=excerpt)
