@@ -160,6 +160,32 @@ def test_no_secret_value_in_any_page(signed_in: Any, html_seen: Seen) -> None:
     assert stored[0]["connectionConfiguration"]["host"] == "localhost"
 
 
+def test_a_one_of_group_shows_the_chosen_options_fields(signed_in: Any) -> None:
+    """Postgres' SSL modes: picking verify-ca shows its fields (the others stay hidden and are
+    not posted); saved, the configuration holds that option only, its discriminator filled."""
+    page = signed_in
+    new_actor(page, "destination", "Postgres", "Verified")
+    page.get_by_label("Host").fill("db.internal")
+    page.get_by_label("DB Name").fill("d")
+    page.get_by_label(re.compile(r"^User")).fill("u")
+    ca = page.get_by_label("CA certificate").filter(visible=True)
+    expect(ca).to_have_count(0)
+    page.get_by_label("SSL modes").select_option(label="verify-ca")
+    expect(ca).to_have_count(1)
+    ca.fill("-----BEGIN CERTIFICATE-----")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash")).to_contain_text("Saved destination")
+    expect(page.get_by_label("SSL modes")).to_have_value("4")  # shown again as chosen
+    response = page.request.post(
+        "/api/v1/destinations/list",
+        data={"workspaceId": workspace_of(page)},
+        headers={"Authorization": basic()},
+    )
+    stored = next(d for d in response.json()["destinations"] if d["name"] == "Verified")
+    ssl_mode = stored["connectionConfiguration"]["ssl_mode"]
+    assert ssl_mode == {"mode": "verify-ca", "ca_certificate": "**********"}
+
+
 def basic() -> str:
     import base64
 
