@@ -6,11 +6,13 @@ withRefreshedCatalog return the diff."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -24,7 +26,9 @@ from tests.support.api_jobs import (
     make_source,
     ok,
     wait_job,
+    workspace_id,
 )
+from tests.support.receiver import receiver
 
 FILE = "778daa7c-feaf-4db6-96f3-70fd645acc77"
 FIRST = "id,title,updated_at\n1,a,2024-01-01\n2,b,2024-01-02\n"
@@ -35,7 +39,9 @@ Json = dict[str, Any]
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return fast_settings(tmp_path)
+    return fast_settings(
+        tmp_path, notification_poll_seconds=0.1, notification_retry_backoff_seconds=0.0
+    )
 
 
 @pytest.fixture
@@ -57,7 +63,11 @@ def columns(settings: Settings) -> set[str]:
 
 
 async def setup(
-    api: httpx.AsyncClient, settings: Settings, preference: str, **config: Any
+    api: httpx.AsyncClient,
+    settings: Settings,
+    preference: str,
+    notify: bool = True,
+    **config: Any,
 ) -> tuple[str, str]:
     """(source id, connection id): rows.csv (FIRST) synced once, as the user set it up."""
     write(settings, FIRST)
@@ -86,7 +96,7 @@ async def setup(
         "status": "active",
         "syncCatalog": {"streams": [{"stream": item["stream"], "config": stream_config}]},
         "nonBreakingChangesPreference": preference,
-        "notifySchemaChanges": True,
+        "notifySchemaChanges": notify,
     }
     connection_id = str((await ok(api, "connections/create", body))["connectionId"])
     info = await sync(api, connection_id)
@@ -313,3 +323,76 @@ async def test_discover_for_a_connection_of_another_source_is_a_422(
     )
     assert r.status_code == 422, r.text
     assert r.json()["validationErrors"][0]["propertyPath"] == "connectionId"
+
+
+INCREMENTAL = {
+    "syncMode": "incremental",
+    "destinationSyncMode": "append",
+    "cursorField": ["updated_at"],
+}
+
+
+async def notify_to(api: httpx.AsyncClient, url: str, *triggers: str) -> None:
+    item = {"notificationType": ["webhook"], "webhookConfiguration": {"url": url}}
+    body = {
+        "workspaceId": await workspace_id(api),
+        "notificationSettings": {t: item for t in triggers},
+    }
+    await ok(api, "workspaces/update", body)
+
+
+async def test_a_breaking_change_is_announced_once(
+    api: httpx.AsyncClient, settings: Settings
+) -> None:
+    with receiver() as hook:
+        triggers = ("sendOnConnectionUpdateActionRequired", "sendOnBreakingChangeSyncsDisabled")
+        await notify_to(api, hook.url, *triggers)
+        _, connection_id = await setup(api, settings, "ignore", **INCREMENTAL)
+        write(settings, SECOND)
+        info = await sync(api, connection_id)
+        assert info["job"]["status"] == "failed"
+        got = [json.loads(r.body) for r in await hook.wait(2)]
+        assert sorted(p["event"] for p in got) == sorted(triggers)
+        for payload in got:
+            assert payload["connection"]["id"] == connection_id
+            assert payload["job"]["id"] == info["job"]["id"]
+            details = payload["details"]
+            assert details["schemaChange"] == "breaking" and details["action"] == "paused"
+            (transform,) = details["catalogDiff"]["transforms"]
+            removed = [f for f in transform["updateStream"]["fieldTransforms"] if f["breaking"]]
+            assert [f["fieldName"] for f in removed] == [["updated_at"]]
+        paused = next(p for p in got if p["event"] == "sendOnBreakingChangeSyncsDisabled")
+        assert "was paused" in paused["message"] and "updated_at" in paused["message"]
+        # The same change found again (the user enabled the connection without fixing it)
+        # pauses it again, and says so again; it is not announced as a new change.
+        await ok(api, "connections/update", {"connectionId": connection_id, "status": "active"})
+        assert (await sync(api, connection_id))["job"]["status"] == "failed"
+        again = [json.loads(r.body)["event"] for r in await hook.wait(3)]
+        assert again[2:] == ["sendOnBreakingChangeSyncsDisabled"]
+
+
+@pytest.mark.parametrize("notify", [True, False])
+async def test_notify_schema_changes_gates_the_update_notification(
+    api: httpx.AsyncClient, settings: Settings, notify: bool
+) -> None:
+    with receiver() as hook:
+        await notify_to(api, hook.url, "sendOnConnectionUpdate", "sendOnSuccess")
+        _, connection_id = await setup(api, settings, "propagate_columns", notify=notify)
+        write(settings, SECOND)
+        assert (await sync(api, connection_id))["job"]["status"] == "succeeded"
+        # Two syncs succeeded: their sendOnSuccess come whatever notifySchemaChanges says.
+        got = [json.loads(r.body) for r in await hook.wait(3 if notify else 2)]
+        await anyio.sleep(0.5)  # nothing more comes
+        events = sorted(p["event"] for p in json_bodies(hook.got))
+        expected = ["sendOnSuccess", "sendOnSuccess"] + (
+            ["sendOnConnectionUpdate"] if notify else []
+        )
+        assert events == sorted(expected)
+        if notify:
+            update = next(p for p in got if p["event"] == "sendOnConnectionUpdate")
+            assert "applied to the connection" in update["message"]
+            assert update["details"]["action"] == "propagated"
+
+
+def json_bodies(received: list[Any]) -> list[Json]:
+    return [json.loads(r.body) for r in received]

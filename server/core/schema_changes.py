@@ -156,6 +156,10 @@ def decide(
     return Outcome(connection=propagated, diff=diff, schema_change=change, action="propagated")
 
 
+# The triggers that say a connection was stopped (a breaking change, or `disable`).
+_STOPPED = {"sendOnBreakingChangeSyncsDisabled", "sendOnConnectionUpdate"}
+
+
 def _events(
     before: ConnectionRead, outcome: Outcome, job_id: int | None
 ) -> list[NotificationEvent]:
@@ -254,10 +258,13 @@ def record(
         ),
         discovered,
     )
-    seen = previous is not None and previous.diff == outcome.diff
-    if not seen or (before.status == "active" and after.status == "inactive"):
-        for event in _events(before, outcome, job_id):
-            queue_event(db, str(before.workspace_id), event, now)
+    events = _events(before, outcome, job_id)
+    if previous is not None and previous.diff == outcome.diff:
+        # Seen before: told again only if it stopped the connection again.
+        stopped = before.status == "active" and after.status == "inactive"
+        events = [e for e in events if stopped and e.trigger in _STOPPED]
+    for event in events:
+        queue_event(db, str(before.workspace_id), event, now)
     return outcome
 
 
