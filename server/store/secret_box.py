@@ -43,6 +43,8 @@ KEY_FILE = "secret.key"
 # committed: whichever the file system holds after a crash, one of the two opens the secrets.
 NEW_KEY_FILE = "secret.key.new"
 TABLES = ("sources", "destinations")
+# Every table whose documents may hold a sealed value somewhere: what `rotate` re-encrypts.
+SEALED_TABLES = (*TABLES, "connections", "workspaces")
 CONFIG = "connectionConfiguration"
 _CHECK = b"sluice secret key check"
 
@@ -218,12 +220,6 @@ def _reseal(old: Fernet, new: Fernet, value: Any) -> Any:
 # --- rows ------------------------------------------------------------------------------
 
 
-def _rows(db: Database, table: str) -> Iterator[tuple[str, dict[str, Any], Paths]]:
-    for row_id, data, paths in db.execute(f"SELECT id, data, secret_paths FROM {table}").fetchall():
-        decoded = None if paths is None else msgspec.json.decode(paths)
-        yield row_id, msgspec.json.decode(data), decoded
-
-
 def _unsealed_rows(db: Database, table: str) -> Iterator[tuple[str, dict[str, Any], Paths]]:
     """The rows that may hold a secret in clear: none of their configuration's values is sealed,
     and their secret paths are unknown or not empty. SQLite picks them out, so a start with
@@ -277,14 +273,17 @@ def rotate(db: Database, new: str | None = None) -> str:
         pending = ring.key_dir / NEW_KEY_FILE
         write_key(pending, text, exclusive=False)
     with _atomic(db):
-        for table in TABLES:
-            for row_id, data, _ in _rows(db, table):
-                if CONFIG not in data:
-                    continue
-                data[CONFIG] = _reseal(old, fernet, data[CONFIG])
+        for table in SEALED_TABLES:
+            # Wherever a token sits in the document (a configuration, a connection's mapper
+            # key, a workspace's webhook secret), it is sealed again.
+            rows = db.execute(
+                f"SELECT id, data FROM {table} WHERE instr(data, ?) > 0", [PREFIX]
+            ).fetchall()
+            for row_id, data in rows:
+                resealed = _reseal(old, fernet, msgspec.json.decode(data))
                 db.execute(
                     f"UPDATE {table} SET data = ? WHERE id = ?",
-                    [msgspec.json.encode(data).decode(), row_id],
+                    [msgspec.json.encode(resealed).decode(), row_id],
                 )
         check = _put_check(db, fernet)
     if pending is not None and ring.key_dir is not None:
