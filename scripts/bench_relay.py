@@ -9,7 +9,9 @@
     (/dev/null)" or "DuckDB" (a file under the data root, overwritten each round), process
     runner, connections/sync, jobs/get_light polled every 0.1 s until `succeeded`; the time
     runs from the sync call to the poll that sees the job succeeded;
-(b') the relay alone: `server.sync.run_attempt` called in this process.
+(b') the relay alone: `server.sync.run_attempt` called in this process;
+(c) the same with mappers on the stream (`MAPPERS`: field filtering, hashing, renaming and a
+    row filter that keeps about 90% of the records): records/s counts the source's records.
 
 The variants alternate for `--rounds` rounds; the best round of each is reported (the median
 is shown too: other work on the machine disturbs single runs). MB/s counts the records' data
@@ -61,6 +63,18 @@ def source_config(records: int, size: int) -> dict[str, Any]:
         "seed": 42,
         "record_size_bytes": size,
     }
+
+
+# The mappers of row (c): field filtering + hashing + renaming + a row filter.
+MAPPERS: list[dict[str, Any]] = [
+    {"type": "field-filtering", "mapperConfiguration": {"targetField": "payload"}},
+    {"type": "hashing", "mapperConfiguration": {"targetField": "name", "method": "SHA-256"}},
+    {
+        "type": "field-renaming",
+        "mapperConfiguration": {"originalFieldName": "amount", "newFieldName": "total"},
+    },
+    {"type": "row-filtering", "mapperConfiguration": {"expression": "total > 1000"}},
+]
 
 
 # --- (a) the raw pipe ------------------------------------------------------------------------
@@ -283,8 +297,11 @@ class Server:
 # --- (b') the relay alone ------------------------------------------------------------------
 
 
-def direct(work: Path, config: dict[str, Any], round_: int) -> dict[str, Any]:
-    from server.jobs.plan import source_catalog
+def direct(
+    work: Path, config: dict[str, Any], round_: int, mappers: bool = False
+) -> dict[str, Any]:
+    from server.jobs.plan import source_catalog, stream_mappers
+    from server.models.connections import AirbyteCatalog
     from server.runner import Runners
     from server.runner.base import ConnectorImage
     from server.runner.process import ProcessRunner
@@ -306,12 +323,16 @@ def direct(work: Path, config: dict[str, Any], round_: int) -> dict[str, Any]:
                     "syncMode": "full_refresh",
                     "destinationSyncMode": "overwrite",
                     "selected": True,
+                    **({"mappers": MAPPERS} if mappers else {}),
                 },
             }
             for s in streams
         ]
     }
-    base = work / f"direct-{round_}"
+    base = work / f"direct-{round_}{'-mapped' if mappers else ''}"
+    protocol_catalog = source_catalog(catalog, None, round_)
+    compiled = stream_mappers(msgspec.convert(catalog, AirbyteCatalog), protocol_catalog)
+    assert bool(compiled) == mappers
     plan = AttemptPlan(
         job_id=round_,
         attempt_number=0,
@@ -325,8 +346,8 @@ def direct(work: Path, config: dict[str, Any], round_: int) -> dict[str, Any]:
         ),
         source_config=config,
         destination_config=DESTINATION_CONFIG,
-        catalog=source_catalog(catalog, None, round_),
-        namespacing=Namespacing({"namespaceDefinition": "source"}),
+        catalog=protocol_catalog,
+        namespacing=Namespacing({"namespaceDefinition": "source"}, compiled),
         streams=None,
         input_state=[],
         job_dir=base / "job",
@@ -363,12 +384,13 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--destination", choices=sorted(DESTINATIONS), default="dev-null")
     parser.add_argument("--no-direct", action="store_true", help="skip (b') run_attempt")
+    parser.add_argument("--no-mappers", action="store_true", help="skip (c), with mappers")
     args = parser.parse_args()
     global DESTINATION_NAME, DESTINATION, DESTINATION_CONFIG
     DESTINATION_NAME, DESTINATION, DESTINATION_CONFIG = DESTINATIONS[args.destination]
     config = source_config(args.records, args.size)
-    times: dict[str, list[float]] = {"raw": [], "api": [], "direct": []}
-    cpus: dict[str, list[float]] = {"raw": [], "api": [], "direct": []}
+    times: dict[str, list[float]] = {"raw": [], "api": [], "direct": [], "mapped": []}
+    cpus: dict[str, list[float]] = {"raw": [], "api": [], "direct": [], "mapped": []}
     api_runs: list[dict[str, Any]] = []
     size = 0
     with tempfile.TemporaryDirectory(prefix="sluice-bench-relay-") as tmp:
@@ -393,6 +415,12 @@ def main() -> int:
                     cpus["direct"].append(alone["cpu_all"])
                     assert alone["records"] == args.records, alone
                     done += f", run_attempt {alone['seconds']:.2f} s"
+                if not args.no_mappers:
+                    mapped = direct(work, config, round_, mappers=True)
+                    times["mapped"].append(mapped["seconds"])
+                    cpus["mapped"].append(mapped["cpu_all"])
+                    assert mapped["records"] == args.records, mapped
+                    done += f", with mappers {mapped['seconds']:.2f} s"
                 print(done, file=sys.stderr)
         finally:
             server.stop()
@@ -401,7 +429,9 @@ def main() -> int:
         ("(a) raw pipe, no Sluice", "raw"),
         ("(b) Sluice HTTP API, connections/sync", "api"),
         ("(b') run_attempt, in process", "direct"),
-    ][: 2 if args.no_direct else 3]
+        ("(c) run_attempt with mappers (filter, hash, rename, row filter)", "mapped"),
+    ]
+    rows = [row for row in rows if times[row[1]]]
     print(
         f"\n{args.records:,} records, {size / args.records:.0f} bytes of data each "
         f"({size / 1e6:.0f} MB), source-e2e-test -> {DESTINATION}, best of {args.rounds}\n"

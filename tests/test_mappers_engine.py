@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import msgspec
 import pytest
 from cryptography.hazmat.primitives import padding, serialization
 from cryptography.hazmat.primitives.asymmetric import padding as rsa_padding
@@ -12,7 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from server.mappers import MapperConfigError, StreamMapper, compile_stream
-from server.mappers.conditions import ConditionError, compile_condition, parse_text
+from server.mappers.conditions import ConditionError, compile_condition
+from server.mappers.grammar import parse_text
 from tests.support.mappers import SCHEMA, mapper
 
 RECORD: dict[str, Any] = {
@@ -255,3 +257,30 @@ def test_text_condition_errors_say_where(text: str, position: int, words: str) -
 def test_text_conditions_are_never_evaluated_as_python() -> None:
     with pytest.raises(ConditionError):
         parse_text("__import__('os').system('true')")
+
+
+def test_undecoded_values_as_the_relay_hands_them() -> None:
+    """The relay decodes a record's data into undecoded values (msgspec.Raw): each mapper
+    decodes what it reads and gives the same results as on decoded values."""
+    config = {
+        "hashedFields": [{"fieldPath": ["name"]}, {"fieldPath": ["email"]}],
+        "mappers": [
+            mapper("value-transform", targetField="status", operation="UPPERCASE"),
+            mapper(
+                "row-filtering", expression="status = 'ACTIVE' AND amount > 10 AND tags IS NOT NULL"
+            ),
+        ],
+    }
+    stream = compiled(config)
+    line = msgspec.json.encode({**RECORD, "name": 'Ada "the first"', "email": "ada\u00e9@x"})
+    raw = msgspec.json.decode(line, type=dict[str, msgspec.Raw])
+    data, _ = stream.apply(raw)
+    assert data is not None
+    decoded = msgspec.json.decode(msgspec.json.encode(data))
+    assert decoded["name_hashed"] == hashlib.sha256(b'Ada "the first"').hexdigest()
+    assert decoded["email_hashed"] == hashlib.sha256("ada\u00e9@x".encode()).hexdigest()
+    assert decoded["status"] == "ACTIVE" and decoded["tags"] == ["a"]
+    nulls = msgspec.json.decode(
+        msgspec.json.encode({**RECORD, "tags": None}), type=dict[str, msgspec.Raw]
+    )
+    assert stream.apply(nulls)[0] is None

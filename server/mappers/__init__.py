@@ -31,7 +31,7 @@ Sluice's additions (same list, same shape):
   LESS_THAN_OR_EQUAL, fieldName, comparisonValue}` (numbers compare as numbers); `{type: IN,
   fieldName, comparisonValues: [..]}`; `{type: IS_NULL, fieldName}` (absent or null). And a
   text form instead of `conditions`: `{expression: "status = 'active' AND amount > 10"}`
-  (grammar in `server.mappers.conditions`).
+  (grammar in `server.mappers.grammar`).
 - `value-transform`: `{targetField, operation: UPPERCASE | LOWERCASE | REPLACE, find,
   replacement, regex = false}`: changes a text field's values in place.
 - `field-name-transform`: `{pattern, replacement}`: a regular expression replaced in every

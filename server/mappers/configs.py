@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from server.mappers.conditions import Condition, ConditionError, parse_json, parse_text
+from server.mappers.conditions import Condition, ConditionError, parse_json
 from server.mappers.crypto import CipherError, Encrypt, aes_encrypter, rsa_encrypter
+from server.mappers.grammar import parse_text
 
 MAPPER_TYPES = (
     "hashing",

@@ -9,10 +9,11 @@ refuses it) sets the output field to null and records the change, as Airbyte's m
 from __future__ import annotations
 
 import hashlib
+import importlib
 from collections.abc import Callable
 from typing import Any
 
-from server.mappers.conditions import as_text, compile_condition
+from server.mappers.conditions import Raw, as_text, compile_condition, plain
 from server.mappers.configs import (
     Encryption,
     FieldFilter,
@@ -31,7 +32,7 @@ from server.mappers.validation import check_stream
 # {"field": ..., "change": "NULLED", "reason": "PLATFORM_SERIALIZATION_ERROR"}.
 Change = dict[str, str]
 Data = dict[str, Any]
-Step = Callable[[Data, list[Change]], Data | None]
+Step = Callable[[Data], Data | None]
 
 NULLED = "NULLED"
 # The reason Airbyte's hashing and encryption mappers give (the protocol has no closer one).
@@ -44,7 +45,8 @@ class StreamMapper:
 
     `json_schema`, `cursor_field`, `primary_key`: what the destination's configured catalog
     gets. `apply(data)` maps one record's data (the dict may be changed in place) and returns
-    it (None: filtered out) and the changes to add to the record's `meta.changes`."""
+    it (None: filtered out) and the changes to add to the record's `meta.changes`. One
+    thread at a time: the steps share a list of the record's changes."""
 
     def __init__(
         self,
@@ -73,51 +75,66 @@ def compile_stream(
     validation, specs = check_stream(json_schema, config, cursor_field, primary_key)
     if validation.problems:
         raise MapperConfigError(list(validation.problems))
+    # The steps of one record note their changes here; `apply` hands them over (a compiled
+    # stream serves one thread: the relay's source pump).
+    pending: list[Change] = []
     steps: list[Step] = []
     if selecting:
         steps.append(_select(tuple(f.name for f in validation.initial_fields)))
-    steps.extend(_step(spec) for spec in specs)
+    steps.extend(_step(spec, pending) for spec in specs)
     return StreamMapper(
-        validation.json_schema, validation.cursor_field, validation.primary_key, _chain(steps)
+        validation.json_schema,
+        validation.cursor_field,
+        validation.primary_key,
+        _chain(steps, pending),
     )
 
 
-def _chain(steps: list[Step]) -> Callable[[Data], tuple[Data | None, list[Change]]]:
+_NO_CHANGES: list[Change] = []  # shared, never appended to
+
+
+def _chain(
+    steps: list[Step], pending: list[Change]
+) -> Callable[[Data], tuple[Data | None, list[Change]]]:
     chain = tuple(steps)
 
     def apply(data: Data) -> tuple[Data | None, list[Change]]:
-        changes: list[Change] = []
+        result: Data | None = data
         for step in chain:
-            out = step(data, changes)
-            if out is None:
-                return None, changes
-            data = out
-        return data, changes
+            result = step(data)
+            if result is None:
+                break
+            data = result
+        if not pending:
+            return result, _NO_CHANGES
+        changes = list(pending)
+        pending.clear()
+        return result, changes
 
     return apply
 
 
 def _select(keep: tuple[str, ...]) -> Step:
-    def select(data: Data, changes: list[Change]) -> Data:
+    def select(data: Data) -> Data:
         return {name: data[name] for name in keep if name in data}
 
     return select
 
 
-def _step(spec: Spec) -> Step:
+def _step(spec: Spec, pending: list[Change]) -> Step:
     if isinstance(spec, Hashing):
         return _hashing(spec)
     if isinstance(spec, Encryption):
-        return _encryption(spec)
+        return _encryption(spec, pending)
     if isinstance(spec, Renaming):
         return _renaming(spec.old, spec.new)
     if isinstance(spec, RowFilter):
         keep = compile_condition(spec.condition)
-        return lambda data, changes: data if keep(data) else None
+        return lambda data: data if keep(data) else None
     if isinstance(spec, FieldFilter):
         target = spec.target
 
-        def drop(data: Data, changes: list[Change]) -> Data:
+        def drop(data: Data) -> Data:
             data.pop(target, None)
             return data
 
@@ -129,14 +146,44 @@ def _step(spec: Spec) -> Step:
     raise TypeError(f"no step for {spec!r}")  # configs.parse_mapper knows every type
 
 
+# CPython's own digests (the same values): for short values their constructors cost about
+# half of OpenSSL's (measured: SHA-256 of a 12-byte text 1.8 us against 3.9 us).
+_BUILTIN_DIGESTS = {
+    "md5": ("_md5",),
+    "sha1": ("_sha1",),
+    "sha224": ("_sha2", "_sha256"),
+    "sha256": ("_sha2", "_sha256"),
+    "sha384": ("_sha2", "_sha512"),
+    "sha512": ("_sha2", "_sha512"),
+}
+
+
+def digest_of(method: str) -> Callable[[bytes], Any]:
+    """The fastest constructor of a hashlib digest by name."""
+    for module in _BUILTIN_DIGESTS.get(method, ()):
+        try:
+            found = getattr(importlib.import_module(module), method, None)
+        except ImportError:
+            continue
+        if found is not None:
+            return found  # type: ignore[no-any-return]  # a C constructor, untyped
+    return getattr(hashlib, method)  # type: ignore[no-any-return]  # hashlib's, by name
+
+
 def _hashing(spec: Hashing) -> Step:
     target, output = spec.target, spec.target + spec.suffix
-    digest = getattr(hashlib, spec.method)
+    digest = digest_of(spec.method)
 
-    def hashing(data: Data, changes: list[Change]) -> Data:
+    def hashing(data: Data) -> Data:
         value = data.pop(target, _MISSING)
         if value is _MISSING:
             return data
+        if type(value) is Raw:  # as the relay hands it: a text without escapes is hashed as is
+            text = bytes(value)
+            if text[:1] == b'"' and b"\\" not in text:
+                data[output] = digest(text[1:-1]).hexdigest()
+                return data
+            value = plain(value)
         if value is None:
             data[output] = None  # nothing to hash: a null stays null
         elif type(value) is str:
@@ -148,11 +195,11 @@ def _hashing(spec: Hashing) -> Step:
     return hashing
 
 
-def _encryption(spec: Encryption) -> Step:
+def _encryption(spec: Encryption, changes: list[Change]) -> Step:
     target, output, encrypt = spec.target, spec.target + spec.suffix, spec.encrypt
 
-    def encryption(data: Data, changes: list[Change]) -> Data:
-        value = data.pop(target, _MISSING)
+    def encryption(data: Data) -> Data:
+        value = plain(data.pop(target, _MISSING))
         if value is _MISSING:
             return data
         if value is None:
@@ -169,7 +216,7 @@ def _encryption(spec: Encryption) -> Step:
 
 
 def _renaming(old: str, new: str) -> Step:
-    def renaming(data: Data, changes: list[Change]) -> Data:
+    def renaming(data: Data) -> Data:
         value = data.pop(old, _MISSING)
         if value is not _MISSING:
             data[new] = value
@@ -192,8 +239,8 @@ def _value_transform(spec: ValueTransform) -> Step:
         pattern = find
         change = lambda value: pattern.sub(replacement, value)  # noqa: E731
 
-    def transform(data: Data, changes: list[Change]) -> Data:
-        value = data.get(target)
+    def transform(data: Data) -> Data:
+        value = plain(data.get(target))
         if type(value) is str:  # numbers, objects and nulls are left as they are
             data[target] = change(value)
         return data
@@ -211,7 +258,7 @@ def _field_names(spec: FieldNameTransform) -> Step:
             new = cache[name] = pattern.sub(replacement, name) or name
         return new
 
-    def field_names(data: Data, changes: list[Change]) -> Data:
+    def field_names(data: Data) -> Data:
         return {rename(name): value for name, value in data.items()}
 
     return field_names

@@ -1,45 +1,61 @@
 """Records of mapped streams, between the source pump's decode and its write.
 
-Streams without mappers never come here: their lines go on as the source printed them. The
-records of a mapped stream in a block are decoded together (one msgspec call over their
-lines, `data` as a dict), each goes through its stream's compiled mappers, and the survivors
-are encoded together again; a filtered-out record is dropped and counted. A change a mapper
-records (a value it could not transform) goes into the record's `meta.changes`, as Airbyte's
-platform writes it.
+Streams without mappers never come here: their lines go on as the source printed them. When
+an attempt has mapped streams, the pump decodes its blocks with `mapped_envelopes` (the
+protocol's envelope, plus a record's `emitted_at` and `meta`, `data` still undecoded: as
+cheap). The `data` of a block's mapped records are then decoded together, in one msgspec call,
+into dicts of undecoded values (a mapper decodes only the values it reads; the others are
+copied as bytes), each goes through its stream's compiled mappers, and the survivors are
+written again as record lines. A filtered-out record is dropped and counted. A change a
+mapper records (a value it could not transform) goes into the record's `meta.changes`, as
+Airbyte's platform writes it.
 """
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import msgspec
 
-from server.mappers import StreamMapper
+from server.mappers import Change, StreamMapper
+from server.protocol import ABSENT, Envelope, RecordEnvelope
 from server.sync.catalog import StreamKey
 
 
-class MappedRecord(msgspec.Struct, omit_defaults=True, gc=False):
-    """A record message's payload with its data decoded (the protocol's fields)."""
+class MappedRecordEnvelope(RecordEnvelope, gc=False):
+    """A record's envelope with the fields a re-written record keeps."""
+
+    emitted_at: int | float | None = None
+    meta: msgspec.Raw = ABSENT
+
+
+class MappedEnvelope(Envelope, gc=False):
+    record: MappedRecordEnvelope | None = None  # a subtype of the envelope's record
+
+
+class _Record(msgspec.Struct, omit_defaults=True, gc=False):
+    """A record message's payload as written again (the protocol's field names)."""
 
     stream: str
     data: dict[str, Any]
     namespace: str | None = None
     emitted_at: int | float | None = None
-    meta: dict[str, Any] | None = None
+    meta: Any = None
 
 
-class MappedMessage(msgspec.Struct, gc=False):
-    type: str
-    record: MappedRecord
-
-
-_decoder = msgspec.json.Decoder(MappedMessage)
-_encoder = msgspec.json.Encoder()
+mapped_envelopes = msgspec.json.Decoder(MappedEnvelope)
+_datas = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
+_meta = msgspec.json.Decoder(dict[str, Any])
+_encode = msgspec.json.Encoder().encode
+_HEAD = b'{"type":"RECORD","record":'
+_stream = attrgetter("stream")
+_namespace = attrgetter("namespace")
 
 
 class RecordMapper:
-    """Applies the compiled mappers of an attempt's streams to record lines; counts what the
-    row filters dropped (records and source bytes, per source stream)."""
+    """Applies the compiled mappers of an attempt's streams to records; counts what the row
+    filters dropped (records and source bytes, per source stream)."""
 
     def __init__(self, mappers: dict[StreamKey, StreamMapper]) -> None:
         self.mappers = mappers
@@ -48,53 +64,60 @@ class RecordMapper:
     def __bool__(self) -> bool:
         return bool(self.mappers)
 
-    def map_lines(
-        self,
-        lines: list[bytes],
-        keys: list[StreamKey],
-        sizes: list[int],
-        target: StreamKey | None = None,
+    def map_records(
+        self, records: list[MappedRecordEnvelope], target: StreamKey | None = None
     ) -> list[bytes | None]:
-        """The lines of records of mapped streams (`keys` their source streams, `sizes`
-        their data's bytes), mapped: None for a record filtered out. `target`: the stream
-        name and namespace the destination knows them by, if not the source's (one line)."""
-        if not lines:
+        """The lines for records of mapped streams: None for a record filtered out.
+        `target`: the stream the destination knows them by, if not the source's."""
+        if not records:
             return []
-        messages = _decoder.decode_lines(b"\n".join(lines))
-        if len(messages) != len(lines):  # a line holding two messages: take them one by one
-            messages = [_decoder.decode(line) for line in lines]
-        out: list[bytes | None] = [None] * len(lines)
-        kept: list[MappedMessage] = []
-        places: list[int] = []
-        mappers = self.mappers
-        last_key = keys[0]
-        apply = mappers[last_key].apply
-        for index, message in enumerate(messages):
-            key = keys[index]
-            if key != last_key:
-                apply = mappers[key].apply
-                last_key = key
-            record = message.record
-            data, changes = apply(record.data)
-            if data is None:
-                counts = self.filtered.get(key)
-                if counts is None:
-                    counts = self.filtered[key] = [0, 0]
-                counts[0] += 1
-                counts[1] += sizes[index]
-                continue
-            record.data = data
-            if target is not None:
-                record.stream, record.namespace = target
-            if changes:
-                meta = record.meta if record.meta is not None else {}
-                found = meta.get("changes")
-                meta["changes"] = (found if isinstance(found, list) else []) + changes
-                record.meta = meta
-            kept.append(message)
-            places.append(index)
-        if kept:
-            encoded = _encoder.encode_lines(kept).split(b"\n")
-            for place, line in zip(places, encoded, strict=False):
-                out[place] = line
+        datas = _datas.decode(b"[" + b",".join([r.data for r in records]) + b"]")
+        first = (records[0].stream, records[0].namespace)
+        size = len(records)
+        if (
+            list(map(_stream, records)).count(first[0]) == size
+            and list(map(_namespace, records)).count(first[1]) == size
+        ):
+            return self._one_stream(records, datas, first, target or first)
+        out: list[bytes | None] = []
+        for record, data in zip(records, datas, strict=True):
+            key = (record.stream, record.namespace)
+            out.extend(self._one_stream([record], [data], key, target or key))
         return out
+
+    def _one_stream(
+        self,
+        records: list[MappedRecordEnvelope],
+        datas: list[dict[str, Any]],
+        key: StreamKey,
+        target: StreamKey,
+    ) -> list[bytes | None]:
+        """The hot loop: records of one stream, one compiled function."""
+        apply = self.mappers[key].apply
+        stream, namespace = target
+        out: list[bytes | None] = []
+        append = out.append
+        dropped = dropped_bytes = 0
+        for record, given in zip(records, datas, strict=True):
+            data, changes = apply(given)
+            if data is None:
+                dropped += 1
+                dropped_bytes += len(record.data)
+                append(None)
+                continue
+            meta = _with_changes(record.meta, changes) if changes else record.meta or None
+            append(
+                _HEAD + _encode(_Record(stream, data, namespace, record.emitted_at, meta)) + b"}"
+            )
+        if dropped:
+            counts = self.filtered.setdefault(key, [0, 0])
+            counts[0] += dropped
+            counts[1] += dropped_bytes
+        return out
+
+
+def _with_changes(meta: msgspec.Raw, changes: list[Change]) -> dict[str, Any]:
+    found = _meta.decode(meta) if meta else {}
+    before = found.get("changes")
+    found["changes"] = (before if isinstance(before, list) else []) + changes
+    return found

@@ -25,7 +25,7 @@ import threading
 import time
 import traceback
 from operator import attrgetter
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import msgspec
 
@@ -44,7 +44,7 @@ from server.runner.lines import LineTooLong
 from server.sync.catalog import Namespacing, StreamKey
 from server.sync.checkpoints import Checkpoints
 from server.sync.chunks import iter_chunks
-from server.sync.mapped import RecordMapper
+from server.sync.mapped import MappedRecordEnvelope, RecordMapper, mapped_envelopes
 from server.sync.messages import Observations
 from server.sync.states import StateInput, as_state, decode_state, key_of, state_line
 
@@ -95,6 +95,10 @@ class SourcePump:
         self.renames = namespacing.may_rename
         self.mapper = RecordMapper(namespacing.mappers)
         self.mapped_keys = set(namespacing.mappers)
+        # With mapped streams, blocks are decoded with the fields a re-written record keeps.
+        self.decoder = cast(
+            "msgspec.json.Decoder[Envelope]", mapped_envelopes if self.mapper else envelope_decoder
+        )
         self.max_line_bytes = max_line_bytes
         self.last_message = time.monotonic()  # last RECORD or STATE: the source's heartbeat
         self.sending = False  # writing to the destination (the source's silence is not timed)
@@ -163,7 +167,7 @@ class SourcePump:
         if self.renames:
             return self._lines(block)  # every record is rewritten
         try:
-            envelopes = envelope_decoder.decode_lines(block)
+            envelopes = self.decoder.decode_lines(block)
         except UNREADABLE:
             return self._lines(block)  # a line that is not JSON: take them one by one
         records: list[RecordEnvelope | None] = list(map(_record, envelopes))
@@ -194,12 +198,9 @@ class SourcePump:
         if len(lines) != len(records):
             return self._lines(block)  # blank lines, or a message over several: one by one
         self._scan(records, states)
-        chosen = [records[i] for i in places]
-        results = self.mapper.map_lines(
-            [lines[i] for i in places],
-            [(r.stream, r.namespace) for r in chosen if r is not None],
-            [len(r.data) for r in chosen if r is not None],
-        )
+        # The records of a block read by `mapped_envelopes` (self.decoder).
+        chosen = cast(list[MappedRecordEnvelope], [records[i] for i in places])
+        results = self.mapper.map_records(chosen)
         out: list[bytes | None] = list(lines)
         for place, line in zip(places, results, strict=True):
             out[place] = line
@@ -290,11 +291,11 @@ class SourcePump:
                 counts[1] += len(record.data)
                 target = rename(*key) if rename else key
                 if key in self.mapped_keys:
-                    mapped = self.mapper.map_lines(
-                        [line], [key], [len(record.data)], None if target == key else target
-                    )[0]
-                    if mapped is not None:
-                        out.append(mapped)
+                    full = mapped_envelopes.decode(line).record
+                    assert full is not None  # the same line, read with more fields
+                    mapped = self.mapper.map_records([full], None if target == key else target)
+                    if mapped[0] is not None:
+                        out.append(mapped[0])
                 else:
                     out.append(line if target == key else rename_record(line, target))
             elif envelope.type == "STATE" and envelope.state:
