@@ -361,6 +361,10 @@ async def test_a_breaking_change_is_announced_once(
             (transform,) = details["catalogDiff"]["transforms"]
             removed = [f for f in transform["updateStream"]["fieldTransforms"] if f["breaking"]]
             assert [f["fieldName"] for f in removed] == [["updated_at"]]
+        assert any(
+            "Queued 1 sendOnBreakingChangeSyncsDisabled notification(s)" in line
+            for line in log(info)
+        )
         paused = next(p for p in got if p["event"] == "sendOnBreakingChangeSyncsDisabled")
         assert "was paused" in paused["message"] and "updated_at" in paused["message"]
         # The same change found again (the user enabled the connection without fixing it)

@@ -24,6 +24,7 @@ ignored is announced once, not at every sync.
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 import msgspec
@@ -39,6 +40,8 @@ from server.store import catalog_diffs
 from server.store import connections as connection_store
 from server.store.catalog_diffs import StoredDiff
 
+log = logging.getLogger("sluice.schema_changes")
+
 
 class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     """One comparison and what came of it. `blocked` is why a sync must not run (the
@@ -50,6 +53,8 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     action: str
     reason: str | None = None
     blocked: str | None = None
+    # What was queued for the workspace's receivers, for the job's log.
+    notes: list[str] = []
 
     def log_line(self) -> str:
         """The job log's line: the changes, and what was done."""
@@ -263,9 +268,27 @@ def record(
         # Seen before: told again only if it stopped the connection again.
         stopped = before.status == "active" and after.status == "inactive"
         events = [e for e in events if stopped and e.trigger in _STOPPED]
-    for event in events:
-        queue_event(db, str(before.workspace_id), event, now)
-    return outcome
+    return msgspec.structs.replace(outcome, notes=_queue(db, before, events, now))
+
+
+def _queue(
+    db: Database, connection: ConnectionRead, events: list[NotificationEvent], now: int
+) -> list[str]:
+    """Queue the events; a fault here never undoes what was recorded (a savepoint), and the
+    lines returned say what was queued, or that nothing could be."""
+    db.execute("SAVEPOINT schema_change_notifications")
+    try:
+        notes = []
+        for event in events:
+            queued = queue_event(db, str(connection.workspace_id), event, now)
+            if queued:
+                notes.append(f"Queued {queued} {event.trigger} notification(s)")
+    except Exception as exc:
+        log.exception("schema change notifications for %s failed", connection.connection_id)
+        db.execute("ROLLBACK TO SAVEPOINT schema_change_notifications")
+        notes = [f"Schema change notifications could not be queued: {exc}"]
+    db.execute("RELEASE SAVEPOINT schema_change_notifications")
+    return notes
 
 
 class CurrentChange(msgspec.Struct, frozen=True):

@@ -136,4 +136,6 @@ async def before_sync(
         return SyncCheck()
     level = "WARN" if outcome.blocked else "INFO"
     append_line(log_path, "platform", level, outcome.log_line())
+    for note in outcome.notes:
+        append_line(log_path, "platform", "INFO", note)
     return SyncCheck(outcome.blocked, outcome.action == "propagated")
