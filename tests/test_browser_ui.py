@@ -79,10 +79,14 @@ def test_first_sync_through_the_forms(signed_in: Any, ui_server: ServerProcess) 
     (local_root(ui_server) / "people.csv").write_text(PEOPLE)
 
     new_actor(page, "source", "File (CSV, JSON", "People")
-    page.get_by_label("Dataset Name").fill("people")
     page.get_by_label("URL").fill("/local/nobody.csv")
     page.get_by_role("button", name="Test the connection").click()
-    # The connector's own message, in the form, which keeps what was typed.
+    # A refused field: the page the server answers says so beside it.
+    expect(page.locator(".field-error")).to_have_text("This field is required.")
+    expect(page.get_by_label("Dataset Name")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Dataset Name").fill("people")
+    page.get_by_role("button", name="Test the connection").click()
+    # The connector's own message, above the form, which keeps what was typed.
     result = page.locator("#check-result")
     expect(result).to_contain_text("The connection test failed.")
     expect(result).to_contain_text("nobody.csv")
@@ -130,9 +134,11 @@ def test_no_secret_value_in_any_page(signed_in: Any, html_seen: Seen) -> None:
     password.fill(SECRET)
     page.get_by_role("button", name="Test the connection").click()
     expect(page.locator("#check-result")).to_contain_text("The connection test failed.")
+    expect(page.locator("#check-result")).to_be_focused()
     html_seen.snap(page)
-    expect(password).to_have_value("")  # the reply never fills a secret back in
-    password.fill(SECRET)
+    # The test ran in the background: the form still holds what was typed (in the input, not
+    # in the page's HTML).
+    expect(password).to_have_value(SECRET)
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".flash")).to_contain_text("Saved destination")
     html_seen.snap(page)
