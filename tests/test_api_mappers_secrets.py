@@ -7,16 +7,31 @@ from __future__ import annotations
 
 import copy
 import os
+import sqlite3
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
+import pytest
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from server.app import create_app
 from server.domain.secrets import MASK
 from server.settings import Settings
 from server.store import connections as store
 from server.store.db import open_db
-from tests.conftest import post
+from tests.conftest import post, running
+from tests.support.api_jobs import (
+    SQLITE,
+    fast_settings,
+    make_destination,
+    make_source,
+    ok,
+    wait_job,
+)
 from tests.support.connections import create, users_stream
 
 Json = dict[str, Any]
@@ -173,3 +188,73 @@ async def test_an_rsa_public_key_is_not_a_secret(
     r = await create(client, ends, syncCatalog={"streams": [users_stream(mappers=[rsa_mapper])]})
     assert r.status_code == 200, r.text
     assert mapper_of(r.json())["mapperConfiguration"]["publicKey"] == public
+
+
+SOURCE = {"max_messages": 20, "seed": 5}
+
+
+def source_records(tmp_path: Path, config: Json) -> list[Json]:
+    """What source-e2e-test emits for `config`, read from it directly."""
+    config_path, catalog_path = tmp_path / "source.json", tmp_path / "catalog.json"
+    config_path.write_bytes(msgspec.json.encode(config))
+    found = subprocess.run(
+        ["source-e2e-test", "discover", "--config", str(config_path)],
+        capture_output=True,
+        check=True,
+    ).stdout.splitlines()[-1]
+    streams = [
+        {"stream": s, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}
+        for s in msgspec.json.decode(found)["catalog"]["streams"]
+    ]
+    catalog_path.write_bytes(msgspec.json.encode({"streams": streams}))
+    out = subprocess.run(
+        ["source-e2e-test", "read", "--config", str(config_path), "--catalog", str(catalog_path)],
+        capture_output=True,
+        check=True,
+    ).stdout
+    messages = [msgspec.json.decode(line) for line in out.splitlines()]
+    return [m["record"]["data"] for m in messages if m["type"] == "RECORD"]
+
+
+@pytest.mark.slow
+async def test_a_sync_encrypts_with_the_stored_key_and_never_shows_it(tmp_path: Path) -> None:
+    """The job plan reads the connection with its key opened: the values in the destination
+    decrypt with it; the key is in no reply, no log line and no file."""
+    settings = fast_settings(tmp_path)
+    async with running(create_app(settings)) as client:
+        source = await make_source(client, SOURCE)
+        destination = await make_destination(client, SQLITE, {"destination_path": "/local/e.db"})
+        discovered = await ok(client, "sources/discover_schema", {"sourceId": source})
+        (entry,) = discovered["catalog"]["streams"]
+        mappers = [aes(targetField="name")]
+        config = {**entry["config"], "syncMode": "full_refresh", "destinationSyncMode": "overwrite"}
+        body = {
+            "sourceId": source,
+            "destinationId": destination,
+            "syncCatalog": {
+                "streams": [{"stream": entry["stream"], "config": {**config, "mappers": mappers}}]
+            },
+        }
+        connection = await ok(client, "connections/create", body)
+        job = await ok(client, "connections/sync", {"connectionId": connection["connectionId"]})
+        info = await wait_job(client, job["job"]["id"], timeout=240)
+        assert info["job"]["status"] == "succeeded", info["attempts"][-1]["logs"]["logLines"][-20:]
+        assert KEY not in msgspec.json.encode(info).decode()
+        path = settings.local_path / "e.db"
+        with sqlite3.connect(path) as db:
+            columns = [r[1] for r in db.execute(f"PRAGMA table_info({entry['stream']['name']})")]
+            sealed = db.execute(f"SELECT name_encrypted FROM {entry['stream']['name']}").fetchall()
+        assert "name_encrypted" in columns and "name" not in columns
+        assert len(sealed) == 20
+        key = bytes.fromhex(KEY)
+        names = []
+        for (value,) in sealed:
+            raw = bytes.fromhex(value)
+            decryptor = Cipher(algorithms.AES(key), modes.CBC(raw[:16])).decryptor()
+            padded = decryptor.update(raw[16:]) + decryptor.finalize()
+            unpadder = padding.PKCS7(128).unpadder()
+            names.append((unpadder.update(padded) + unpadder.finalize()).decode())
+        assert sorted(names) == sorted(r["name"] for r in source_records(tmp_path, SOURCE))
+        files = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        assert KEY.encode() not in files and key not in files
+    assert held_in_clear(settings, KEY) == []
