@@ -135,3 +135,26 @@ async def test_unknown_ids_and_bad_tokens_are_pages_not_tracebacks(ui: Ui) -> No
     await ui.get(f"/sources/new?definition={SQLITE}", status=404)  # a destination's
     ui.token = "forged"
     await ui.post("/sources/new", {"definition": E2E_TEST, "name": "x"}, status=403)
+
+
+async def test_the_list_is_paged_and_filtered_by_name(ui: Ui) -> None:
+    workspace = await workspace_id(ui.api)
+    for i in range(55):
+        body = {
+            "workspaceId": workspace,
+            "sourceDefinitionId": E2E_TEST,
+            "name": f"feed {i:02d}" if i % 11 else f"special {i:02d}",
+            "connectionConfiguration": {"max_messages": 1},
+        }
+        assert (await post(ui.api, "sources/create", body)).status_code == 200
+    first = await ui.get("/sources")
+    assert "Sources 1 to 50 of 55" in first and first.count('<tr><td><a href="/sources/') == 50
+    assert 'href="/sources?page=2"' in first and "Previous page" not in first
+    second = await ui.get("/sources?page=2")
+    assert "Sources 51 to 55 of 55" in second and "Next page" not in second
+    names = re.findall(r'<tr><td><a href="/sources/[^"]+">([^<]+)</a>', first + second)
+    assert len(set(names)) == 55  # every one once
+    special = await ui.get("/sources?name=SPECIAL")
+    assert "of 5<" in special and special.count('<tr><td><a href="/sources/') == 5
+    assert "No source has “nothing” in its name." in await ui.get("/sources?name=nothing")
+    assert "Sources 1 to 50" in await ui.get("/sources?page=junk")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from server.context import Context
 from server.core import checks, definitions, destinations, sources, specifications, workspaces
@@ -18,15 +18,12 @@ from server.models.sources import SourceRead
 
 Actor = SourceRead | DestinationRead
 Definition = SourceDefinitionRead | DestinationDefinitionRead
-# Most actors a list page shows (it says so when there are more).
-LIST_LIMIT = 1000
 
 
 @dataclass(frozen=True)
 class ActorKind:
-    noun: str  # "source"
+    noun: Literal["source", "destination"]
     plural: str  # "sources"
-    list_all: Callable[[Context, uuid.UUID, int | None], Awaitable[list[Any]]]
     get: Callable[[Context, uuid.UUID], Awaitable[Any]]
     create: Callable[[Context, uuid.UUID, uuid.UUID, str, dict[str, Any]], Awaitable[Any]]
     update: Callable[[Context, uuid.UUID, str | None, dict[str, Any]], Awaitable[Any]]
@@ -94,7 +91,6 @@ async def default_workspace(ctx: Context) -> uuid.UUID:
 SOURCES = ActorKind(
     noun="source",
     plural="sources",
-    list_all=sources.list_sources,
     get=sources.get_source,
     create=sources.create_source,
     update=sources.update_source,
@@ -108,7 +104,6 @@ SOURCES = ActorKind(
 DESTINATIONS = ActorKind(
     noun="destination",
     plural="destinations",
-    list_all=destinations.list_destinations,
     get=destinations.get_destination,
     create=destinations.create_destination,
     update=destinations.update_destination,

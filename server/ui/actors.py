@@ -15,19 +15,20 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from server.core.actor_list import list_actor_summaries
 from server.core.errors import ConnectorUnavailable, InvalidInput
 from server.models.checks import CheckConnectionRead
 from server.protocol import ConnectorSpecification
 from server.ui import frame
 from server.ui.actor_kinds import (
     DESTINATIONS,
-    LIST_LIMIT,
     SOURCES,
     Actor,
     ActorKind,
@@ -37,6 +38,8 @@ from server.ui.actor_kinds import (
 )
 from server.ui.spec_form import Field, Posted, build
 from server.ui.spec_values import attach, errors_from, parse, problems
+
+PAGE_SIZE = 50
 
 
 def when(epoch: int | None) -> str:
@@ -152,17 +155,31 @@ async def _submit(
 def routes_for(kind: ActorKind) -> list[Route]:
     async def listing(request: Request) -> Response:
         ctx = frame.context(request)
-        actors = await kind.list_all(ctx, await default_workspace(ctx), LIST_LIMIT + 1)
+        name = request.query_params.get("name", "").strip()
+        number = request.query_params.get("page", "1")
+        page = int(number) if number.isdigit() and 0 < int(number) < 1_000_000 else 1
+        found = await list_actor_summaries(
+            ctx, kind.noun, await default_workspace(ctx), name, PAGE_SIZE, (page - 1) * PAGE_SIZE
+        )
         rows = [
-            {
-                "id": kind.id_of(a),
-                "name": a.name,
-                "connector": kind.connector_of(a),
-                "created": when(a.created_at),
-            }
-            for a in actors[:LIST_LIMIT]
+            {"id": a.id, "name": a.name, "connector": a.connector, "created": when(a.created_at)}
+            for a in found.rows
         ]
-        values = {"kind": kind, "rows": rows, "more": len(actors) > LIST_LIMIT}
+        pages = max(1, -(-found.total // PAGE_SIZE))
+
+        def link(to: int) -> str:
+            query = urlencode({k: v for k, v in (("name", name), ("page", to)) if v})
+            return f"{kind.base}?{query}" if query else kind.base
+
+        values = {
+            "kind": kind,
+            "rows": rows,
+            "name": name,
+            "total": found.total,
+            "first": (page - 1) * PAGE_SIZE + 1,
+            "previous": link(page - 1) if page > 1 else None,
+            "next": link(page + 1) if page < pages else None,
+        }
         return frame.page(request, "actors/list.html", values)
 
     async def new(request: Request) -> Response:
