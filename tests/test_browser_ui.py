@@ -192,6 +192,28 @@ def test_a_one_of_group_shows_the_chosen_options_fields(signed_in: Any) -> None:
     assert ssl_mode == {"mode": "verify-ca", "ca_certificate": "**********"}
 
 
+def test_an_optional_object_is_switched_on_to_be_filled_in(signed_in: Any) -> None:
+    """The test source's fault injection: off (and its fields disabled) until ticked; then its
+    fields, with their defaults, are saved."""
+    page = signed_in
+    new_actor(page, "source", "E2E Testing", "Faulty")
+    mode = page.get_by_label(re.compile(r"^mode"))
+    expect(mode).to_be_disabled()
+    page.get_by_role("checkbox", name="Fault Injection").check()
+    expect(mode).to_be_enabled()
+    mode.select_option("crash")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash")).to_contain_text("Saved source")
+    response = page.request.post(
+        "/api/v1/sources/list",
+        data={"workspaceId": workspace_of(page)},
+        headers={"Authorization": basic()},
+    )
+    stored = next(s for s in response.json()["sources"] if s["name"] == "Faulty")
+    fault = stored["connectionConfiguration"]["fault"]
+    assert fault == {"mode": "crash", "after_records": 0, "line_bytes": 73400320}
+
+
 def basic() -> str:
     import base64
 
