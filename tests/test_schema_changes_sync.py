@@ -313,7 +313,7 @@ async def test_a_removed_cursor_is_breaking_and_pauses_the_connection(
     assert (removed["fieldName"], removed["breaking"]) == (["updated_at"], True)
 
 
-async def test_discover_for_a_connection_of_another_source_is_a_422(
+async def test_a_connection_of_another_source_is_a_422_and_a_missing_one_a_404(
     api: httpx.AsyncClient, settings: Settings
 ) -> None:
     _, connection_id = await setup(api, settings, "ignore")
@@ -323,6 +323,12 @@ async def test_discover_for_a_connection_of_another_source_is_a_422(
     )
     assert r.status_code == 422, r.text
     assert r.json()["validationErrors"][0]["propertyPath"] == "connectionId"
+    missing = "00000000-0000-4000-8000-000000000000"
+    r = await post(api, "sources/discover_schema", {"sourceId": other, "connectionId": missing})
+    assert r.status_code == 404 and r.json()["id"] == missing, r.text
+    body = {"connectionId": missing, "withRefreshedCatalog": True}
+    r = await post(api, "web_backend/connections/get", body)
+    assert r.status_code == 404, r.text
 
 
 INCREMENTAL = {
