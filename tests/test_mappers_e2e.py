@@ -239,3 +239,112 @@ async def test_into_postgres_incremental_with_a_renamed_cursor(
     assert {"id", "changed_at", "name_hashed", "total", "active"} <= columns
     assert not {"updated_at", "payload", "name", "amount"} & columns
     assert [(*r[:3], float(r[3]), r[4]) for r in rows] == expected_rows(records)
+
+
+# --- the other mappers: field filtering, value transform, AES encryption, field names, NOT ---
+
+AES_KEY = bytes(range(32))
+OTHERS: dict[str, Any] = {
+    "mappers": [
+        mapper("field-filtering", targetField="payload"),
+        mapper("value-transform", targetField="name", operation="UPPERCASE"),
+        mapper(
+            "encryption",
+            algorithm="AES",
+            targetField="name",
+            fieldNameSuffix="_enc",
+            key=AES_KEY.hex(),
+            mode="CBC",
+            padding="PKCS5Padding",
+        ),
+        mapper("field-name-transform", pattern="^", replacement="src_"),
+        mapper(
+            "row-filtering",
+            conditions={
+                "type": "NOT",
+                "conditions": [
+                    {"type": "EQUAL", "fieldName": "src_active", "comparisonValue": "false"}
+                ],
+            },
+        ),
+    ]
+}
+OTHER_COLUMNS = ("src_id", "src_updated_at", "src_name_enc", "src_amount", "src_active")
+
+
+def decrypted(hex_text: str) -> str:
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    raw = bytes.fromhex(hex_text)
+    decryptor = Cipher(algorithms.AES(AES_KEY), modes.CBC(raw[:16])).decryptor()
+    unpadder = padding.PKCS7(128).unpadder()
+    clear = unpadder.update(decryptor.update(raw[16:]) + decryptor.finalize())
+    return (clear + unpadder.finalize()).decode()
+
+
+def check_others(records: list[dict[str, Any]], rows: list[tuple[Any, ...]]) -> None:
+    wanted = [
+        (r["id"], r["updated_at"], r["name"].upper(), r["amount"], True)
+        for r in records
+        if r["active"] is True
+    ]
+    got = [(r[0], r[1], decrypted(r[2]), float(r[3]), bool(r[4])) for r in rows]
+    assert got == wanted
+
+
+async def test_other_mappers_into_sqlite(client: httpx.AsyncClient, tmp_path: Path) -> None:
+    records = source_records(tmp_path, SOURCE)
+    source = await make_source(client, SOURCE)
+    destination = await make_destination(client, SQLITE, {"destination_path": "/local/o.db"})
+    connection = await mapped_connection(client, source, destination, OTHERS)
+    info = await sync(client, connection)
+    log = "\n".join(info["attempts"][-1]["logs"]["logLines"])
+    assert AES_KEY.hex() not in log  # the key is a secret
+    path = fast_settings(tmp_path).local_path / "o.db"
+    with sqlite3.connect(path) as db:
+        columns = [r[1] for r in db.execute("PRAGMA table_info(data_stream)")]
+        rows = db.execute(
+            f"SELECT {', '.join(OTHER_COLUMNS)} FROM data_stream ORDER BY src_id"
+        ).fetchall()
+    assert [c for c in columns if not c.startswith("_airbyte")] == list(OTHER_COLUMNS)
+    check_others(records, rows)
+
+
+async def test_other_mappers_into_duckdb(client: httpx.AsyncClient, tmp_path: Path) -> None:
+    import duckdb
+
+    records = source_records(tmp_path, SOURCE)
+    source = await make_source(client, SOURCE)
+    destination = await make_destination(client, DUCKDB, {"destination_path": "/local/o.duckdb"})
+    connection = await mapped_connection(client, source, destination, OTHERS)
+    await sync(client, connection)
+    path = fast_settings(tmp_path).local_path / "o.duckdb"
+    with duckdb.connect(str(path), read_only=True) as db:
+        columns = {r[0] for r in db.execute("DESCRIBE main.data_stream").fetchall()}
+        rows = db.execute(
+            f"SELECT {', '.join(OTHER_COLUMNS)} FROM main.data_stream ORDER BY src_id"
+        ).fetchall()
+    assert set(OTHER_COLUMNS) <= columns and "src_payload" not in columns
+    check_others(records, rows)
+    content = file_bytes(path)
+    assert all(r["payload"].encode() not in content for r in records)
+
+
+@pytest.mark.postgres
+async def test_other_mappers_into_postgres(
+    client: httpx.AsyncClient, tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    import psycopg
+
+    schema = f"o_{uuid.uuid4().hex[:8]}"
+    records = source_records(tmp_path, SOURCE)
+    source = await make_source(client, SOURCE)
+    destination = await make_destination(client, POSTGRES, postgres_server.config(schema=schema))
+    connection = await mapped_connection(client, source, destination, OTHERS)
+    await sync(client, connection)
+    with psycopg.connect(postgres_server.dsn()) as db:
+        rows = db.execute(
+            f'SELECT {", ".join(OTHER_COLUMNS)} FROM "{schema}".data_stream ORDER BY src_id'
+        ).fetchall()
+    check_others(records, rows)

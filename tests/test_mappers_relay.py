@@ -171,3 +171,27 @@ def test_the_destination_catalog_has_the_mapped_schema_and_key() -> None:
     assert "uid" in users.stream.json_schema["properties"]
     assert "id" not in users.stream.json_schema["properties"]
     assert orders.stream.json_schema == SCHEMA and orders.stream.name == "p_orders"
+
+
+def test_a_cursor_or_key_the_mappers_did_not_track_goes_on_if_its_field_is_there() -> None:
+    configured = ConfiguredAirbyteStream(
+        stream=ProtocolStream(
+            name="users", json_schema=SCHEMA, default_cursor_field=["updated_at"]
+        ),
+        sync_mode="full_refresh",
+        destination_sync_mode="append",
+        cursor_field=["updated_at"],
+        primary_key=[["id"]],
+    )
+    catalog = ConfiguredAirbyteCatalog(streams=[configured])
+
+    def mapped(config: dict[str, Any]) -> ConfiguredAirbyteStream:
+        found = compile_stream(SCHEMA, config, None, None)  # nothing tracked: a full refresh
+        assert found is not None
+        return destination_catalog(catalog, Namespacing({}, {("users", None): found})).streams[0]
+
+    kept = mapped({"mappers": [mapper("field-filtering", targetField="email")]})
+    assert kept.cursor_field == ["updated_at"] and kept.primary_key == [["id"]]
+    assert kept.stream.default_cursor_field == ["updated_at"]
+    gone = mapped({"mappers": [mapper("field-name-transform", pattern="^", replacement="x_")]})
+    assert gone.cursor_field is None and gone.primary_key is None

@@ -221,3 +221,32 @@ def compile_condition(condition: Condition) -> Predicate:
         only = parts[0]
         return lambda data: not only(data)
     return lambda data: not any(part(data) for part in parts)
+
+
+def compile_filter(condition: Condition) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """A row filter's step: the record's data if the condition holds, else None. A numeric
+    comparison (the common filter) is one function; others call their predicate."""
+    if isinstance(condition, Compare) and condition.op != "NOT_EQUAL":
+        target = condition.value
+        if isinstance(target, int | float) and not isinstance(target, bool):
+            return _numeric_filter(condition.field, COMPARISONS[condition.op], target)
+    keep = compile_condition(condition)
+    return lambda data: data if keep(data) else None
+
+
+def _numeric_filter(
+    field: str, check: Callable[[Any, Any], bool], number: float
+) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    def numeric_filter(data: dict[str, Any]) -> dict[str, Any] | None:
+        value = data.get(field)
+        kind = type(value)
+        if kind is Raw:
+            value = plain(value)
+            kind = type(value)
+        if kind is not float and kind is not int:
+            value = _number(value)
+            if value is None:
+                return None
+        return data if check(value, number) else None
+
+    return numeric_filter

@@ -74,17 +74,31 @@ def destination_catalog(
         if mapper is None:
             streams.append(msgspec.structs.replace(configured, stream=stream))
             continue
+        # A cursor or key the mappers were not asked to keep (a full refresh's cursor, an
+        # append's key) goes on if its field is still there.
+        fields = mapper.json_schema.get("properties") or {}
+        source = configured.stream
         stream = msgspec.structs.replace(
             stream,
             json_schema=mapper.json_schema,
-            default_cursor_field=mapper.cursor_field or None,
-            source_defined_primary_key=mapper.primary_key or None,
+            default_cursor_field=mapper.cursor_field
+            or _kept_path(source.default_cursor_field, fields),
+            source_defined_primary_key=mapper.primary_key
+            or _kept_keys(source.source_defined_primary_key, fields),
         )
         mapped = msgspec.structs.replace(
             configured,
             stream=stream,
-            cursor_field=mapper.cursor_field or None,
-            primary_key=mapper.primary_key or None,
+            cursor_field=mapper.cursor_field or _kept_path(configured.cursor_field, fields),
+            primary_key=mapper.primary_key or _kept_keys(configured.primary_key, fields),
         )
         streams.append(mapped)
     return ConfiguredAirbyteCatalog(streams=streams)
+
+
+def _kept_path(path: list[str] | None, fields: Mapping[str, Any]) -> list[str] | None:
+    return path if path and path[0] in fields else None
+
+
+def _kept_keys(keys: list[list[str]] | None, fields: Mapping[str, Any]) -> list[list[str]] | None:
+    return keys if keys and all(key and key[0] in fields for key in keys) else None
