@@ -336,3 +336,29 @@ def test_a_new_form_never_marks_a_secret_kept() -> None:
     schema = spec_of(SHIPPED / "destination-postgres.json")
     secrets = [f for f in flat(build(schema)).values() if f.kind == "password"]
     assert secrets and not any(f.kept for f in secrets)
+
+
+ODD: dict[str, Any] = {
+    "type": "object",
+    "required": ["version", "keys"],
+    "properties": {
+        "version": {"const": 2},
+        "keys": {"type": "array", "items": {"type": "string"}, "airbyte_secret": True},
+        "pin": {"type": "integer", "airbyte_secret": True},
+    },
+}
+
+
+def test_a_const_is_filled_in_and_a_secret_of_another_type_is_typed_as_json() -> None:
+    fields = flat(build(ODD))
+    assert fields["config/version"].kind == "const"
+    assert fields["config/keys"].kind == "password" and fields["config/keys"].items == "array"
+    sent = {"config/keys": ['["a", "b"]'], "config/pin": ["1234"]}
+    configuration, unreadable = parse(build(ODD, posted=sent), sent)
+    assert unreadable == {}
+    assert configuration == {"version": 2, "keys": ["a", "b"], "pin": 1234}
+    # On edit, both left blank send the mask back whole (not a list of masks).
+    stored = {"version": 2, "keys": MASK, "pin": MASK}
+    assert round_trip(ODD, stored, editing=True) == stored
+    sent = {"config/keys": ["[1"]}
+    assert "config/keys" in parse(build(ODD, posted=sent), sent)[1]

@@ -46,6 +46,7 @@ Kind = Literal[
     "json",
     "object",
     "choice",
+    "const",
 ]
 Path = tuple[str | int, ...]
 Posted = Mapping[str, Sequence[str]]
@@ -93,7 +94,9 @@ class Field:
     maximum: int | float | None = None
     min_length: int | None = None
     max_length: int | None = None
-    items: str | None = None  # lines: the items' type (string, integer, number)
+    # lines: the items' type (string, integer, number); a secret that is not a string: its type
+    items: str | None = None
+    constant: Any = None  # const: the value, filled in, not shown
     error: str | None = None
 
     @property
@@ -170,7 +173,13 @@ class _Builder:
             shown = schema.get("default")
         variants = schemas.variants(schema, self.root)
         kind = schemas.type_of(schema)
-        if variants is not None:
+        if variants is None and "const" in schema:
+            made.kind, made.constant = "const", schema["const"]
+        elif variants is None and schema.get("airbyte_secret") is True:
+            made.kind = "password"  # never filled in; on edit, blank keeps the stored value
+            made.kept = self.editing and current is not None
+            made.items = kind if kind not in (None, "string") else None  # typed as JSON
+        elif variants is not None:
             self._choice(made, variants, shown, defaults)
         elif "enum" in schema and isinstance(schema["enum"], list):
             self._select(made, schema["enum"], shown, multiple=False)
@@ -189,7 +198,7 @@ class _Builder:
                     "\n".join(schemas.text(v) for v in shown) if isinstance(shown, list) else ""
                 )
         elif kind == "string":
-            self._string(made, schema, shown, current)
+            self._string(made, schema, shown)
         elif kind in ("integer", "number"):
             made.kind = "integer" if kind == "integer" else "number"
             made.value = schemas.text(shown)
@@ -205,11 +214,7 @@ class _Builder:
             self._from_posted(made)
         return made
 
-    def _string(self, made: Field, schema: dict[str, Any], shown: Any, current: Any) -> None:
-        if schema.get("airbyte_secret") is True:
-            made.kind = "password"  # never filled in; on edit, blank keeps the stored value
-            made.kept = self.editing and current is not None
-            return
+    def _string(self, made: Field, schema: dict[str, Any], shown: Any) -> None:
         made.kind = "textarea" if schema.get("multiline") is True else "text"
         made.value = schemas.text(shown)
         pattern, low, high = schema.get("pattern"), schema.get("minLength"), schema.get("maxLength")
@@ -291,7 +296,7 @@ class _Builder:
             sent = set(self.sent(made.name) or [""])
             for option in made.options:
                 option.selected = option.value in sent
-        elif made.kind != "password":
+        elif made.kind not in ("password", "const"):
             made.value = (self.sent(made.name) or [""])[-1]
 
 

@@ -91,9 +91,13 @@ def _value(field: Field, posted: Posted, errors: dict[str, str]) -> Any:
         return _object(field.children, posted, errors)
     if kind == "checkbox":
         return "true" in _sent(posted, field.name)
+    if kind == "const":
+        return field.constant
     if kind == "password":
         # Blank: keep the stored secret (the core puts it back for the mask) or leave it out.
-        return text if text else (MASK if field.kept else _ABSENT)
+        if not text:
+            return MASK if field.kept else _ABSENT
+        return _json(text) if field.items else text
     if kind == "multiselect":
         picked = _picked(field, _sent(posted, field.name))
         return picked if picked else _ABSENT
@@ -109,11 +113,15 @@ def _value(field: Field, posted: Posted, errors: dict[str, str]) -> Any:
     if kind == "lines":
         return [_item(field.items, line.strip()) for line in text.splitlines() if line.strip()]
     if kind == "json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise _Unreadable(f"Enter valid JSON ({exc.msg}, line {exc.lineno}).") from None
+        return _json(text)
     return text
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _Unreadable(f"Enter valid JSON ({exc.msg}, line {exc.lineno}).") from None
 
 
 def _object(fields: list[Field], posted: Posted, errors: dict[str, str]) -> dict[str, Any]:
