@@ -20,7 +20,7 @@ from server.ui.static import ASSETS, static_url
 from tests.conftest import running
 from tests.support.ui import browser, csrf_of, sign_in, submit
 
-PAGES = ["/connections", "/connections/new", "/jobs/1", "/no/such/page", "/"]
+PAGES = ["/connections", "/connections/new", "/jobs/1", f"/connections/{'0' * 8}/jobs", "/"]
 
 
 async def test_a_signed_out_page_is_sent_to_the_sign_in_form(app: Starlette) -> None:
@@ -37,6 +37,20 @@ async def test_a_signed_out_page_is_sent_to_the_sign_in_form(app: Starlette) -> 
         # The form and the assets are open.
         assert (await b.get("/login")).status_code == 200
         assert (await b.get(static_url("sluice.css"))).status_code == 200
+
+
+async def test_a_path_that_is_no_page_is_a_404(app: Starlette) -> None:
+    async with running(app), browser(app) as b:
+        # Signed out: the app's JSON 404, as before the UI (no redirect to sign in first).
+        r = await b.get("/no/such/page")
+        assert r.status_code == 404 and r.headers["content-type"] == "application/json"
+        await sign_in(b)
+        r = await b.get("/no/such/page")
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+        assert "There is no such page." in r.text
+        # API paths keep their JSON replies, signed in or not.
+        r = await b.get("/api/v2/x")
+        assert r.status_code == 401 and r.headers["content-type"] == "application/json"
 
 
 async def test_sign_in_sets_a_session_cookie_with_its_flags_and_sign_out_ends_it(

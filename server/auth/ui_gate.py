@@ -2,7 +2,9 @@
 
 A live session (or SLUICE_AUTH=none) runs the page as the instance admin, with the session in
 the scope for the page's CSRF check; without one, a page is a 303 to `/login?next=<path>`
-(the sign-in form and the static assets are open). Rate-limited as the API: per address
+(the sign-in form and the static assets are open). A path that is no page goes on without a
+principal, to the app's JSON 404, as it did before the UI (a signed-in browser gets an HTML
+404 page instead). Rate-limited as the API: per address
 without a session (sign-in attempts included), per principal with one.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import urllib.parse
 from http.cookies import SimpleCookie
 
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.auth import principal as who
@@ -48,6 +51,17 @@ async def _plain(send: Send, status: int, text: str, headers: list[tuple[bytes, 
     await send({"type": "http.response.body", "body": body})
 
 
+def _is_page(scope: Scope) -> bool:
+    """Some UI route (not the 404 fallback) takes the path, whatever the method."""
+    for route in scope["app"].router.routes:
+        if getattr(route, "fallback", False):
+            continue
+        match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            return True
+    return False
+
+
 class UiGate:
     def __init__(self, app: ASGIApp, limiter: RateLimiter | None) -> None:
         self.app = app
@@ -80,11 +94,15 @@ class UiGate:
                 await _plain(send, 429, message, decision.headers())
                 return
         if principal is None and not paths.is_open(path):
+            if not _is_page(scope):
+                await self.app(scope, receive, send)  # no route takes it: the app's 404
+                return
             target = path + ("?" + scope["query_string"].decode() if scope["query_string"] else "")
             location = paths.LOGIN + "?" + urllib.parse.urlencode({"next": target})
             await _plain(send, 303, "Sign in first", [(b"location", location.encode())])
             return
         scope[paths.SESSION_KEY] = session
+        scope[paths.SIGNED_IN_KEY] = principal is not None
         token_var = who.current.set(principal)
         try:
             await self.app(scope, receive, send)

@@ -33,11 +33,15 @@ async def not_found(request: Request) -> Response:
 
 
 class UiFallback(Route):
-    """Matches every UI path no page took, and no API path (those keep the API's 404 and 405
-    replies)."""
+    """Matches every UI path no page took for a signed-in browser, and no API path (those keep
+    the API's 404 and 405 replies; a request without a session, the app's JSON 404)."""
+
+    fallback = True  # server.auth.ui_gate: not a page
 
     def matches(self, scope: Scope) -> tuple[Match, MutableMapping[str, Any]]:
         if scope["type"] != "http" or not paths.is_ui_path(scope["path"]):
+            return Match.NONE, {}
+        if not scope.get(paths.SIGNED_IN_KEY):
             return Match.NONE, {}
         return super().matches(scope)
 

@@ -17,6 +17,8 @@ CSRF_COOKIE = "sluice_csrf"
 FLASH_COOKIE = "sluice_flash"
 # The scope key under which the auth middleware hands a page its live session (None: auth off).
 SESSION_KEY = "sluice.ui_session"
+# True in the scope when the page runs signed in (or with auth off).
+SIGNED_IN_KEY = "sluice.ui_signed_in"
 # Largest form body a UI page accepts (a connector configuration with a key file fits).
 MAX_FORM_BYTES = 256 * 1024
 
