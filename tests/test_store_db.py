@@ -17,7 +17,7 @@ from sqlite_utils import Database
 from server.store import db as store_db
 from server.store import secret_box, sources, workspaces
 from server.store.db import Store, migrate, open_db, transaction
-from server.store.migrations import MIGRATIONS
+from server.store.migrations import MIGRATIONS, m012_definition_foreign_keys
 from tests.support.store import E2E, add_connection, add_destination, add_source
 
 
@@ -186,7 +186,7 @@ def test_deleting_a_definition_deletes_what_is_built_on_it(db: Database) -> None
 
 def _database_before_m012(path: Path) -> Database:
     """A database file as the version before m012 left it."""
-    before = MIGRATIONS[: MIGRATIONS.index(store_db.MIGRATIONS[-1])]
+    before = MIGRATIONS[: MIGRATIONS.index(m012_definition_foreign_keys)]
     assert before[-1].__name__ == "m011_drop_bad_quantities"
     conn = sqlite3.connect(str(path), isolation_level=None)
     conn.execute("PRAGMA foreign_keys=ON")
