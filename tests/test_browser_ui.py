@@ -7,10 +7,12 @@ any page's HTML; signed-out pages go to the sign-in form; signing in works from 
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.browser import (
     PASSWORD,
@@ -31,12 +33,6 @@ __all__ = ["browser", "html_seen", "page", "signed_in", "ui_server"]  # the fixt
 
 PEOPLE = "id,name,age\n" + "".join(f"{i},person {i},{20 + i}\n" for i in range(1, 8))
 SECRET = "pw-3f9a1c2e-never-shown"
-
-
-def expect(page: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(page)
 
 
 def new_actor(page: Any, kind: str, connector: str, name: str) -> None:
@@ -215,8 +211,6 @@ def test_an_optional_object_is_switched_on_to_be_filled_in(signed_in: Any) -> No
 
 
 def basic() -> str:
-    import base64
-
     return "Basic " + base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()
 
 

@@ -7,7 +7,7 @@ Fixtures: `ui_server` (one server per test module, auth on with the default admi
 over) and `signed_in` (a page that has signed in). `html_seen` collects the HTML of the pages a
 test snaps, for the "no secret in any page" checks.
 
-The tests skip, saying why, only when there is no chromium or no Playwright.
+The tests skip, saying why, only when there is no chromium (Playwright is in the test extra).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from tests.support.serving import ServerProcess
 
@@ -55,8 +56,7 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProces
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     chromium_path()
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         launched = launch(playwright)
         try:
             yield launched
