@@ -195,3 +195,21 @@ def test_a_cursor_or_key_the_mappers_did_not_track_goes_on_if_its_field_is_there
     assert kept.stream.default_cursor_field == ["updated_at"]
     gone = mapped({"mappers": [mapper("field-name-transform", pattern="^", replacement="x_")]})
     assert gone.cursor_field is None and gone.primary_key is None
+
+
+def test_one_stream_between_states_keeps_every_state_in_its_place(tmp_path: Path) -> None:
+    lines = [
+        record("users", 1, name="a", email="a@x", amount=1),  # filtered out
+        state("users", 1),
+        record("users", 2, name="b", email="b@x", amount=20),
+        record("users", 3, name="c", email="c@x", amount=2),  # filtered out
+        state("users", 3),
+        state("users", 3),
+        record("users", 4, name="d", email="d@x", amount=30),
+    ]
+    messages, raw, checkpoints, running, _ = pump(tmp_path, lines)
+    kinds = [m["type"] if m["type"] == "STATE" else m["record"]["data"]["id"] for m in messages]
+    assert kinds == ["STATE", 2, "STATE", "STATE", 4]
+    assert raw[0] == lines[1] and raw[2] == lines[4]  # states as the source printed them
+    assert running.mapper.filtered[("users", None)][0] == 2
+    assert checkpoints.states_emitted == 3 and checkpoints.emitted[("users", None)][0] == 4

@@ -1,4 +1,5 @@
-"""Records of mapped streams, between the source pump's decode and its write.
+"""Records re-written between the source pump's decode and its write: those of mapped
+streams, and records renamed for the destination.
 
 Streams without mappers never come here: their lines go on as the source printed them. When
 an attempt has mapped streams, the pump decodes its blocks with `mapped_envelopes` (the
@@ -121,3 +122,81 @@ def _with_changes(meta: msgspec.Raw, changes: list[Change]) -> dict[str, Any]:
     before = found.get("changes")
     found["changes"] = (before if isinstance(before, list) else []) + changes
     return found
+
+
+# --- a block's records, around the mapping (C-level list operations where it can) ----------
+
+
+def segments(records: list[Any], states: dict[int, Any]) -> tuple[list[Any], list[int], list[int]]:
+    """A block's records without the states' places, how many records come before each
+    state, and the states' places (ascending)."""
+    positions = list(states)
+    found: list[Any] = []
+    bounds: list[int] = []
+    start = 0
+    for position in positions:
+        found += records[start:position]
+        bounds.append(len(found))
+        start = position + 1
+    found += records[start:]
+    return found, bounds, positions
+
+
+def one_stream(records: list[Any]) -> StreamKey | None:
+    """The stream of records that are all of one stream, else None."""
+    if not records:
+        return None
+    size = len(records)
+    names, spaces = list(map(_stream, records)), list(map(_namespace, records))
+    if names.count(names[0]) != size or spaces.count(spaces[0]) != size:
+        return None
+    return (names[0], spaces[0])
+
+
+def assemble(
+    results: list[bytes | None], bounds: list[int], positions: list[int], lines: list[bytes]
+) -> list[bytes]:
+    """The block's lines: the mapped records kept (None: filtered out), each state's line
+    at its place."""
+    out: list[bytes] = []
+    start = 0
+    for bound, position in zip(bounds, positions, strict=True):
+        out += filter(None, results[start:bound])
+        out.append(lines[position])
+        start = bound
+    out += filter(None, results[start:])
+    return out
+
+
+def replace_lines(
+    lines: list[bytes], places: list[int], results: list[bytes | None]
+) -> list[bytes]:
+    """The block's lines with the mapped records' lines at `places` replaced (or dropped)."""
+    out: list[bytes | None] = list(lines)
+    for place, line in zip(places, results, strict=True):
+        out[place] = line
+    return [line for line in out if line is not None]
+
+
+# --- a record under another stream name (a prefix or namespace rule) -----------------------
+
+_fields = msgspec.json.Decoder(dict[str, msgspec.Raw])  # a message, its payloads undecoded
+
+
+class _Message(msgspec.Struct, gc=False):
+    record: msgspec.Raw
+
+
+_message = msgspec.json.Decoder(_Message)
+
+
+def rename_record(line: bytes, target: StreamKey) -> bytes:
+    """The same record under another stream name/namespace; its fields other than those two
+    (`data` above all) are copied as raw bytes."""
+    record = _fields.decode(_message.decode(line).record)
+    record["stream"] = msgspec.Raw(_encode(target[0]))
+    if target[1] is None:
+        record.pop("namespace", None)
+    else:
+        record["namespace"] = msgspec.Raw(_encode(target[1]))
+    return _HEAD + _encode(record) + b"}"

@@ -44,35 +44,24 @@ from server.runner.lines import LineTooLong
 from server.sync.catalog import Namespacing, StreamKey
 from server.sync.checkpoints import Checkpoints
 from server.sync.chunks import iter_chunks
-from server.sync.mapped import MappedRecordEnvelope, RecordMapper, mapped_envelopes
+from server.sync.mapped import (
+    MappedRecordEnvelope,
+    RecordMapper,
+    assemble,
+    mapped_envelopes,
+    one_stream,
+    rename_record,
+    replace_lines,
+    segments,
+)
 from server.sync.messages import Observations
 from server.sync.states import StateInput, as_state, decode_state, key_of, state_line
 
-_fields = msgspec.json.Decoder(dict[str, msgspec.Raw])  # a message, its payloads undecoded
 _encoder = msgspec.json.Encoder()
 _record = attrgetter("record")
 _stream = attrgetter("stream")
 _namespace = attrgetter("namespace")
 _data = attrgetter("data")
-
-
-class _Message(msgspec.Struct, gc=False):
-    record: msgspec.Raw
-
-
-_message = msgspec.json.Decoder(_Message)
-
-
-def rename_record(line: bytes, target: StreamKey) -> bytes:
-    """The same record under another stream name/namespace; its fields other than those two
-    (`data` above all) are copied as raw bytes."""
-    record = _fields.decode(_message.decode(line).record)
-    record["stream"] = msgspec.Raw(_encoder.encode(target[0]))
-    if target[1] is None:
-        record.pop("namespace", None)
-    else:
-        record["namespace"] = msgspec.Raw(_encoder.encode(target[1]))
-    return b'{"type":"RECORD","record":' + _encoder.encode(record) + b"}"
 
 
 class SourcePump:
@@ -185,30 +174,34 @@ class SourcePump:
         records: list[RecordEnvelope | None],
         states: dict[int, AirbyteStateMessage],
     ) -> bytes | memoryview | None:
-        """A block of records and states where some records may be of mapped streams."""
-        mapped = self.mapped_keys
-        places = [
-            i for i, r in enumerate(records) if r is not None and (r.stream, r.namespace) in mapped
-        ]
-        if not places:
+        """A block of records and states, some maybe of mapped streams (the common one: one
+        mapped stream's records between states, C-level list operations around them)."""
+        found, bounds, positions = segments(records, states)
+        key = one_stream(found)
+        if not found or (key is not None and key not in self.mapped_keys):
             self._scan(records, states)
             return block
-        lines = bytes(block).split(b"\n")
-        lines.pop()  # the block ends with a newline
-        if len(lines) != len(records):
-            return self._lines(block)  # blank lines, or a message over several: one by one
+        places = None
+        if key is None:  # several streams: the mapped records' places
+            mapped, pairs = self.mapped_keys, enumerate(records)
+            places = [i for i, r in pairs if r and (r.stream, r.namespace) in mapped]
+            found = [records[i] for i in places]
+        lines: list[bytes] = []
+        if positions or places is not None:  # these lines go on as the source printed them
+            lines = bytes(block).split(b"\n")
+            if len(lines) - 1 != len(records):
+                return self._lines(block)  # blank lines, or a message over several
         self._scan(records, states)
-        # The records of a block read by `mapped_envelopes` (self.decoder).
-        chosen = cast(list[MappedRecordEnvelope], [records[i] for i in places])
-        results = self.mapper.map_records(chosen)
-        out: list[bytes | None] = list(lines)
-        for place, line in zip(places, results, strict=True):
-            out[place] = line
-        kept = [line for line in out if line is not None]
-        if not kept:
+        results = self.mapper.map_records(found)  # records of a block `self.decoder` read
+        out = (
+            assemble(results, bounds, positions, lines)
+            if places is None
+            else replace_lines(lines[:-1], places, results)
+        )
+        if not out:
             return None
-        kept.append(b"")
-        return b"\n".join(kept)
+        out.append(b"")
+        return b"\n".join(out)
 
     def _states(
         self, envelopes: list[Envelope], records: list[RecordEnvelope | None]
@@ -290,12 +283,10 @@ class SourcePump:
                 counts[0] += 1
                 counts[1] += len(record.data)
                 target = rename(*key) if rename else key
-                if key in self.mapped_keys:
-                    full = mapped_envelopes.decode(line).record
-                    assert full is not None  # the same line, read with more fields
+                if key in self.mapped_keys:  # the same line, read with more fields
+                    full = cast(MappedRecordEnvelope, mapped_envelopes.decode(line).record)
                     mapped = self.mapper.map_records([full], None if target == key else target)
-                    if mapped[0] is not None:
-                        out.append(mapped[0])
+                    out += filter(None, mapped)
                 else:
                     out.append(line if target == key else rename_record(line, target))
             elif envelope.type == "STATE" and envelope.state:
