@@ -13,19 +13,22 @@ from datetime import UTC, datetime
 import msgspec
 
 from server.context import Context
-from server.models.connections import ConnectionSchedule, ConnectionScheduleData
+from server.models.connections import ConnectionRead, ConnectionSchedule, ConnectionScheduleData
 from server.scheduling.schedules import (
     BasicInterval,
     CronError,
+    CronSpec,
     Schedule,
     describe_cron,
     epoch,
+    next_fires,
     next_run,
     schedule_of,
 )
 from server.store.connection_list import list_connection_rows
 
 MAX_PAGE = 200
+NEXT_RUNS = 3  # as many as Airbyte lists for a cron schedule
 _data = msgspec.json.Decoder(ConnectionScheduleData | None)
 _legacy = msgspec.json.Decoder(ConnectionSchedule | None)
 
@@ -77,6 +80,30 @@ def schedule_words(schedule: Schedule | str | None) -> str:
     return describe_cron(schedule)
 
 
+class ScheduleView(msgspec.Struct, frozen=True):
+    words: str  # the schedule in words
+    next_runs: list[int]  # the next runs (epoch seconds): none when manual or paused
+
+
+def describe_schedule(
+    connection: ConnectionRead, now: float, last_sync_created_at: int | None
+) -> ScheduleView:
+    """A connection's schedule as a page shows it: in words, with its next runs (three for
+    cron, the one next for basic)."""
+    try:
+        schedule: Schedule | str | None = schedule_of(
+            connection.schedule_type, connection.schedule_data, connection.schedule
+        )
+    except CronError as exc:
+        schedule = str(exc)
+    words = schedule_words(schedule)
+    if isinstance(schedule, CronSpec) and connection.status == "active":
+        at = datetime.fromtimestamp(now, UTC)
+        return ScheduleView(words, [epoch(m) for m in next_fires(schedule, at, NEXT_RUNS)])
+    upcoming = _next(schedule, connection.status, last_sync_created_at, now)
+    return ScheduleView(words, [] if upcoming is None else [upcoming])
+
+
 def _next(schedule: Schedule | str | None, status: str, last: int | None, now: float) -> int | None:
     if schedule is None or isinstance(schedule, str) or status != "active":
         return None
@@ -88,8 +115,8 @@ def _next(schedule: Schedule | str | None, status: str, last: int | None, now: f
 async def list_connection_summaries(
     ctx: Context, name: str | None, status: str | None, limit: int, offset: int
 ) -> ConnectionSummaryPage:
-    """A page of every workspace's connections, in the order they were created; `name` a substring of the name
-    (any case), `status` the connection's status."""
+    """A page of every workspace's connections, in the order they were created; `name` a
+    substring of the name (any case), `status` the connection's status."""
     limit = max(1, min(limit, MAX_PAGE))
     rows = await ctx.store.read(list_connection_rows, name, status, limit + 1, max(0, offset))
     now = ctx.clock()

@@ -8,7 +8,6 @@ call, then a 303 back with a flash message (the core's message when refused).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any, get_args
 
 import msgspec
@@ -19,9 +18,8 @@ from server.core import connection_views, public_catalog
 from server.core import connections as core
 from server.core import job_history as history
 from server.core import jobs as core_jobs
-from server.core.connection_list import schedule_words
+from server.core.connection_list import describe_schedule
 from server.core.errors import DomainError, InvalidInput
-from server.core.schedules import describe_cron_expression
 from server.jobs.attempts import JobType
 from server.models.connections import (
     AirbyteCatalog,
@@ -34,7 +32,6 @@ from server.models.connections import (
     SelectedFieldInfo,
     TimeUnit,
 )
-from server.scheduling.schedules import schedule_of
 from server.ui import frame
 from server.ui.job_views import ACTIVE, job_rows
 
@@ -89,37 +86,20 @@ def _streams(
 
 
 def _schedule(connection: ConnectionRead, now: float, last_created: int | None) -> dict[str, Any]:
+    """The schedule form's values, and the schedule in words with its next runs."""
     data = connection.schedule_data
     basic = data.basic_schedule if data else None
     cron = data.cron if data else None
-    shown: dict[str, Any] = {
+    view = describe_schedule(connection, now, last_created)
+    return {
         "type": connection.schedule_type or "manual",
         "units": basic.units if basic else 24,
         "time_unit": basic.time_unit if basic else "hours",
         "cron": cron.cron_expression if cron else "0 0 * * * ?",
         "zone": cron.cron_time_zone if cron else "UTC",
-        "words": "Manual",
-        "next": [],
+        "words": view.words,
+        "next": view.next_runs,
     }
-    try:
-        parsed = schedule_of(connection.schedule_type, data, connection.schedule)
-    except Exception:  # a stored cron the scheduler cannot run: say so, do not fail the page
-        parsed = None
-    shown["words"] = schedule_words(parsed)
-    if cron is not None and connection.schedule_type == "cron":
-        try:
-            described = describe_cron_expression(
-                cron.cron_expression, cron.cron_time_zone, datetime.fromtimestamp(now, UTC)
-            )
-            shown["words"], shown["next"] = described.description, described.next_executions
-        except DomainError as exc:
-            shown["words"] = exc.message
-    elif basic is not None and connection.schedule_type == "basic" and parsed is not None:
-        seconds = getattr(parsed, "seconds", 0)
-        shown["next"] = (
-            [max(int(now), (last_created or int(now)) + seconds)] if last_created else []
-        )
-    return shown
 
 
 async def connection_page(request: Request) -> Response:
