@@ -9,6 +9,7 @@ destination (overwrite, append, append_dedup).
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import httpx
@@ -20,8 +21,10 @@ from server.core.public_catalog import StreamChoice, chosen_catalog
 from server.models.connections import AirbyteCatalog, AirbyteStream, AirbyteStreamAndConfiguration
 from server.public.connections import stream_path
 from server.public.sync_modes import PAIRS, name_of
+from server.settings import Settings
 from tests.conftest import post
 from tests.support.actors import default_workspace, make_destination, make_source
+from tests.support.api_jobs import wait_job
 from tests.support.auth import api_key, bearer
 from tests.support.public import API, assert_problem
 
@@ -127,6 +130,45 @@ async def test_create_with_streams_takes_only_those_in_their_modes(
     assert plain["configurations"]["streams"][0]["syncMode"] == "full_refresh_overwrite"
 
 
+async def test_a_partial_field_selection_syncs_only_those_columns(
+    client: httpx.AsyncClient, pair: tuple[str, str], settings: Settings
+) -> None:
+    """A partial `selectedFields` is the config API's field selection: stored with
+    `fieldSelectionEnabled`, and the sync writes the selected columns, plus the cursor and
+    the key of a deduplicated incremental stream (Airbyte keeps them)."""
+    streams = [
+        {
+            "name": "ds_0",
+            "syncMode": "incremental_deduped_history",
+            "selectedFields": [{"fieldPath": ["name"]}],
+        },
+        {"name": "ds_1", "selectedFields": [{"fieldPath": ["id"]}, {"fieldPath": ["amount"]}]},
+    ]
+    connection = await created(client, pair, configurations={"streams": streams})
+    shown = connection["configurations"]["streams"]
+    assert [s["selectedFields"] for s in shown] == [s["selectedFields"] for s in streams]
+    same = await config_api(client, connection["connectionId"])
+    configs = [s["config"] for s in same["syncCatalog"]["streams"]]
+    assert [c["fieldSelectionEnabled"] for c in configs] == [True, True]
+    assert configs[1]["selectedFields"] == [{"fieldPath": ["id"]}, {"fieldPath": ["amount"]}]
+
+    job = await client.post(
+        f"{API}/jobs", json={"connectionId": connection["connectionId"], "jobType": "sync"}
+    )
+    assert job.status_code == 200, job.text
+    info = await wait_job(client, job.json()["jobId"], timeout=120)
+    assert info["job"]["status"] == "succeeded", info["attempts"][-1]["logs"]["logLines"][-20:]
+    with sqlite3.connect(settings.local_path / "out.db") as db:
+        columns = {
+            table: [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+            for table in ("ds_0", "ds_1")
+        }
+        names = db.execute("SELECT name FROM ds_0").fetchall()
+    data = {t: [c for c in cs if not c.startswith("_airbyte")] for t, cs in columns.items()}
+    assert data == {"ds_0": ["id", "updated_at", "name"], "ds_1": ["id", "amount"]}
+    assert len(names) == 5 and all(isinstance(n, str) and n for (n,) in names)
+
+
 @pytest.mark.parametrize(
     ("schedule", "shown", "stored"),
     [
@@ -206,16 +248,25 @@ async def test_bad_schedules_are_422s_naming_the_field(
             "cursor",
         ),
         (
-            {"name": "ds_0", "selectedFields": [{"fieldPath": ["id"]}]},
-            "selectedFields",
-            "whole records",
-        ),
-        (
             {"name": "ds_0", "selectedFields": [{"fieldPath": ["nope"]}]},
             "selectedFields",
             "top-level",
         ),
-        ({"name": "ds_0", "mappers": [{"type": "hashing"}]}, "mappers", "not supported"),
+        # server.mappers' rules, as in the config API: an incremental stream keeps its cursor.
+        (
+            {
+                "name": "ds_0",
+                "syncMode": "incremental_append",
+                "mappers": [
+                    {
+                        "type": "field-filtering",
+                        "mapperConfiguration": {"targetField": "updated_at"},
+                    }
+                ],
+            },
+            "mappers[0]",
+            "cursor and cannot be removed",
+        ),
         ({"name": "ds_0", "syncMode": "full_refresh"}, "syncMode", "full_refresh"),
     ],
 )

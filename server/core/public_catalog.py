@@ -9,8 +9,10 @@ what the destination can write, then through the connection rules every face fol
 - With choices, exactly those streams: an unknown or twice-named stream, a mode the stream or
   the destination lacks, a cursor or key the source defines otherwise or the schema lacks is
   InvalidInput naming the choice (`path(i, field)`).
-- Field selection is refused unless it names every field: the relay syncs whole records, and
-  a client must not believe a column is left out when it is not.
+- A field selection names top-level fields; a partial one is stored as the config API stores
+  it (`fieldSelectionEnabled`, `selectedFields`, added by the face with the stream's mappers)
+  and checked by server.mappers when the connection is saved (the cursor and primary key are
+  always kept, as Airbyte does).
 
 Modes are the config API's (sync mode, destination sync mode) pairs; a face names them in its
 own words through `label` (the public API's `full_refresh_overwrite` ...).
@@ -208,13 +210,6 @@ def _check_choice(
                 "selectedFields",
                 choice.selected_fields,
                 f"Stream '{stream.name}': only its top-level fields can be selected",
-            )
-        elif set(picked) != set(top):
-            fail(
-                "selectedFields",
-                choice.selected_fields,
-                "Field selection is not supported yet: Sluice syncs whole records; "
-                "leave selectedFields out or name every field",
             )
 
 
