@@ -5,6 +5,7 @@ cookie, and the security headers of pages and assets."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from starlette.applications import Starlette
 
 from server.app import create_app
 from server.auth.middleware import TOKEN_PATHS
+from server.core import ui_sessions
 from server.public.applications import ROOT_ALIASES
 from server.settings import Settings
 from server.ui import paths
@@ -28,9 +30,7 @@ async def test_a_signed_out_page_is_sent_to_the_sign_in_form(app: Starlette) -> 
         for page in PAGES:
             r = await b.get(page + "?x=1")
             assert r.status_code == 303, page
-            assert r.headers["location"] == "/login?next=" + httpx.URL(
-                page + "?x=1"
-            ).raw_path.decode().replace("/", "%2F").replace("?", "%3F").replace("=", "%3D"), page
+            assert r.headers["location"] == "/login?" + urlencode({"next": page + "?x=1"}), page
         # A POST too, and nothing was done.
         r = await b.post("/connections/new", data={"csrf_token": "x"})
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
@@ -231,3 +231,22 @@ async def test_sign_in_attempts_are_rate_limited_per_address(tmp_path: Path, lim
             r = await b.post("/login", data={"username": "airbyte", "password": "guess"})
             codes.append(r.status_code)
         assert codes[-1] == 429 and "retry-after" in r.headers
+
+
+async def test_a_session_ends_when_idle_too_long_and_at_its_end(app: Starlette) -> None:
+    async with running(app), browser(app) as b:
+        ctx = app.state.ctx
+        start = ctx.clock()
+        await sign_in(b)
+        # Used within the idle limit, again and again: it lives on, up to its end.
+        for step in range(1, 8):
+            ctx.clock = lambda step=step: start + step * (ui_sessions.IDLE_SECONDS - 60)
+            r = await b.get("/connections")
+            if ctx.now() < start + ui_sessions.SESSION_SECONDS:
+                assert r.status_code == 200, step
+            else:
+                assert r.status_code == 303, step
+        await sign_in(b)
+        signed_in = ctx.clock()
+        ctx.clock = lambda: signed_in + ui_sessions.IDLE_SECONDS + 1
+        assert (await b.get("/connections")).status_code == 303
