@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from server.core.catalogs import configured_catalog
 from server.core.errors import NotFound
+from server.core.stream_mappers import mapper_inputs
 from server.domain.secrets import secret_values
 from server.jobs.attempts import RESET_TYPES, SYNC
 from server.mappers import SECRET_CONFIG_KEYS, MapperConfigError, StreamMapper, compile_stream
@@ -67,16 +68,12 @@ def namespacing(
     )
 
 
-_DEDUP = ("append_dedup", "overwrite_dedup")
-
-
 def stream_mappers(
     sync_catalog: AirbyteCatalog, catalog: ConfiguredAirbyteCatalog
 ) -> dict[StreamKey, StreamMapper]:
     """The compiled mappers of the streams to move that have a field selection or mappers
-    (source names). The cursor of an incremental stream and the key of a deduplicated one are
-    what the mappers must keep, as the connection was checked when it was saved
-    (server.core.stream_mappers). A configuration that no longer compiles is a PlanError."""
+    (source names), from the inputs the connection was checked with when it was saved
+    (server.core.stream_mappers.mapper_inputs). One that no longer compiles is a PlanError."""
     moving = {(s.stream.name, s.stream.namespace) for s in catalog.streams}
     found: dict[StreamKey, StreamMapper] = {}
     for item in sync_catalog.streams:
@@ -84,15 +81,8 @@ def stream_mappers(
         key = (stream.name, stream.namespace)
         if config is None or key not in moving:
             continue
-        cursor = config.cursor_field or stream.default_cursor_field or None
-        primary = config.primary_key or stream.source_defined_primary_key or None
         try:
-            mapper = compile_stream(
-                stream.json_schema or stream.json_schema_snake or {},
-                msgspec.to_builtins(config),
-                cursor if config.sync_mode == "incremental" else None,
-                primary if config.destination_sync_mode in _DEDUP else None,
-            )
+            mapper = compile_stream(*mapper_inputs(stream, config))
         except MapperConfigError as exc:
             raise PlanError(f"Stream '{stream.name}': its mappers cannot run: {exc}") from exc
         if mapper is not None:
