@@ -348,3 +348,35 @@ async def test_other_mappers_into_postgres(
             f'SELECT {", ".join(OTHER_COLUMNS)} FROM "{schema}".data_stream ORDER BY src_id'
         ).fetchall()
     check_others(records, rows)
+
+
+async def test_the_2020_shapes_field_selection_applies(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """A 2020 client leaves a field out with `fields[].selected: false` in the syncSchema it
+    sends: the column is not written."""
+    records = source_records(tmp_path, SOURCE)
+    source = await make_source(client, SOURCE)
+    destination = await make_destination(client, SQLITE, {"destination_path": "/local/e.db"})
+    discovered = await ok(client, "sources/discover_schema", {"sourceId": source})
+    schema = discovered["schema"]
+    for stream in schema["streams"]:
+        for field in stream["fields"]:
+            field["selected"] = field["name"] != "payload"
+    body = {
+        "sourceId": source,
+        "destinationId": destination,
+        "status": "active",
+        "syncSchema": schema,
+        "syncMode": "full_refresh",
+    }
+    connection = (await ok(client, "connections/create", body))["connectionId"]
+    await sync(client, connection)
+    path = fast_settings(tmp_path).local_path / "e.db"
+    with sqlite3.connect(path) as db:
+        columns = [r[1] for r in db.execute("PRAGMA table_info(data_stream)")]
+        count = db.execute("SELECT COUNT(*) FROM data_stream").fetchone()[0]
+    assert [c for c in columns if not c.startswith("_airbyte")] == list(KEPT)
+    assert count == len(records)
+    content = file_bytes(path)
+    assert all(r["payload"].encode() not in content for r in records)
