@@ -238,10 +238,10 @@ def _numeric_filter(
     field: str, check: Callable[[Any, Any], bool], number: float
 ) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
     def numeric_filter(data: dict[str, Any]) -> dict[str, Any] | None:
-        value = data.get(field)
+        value: Any = data.get(field)
         kind = type(value)
         if kind is Raw:
-            value = plain(value)
+            value = _decode(value)
             kind = type(value)
         if kind is not float and kind is not int:
             value = _number(value)

@@ -46,19 +46,33 @@ class StreamMapper:
     `json_schema`, `cursor_field`, `primary_key`: what the destination's configured catalog
     gets. `apply(data)` maps one record's data (the dict may be changed in place) and returns
     it (None: filtered out) and the changes to add to the record's `meta.changes`. One
-    thread at a time: the steps share a list of the record's changes."""
+    thread at a time: the steps share a list of the record's changes.
+
+    The relay's hot loop calls `run(data)` (the mapped data or None) and, only when
+    `pending` is not empty, takes the record's changes from it (then empties it)."""
 
     def __init__(
         self,
         json_schema: dict[str, Any],
         cursor_field: list[str],
         primary_key: list[list[str]],
-        apply: Callable[[Data], tuple[Data | None, list[Change]]],
+        run: Step,
+        pending: list[Change],
     ) -> None:
         self.json_schema = json_schema
         self.cursor_field = cursor_field
         self.primary_key = primary_key
-        self.apply = apply
+        self.run = run
+        self.pending = pending
+
+    def apply(self, data: Data) -> tuple[Data | None, list[Change]]:
+        result = self.run(data)
+        pending = self.pending
+        if not pending:
+            return result, []
+        changes = list(pending)
+        pending.clear()
+        return result, changes
 
 
 def compile_stream(
@@ -86,27 +100,9 @@ def compile_stream(
         validation.json_schema,
         validation.cursor_field,
         validation.primary_key,
-        _chain(steps, pending),
+        _unrolled(tuple(steps)),
+        pending,
     )
-
-
-_NO_CHANGES: list[Change] = []  # shared, never appended to
-
-
-def _chain(
-    steps: list[Step], pending: list[Change]
-) -> Callable[[Data], tuple[Data | None, list[Change]]]:
-    run = _unrolled(tuple(steps))
-
-    def apply(data: Data) -> tuple[Data | None, list[Change]]:
-        result = run(data)
-        if not pending:
-            return result, _NO_CHANGES
-        changes = list(pending)
-        pending.clear()
-        return result, changes
-
-    return apply
 
 
 def _unrolled(steps: tuple[Step, ...]) -> Step:
@@ -222,7 +218,7 @@ def _hashing(spec: Hashing) -> Step:
             return data
         if type(value) is Raw:  # as the relay hands it: a text without escapes is hashed as is
             text = bytes(value)
-            if text[:1] == b'"' and b"\\" not in text:
+            if text[0] == 34 and b"\\" not in text:  # 34: '"'; a JSON value is never empty
                 data[output] = digest(text[1:-1]).hexdigest()
                 return data
             value = plain(value)

@@ -94,19 +94,24 @@ class RecordMapper:
         target: StreamKey,
     ) -> list[bytes | None]:
         """The hot loop: records of one stream, one compiled function."""
-        apply = self.mappers[key].apply
+        compiled = self.mappers[key]
+        run, pending = compiled.run, compiled.pending
         stream, namespace = target
         out: list[bytes | None] = []
         append = out.append
         dropped = dropped_bytes = 0
         for record, given in zip(records, datas, strict=True):
-            data, changes = apply(given)
+            data = run(given)
             if data is None:
+                pending.clear()
                 dropped += 1
                 dropped_bytes += len(record.data)
                 append(None)
                 continue
-            meta = _with_changes(record.meta, changes) if changes else record.meta or None
+            meta: Any = record.meta or None
+            if pending:
+                meta = _with_changes(record.meta, list(pending))
+                pending.clear()
             append(
                 _HEAD + _encode(_Record(stream, data, namespace, record.emitted_at, meta)) + b"}"
             )
