@@ -169,6 +169,14 @@ async def test_pages_and_assets_have_their_headers(app: Starlette) -> None:
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
         assert "unsafe-inline" not in csp
         assert page.headers["cache-control"] == "no-store"
+        # Under no-referrer a browser posts a page's forms with `Origin: null`, which the edge
+        # refuses; same-origin keeps the Origin on the site's own requests only.
+        assert page.headers["referrer-policy"] == "same-origin"
+        api = await b.get("/api/v1/health")
+        assert api.headers["referrer-policy"] == "no-referrer"
+        assert "default-src 'none'" in api.headers["content-security-policy"]
+        # Under no-referrer, browsers post the page's forms with `Origin: null` (refused).
+        assert page.headers["referrer-policy"] == "same-origin"
         assert "<script>" not in page.text and " style=" not in page.text  # nothing inline
         for name, asset in ASSETS.items():
             r = await b.get(static_url(name))

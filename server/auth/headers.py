@@ -2,8 +2,9 @@
 
 HTML pages (the web UI) get their own Content-Security-Policy: their own origin's stylesheet,
 script and images only, no inline script or style (`default-src 'self'` alone), forms posted
-only to this site, never framed. Every reply is `no-store` unless it says otherwise (the UI's
-static assets, cached for a year under a content-hashed URL, do).
+only to this site, never framed; and a referrer policy under which their requests to this site
+keep their Origin. Every reply is `no-store` unless it says otherwise (the UI's static assets,
+cached for a year under a content-hashed URL, do).
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ PAGE_CSP = (
     b"default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
     b"object-src 'none'",
 )
+# A page's forms post back to this site: under `no-referrer` browsers send `Origin: null` with
+# them, which the edge refuses as a foreign origin. `same-origin` keeps the Origin on the site's
+# own requests and still sends nothing to other sites.
+PAGE_REFERRER = (b"referrer-policy", b"same-origin")
 # Replies hold configurations and job details: no cache (browser or proxy) keeps them.
 NO_STORE = (b"cache-control", b"no-store")
 
@@ -43,6 +48,9 @@ class SecurityHeadersMiddleware:
                 if kind.startswith(b"text/html") and b"content-security-policy" not in names:
                     headers.append(PAGE_CSP)
                     names.add(PAGE_CSP[0])
+                if kind.startswith(b"text/html") and b"referrer-policy" not in names:
+                    headers.append(PAGE_REFERRER)
+                    names.add(PAGE_REFERRER[0])
                 headers += [h for h in SECURITY_HEADERS if h[0] not in names]
                 if b"cache-control" not in names:
                     headers.append(NO_STORE)
