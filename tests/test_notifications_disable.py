@@ -11,8 +11,8 @@ from server.core.notification_jobs import DAY, _verdict
 from server.settings import Settings
 from tests.conftest import running
 from tests.support.api_jobs import e2e_connection, ok, wait_job
+from tests.support.notifications import set_notifications, settings_for
 from tests.support.receiver import receiver
-from tests.test_notifications_delivery import set_notifications, settings_for
 
 FAILING = {"type": "EXCEPTION_AFTER_N", "throw_after_n_records": 1}
 
