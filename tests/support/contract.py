@@ -16,8 +16,9 @@ ADMIN_HEADERS = {"Authorization": "Basic " + base64.b64encode(b"airbyte:password
 
 
 def seed(app: Any, job: bool) -> dict[str, Any]:
-    """A workspace's source, destination, connection (and with `job`, a sync job of it), made
-    through the configuration API: their ids by the field names requests use."""
+    """A workspace's source, destination, connection (and with `job`, a sync job of it) and an
+    uploaded CSV file, made through the configuration API: their ids by the field names
+    requests use."""
     with get_client(app) as client:
 
         def call(path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -51,6 +52,13 @@ def seed(app: Any, job: bool) -> dict[str, Any]:
         synced = (
             call("connections/sync", {"connectionId": connection["connectionId"]}) if job else None
         )
+        uploaded = client.post(
+            "/api/v1/files/upload",
+            data={"workspaceId": workspace_id},
+            files={"file": ("seed.csv", b"id,name,score\n1,ada,1.5\n2,cyd,2.25\n")},
+            headers=ADMIN_HEADERS,
+        )
+        assert uploaded.status_code == 200, uploaded.text
     ids = {
         "workspaceId": workspace_id,
         "sourceId": source["sourceId"],
@@ -58,6 +66,7 @@ def seed(app: Any, job: bool) -> dict[str, Any]:
         "connectionId": connection["connectionId"],
         "sourceDefinitionId": E2E,
         "destinationDefinitionId": DEV_NULL,
+        "fileId": uploaded.json()["fileId"],
     }
     if synced is not None:
         ids["jobId"] = synced["job"]["id"]
