@@ -308,3 +308,31 @@ async def test_names_are_escaped_and_no_secret_shows_in_any_page(
         assert "<script>alert" not in r.text and "<img src=x" not in r.text, path
     page = await b.get(f"/connections/{cid}")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+async def test_an_incremental_mode_takes_the_sources_cursor_and_a_bad_choice_is_refused(
+    ui: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    b, api = ui
+    cid = await new_connection(b, api, "Incremental")
+    here = f"/connections/{cid}"
+    catalog = (await ok(api, "connections/get", {"connectionId": cid}))["syncCatalog"]["streams"]
+    fields = {}
+    for i, s in enumerate(catalog):
+        fields[f"s{i}.name"] = s["stream"]["name"]
+        fields[f"s{i}.selected"] = "on"
+        fields[f"s{i}.mode"] = "incremental/append"
+    r = await b.post(here + "/streams", data={"csrf_token": csrf_of(await b.get(here)), **fields})
+    assert r.status_code == 303
+    after = (await ok(api, "connections/get", {"connectionId": cid}))["syncCatalog"]["streams"]
+    for s in after:
+        assert s["config"]["syncMode"] == "incremental"
+        assert s["config"]["cursorField"] == s["stream"]["defaultCursorField"]
+    # A mode the destination cannot write: the core's message, nothing changed.
+    fields["s0.mode"] = "incremental/no_such_mode"
+    page = await b.get(here)
+    r = await b.post(here + "/streams", data={"csrf_token": csrf_of(page), **fields})
+    shown = await b.get(r.headers["location"])
+    assert "flash-error" in shown.text
+    again = (await ok(api, "connections/get", {"connectionId": cid}))["syncCatalog"]["streams"]
+    assert again == after

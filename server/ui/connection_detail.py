@@ -14,6 +14,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.context import Context
 from server.core import connection_views, public_catalog
 from server.core import connections as core
 from server.core import job_history as history
@@ -102,16 +103,18 @@ def _schedule(connection: ConnectionRead, now: float, last_created: int | None) 
     }
 
 
+async def _writable(ctx: Context, destination_id: uuid.UUID) -> list[DestinationSyncMode] | None:
+    try:
+        return list(await public_catalog.destination_modes(ctx, destination_id))
+    except DomainError:
+        return None  # the destination's spec cannot be had now: every mode
+
+
 async def connection_page(request: Request) -> Response:
     ctx = frame.context(request)
     cid = connection_id(request)
     full = await connection_views.get_connection_in_full(ctx, cid)
-    try:
-        writable: list[DestinationSyncMode] | None = list(
-            await public_catalog.destination_modes(ctx, full.connection.destination_id)
-        )
-    except DomainError:
-        writable = None  # the destination's spec cannot be had now: offer every mode
+    writable = await _writable(ctx, full.connection.destination_id)
     jobs, total, attempts = await ctx.store.read(
         history.list_jobs, history.JobFilter(config_id=str(cid)), RECENT_JOBS, 0
     )
@@ -235,14 +238,26 @@ async def set_schedule(request: Request) -> Response:
     return await _update(request, fields, "Schedule saved.")
 
 
-def _catalog_from(data: Any, catalog: AirbyteCatalog) -> AirbyteCatalog:
+def _catalog_from(
+    data: Any, catalog: AirbyteCatalog, writable: list[DestinationSyncMode] | None
+) -> AirbyteCatalog:
+    """The catalog with the form's choices. A mode must be one the page offered (the stream
+    reads it, the destination writes it): the core takes typed values as they are."""
     streams = []
     for i, item in enumerate(catalog.streams):
         if frame.field(data, f"s{i}.name") != item.stream.name or item.config is None:
             raise InvalidInput("The connection's streams changed meanwhile: reload and retry.")
         config = item.config
-        mode = frame.field(data, f"s{i}.mode").split("/")
-        chosen = [c for c in data.getlist(f"s{i}.field") if isinstance(c, str)]
+        offered = {"/".join(m): m for m in public_catalog.modes_of(item.stream, writable)}
+        if item.config is not None:
+            current = (config.sync_mode, config.destination_sync_mode)
+            offered.setdefault("/".join(current), current)
+        chosen_mode = frame.field(data, f"s{i}.mode")
+        if chosen_mode not in offered:
+            raise InvalidInput(f"Stream '{item.stream.name}' cannot sync in mode {chosen_mode!r}")
+        mode = offered[chosen_mode]
+        known = _columns(item.stream.json_schema or item.stream.json_schema_snake)
+        chosen = [c for c in known if c in set(data.getlist(f"s{i}.field"))]
         selecting = frame.field(data, f"s{i}.fieldSelection") == "on"
         changes: dict[str, Any] = {
             "selected": frame.field(data, f"s{i}.selected") == "on",
@@ -251,8 +266,12 @@ def _catalog_from(data: Any, catalog: AirbyteCatalog) -> AirbyteCatalog:
             if selecting
             else None,
         }
-        if len(mode) == 2:
-            changes["sync_mode"], changes["destination_sync_mode"] = mode
+        changes["sync_mode"], changes["destination_sync_mode"] = mode
+        # A mode that needs a cursor or a key takes the source's when none is set yet.
+        if mode[0] == "incremental" and not config.cursor_field:
+            changes["cursor_field"] = item.stream.default_cursor_field or None
+        if mode[1].endswith("_dedup") and not config.primary_key:
+            changes["primary_key"] = item.stream.source_defined_primary_key or None
         streams.append(
             msgspec.structs.replace(item, config=msgspec.structs.replace(config, **changes))
         )
@@ -265,7 +284,8 @@ async def set_streams(request: Request) -> Response:
     data = await frame.form(request)
     current = await connection_views.get_connection_in_full(ctx, cid)
     try:
-        catalog = _catalog_from(data, current.connection.sync_catalog)
+        writable = await _writable(ctx, current.connection.destination_id)
+        catalog = _catalog_from(data, current.connection.sync_catalog, writable)
     except DomainError as exc:
         return frame.back(request, _here(cid), exc.message, "error")
     return await _update(request, core.ConnectionFields(sync_catalog=catalog), "Streams saved.")

@@ -214,6 +214,12 @@ def route(path: str, endpoint: Endpoint, methods: Sequence[str] = ("GET",)) -> R
             return error_page(request, 404, exc.message)
         except DomainError as exc:
             return error_page(request, 400, exc.message)
+        except Exception:
+            # A fault of the server: logged with its traceback, the page says only that.
+            log.exception("UI page %s %s failed", request.method, request.url.path)
+            return error_page(
+                request, 500, "The server could not show this page; its log says why."
+            )
 
     guarded.__name__ = endpoint.__name__
     return Route(path, guarded, methods=list(methods), name=endpoint.__name__)
