@@ -1,12 +1,13 @@
 """Pipeline documents: read (YAML or JSON, a file or a directory of them), checked against the
 format's JSON Schema (schema.json) with the file, line and path of each error, `${ENV_VAR}`
-references resolved, and turned into typed objects keyed by name."""
+references resolved (in connector configurations and in streams' mappers), and turned into
+typed objects keyed by name."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -65,6 +66,12 @@ class Stream:
     cursor_field: list[str] | None
     primary_key: list[list[str]] | None
     selected_fields: list[list[str]] | None
+    # `[{id?, type, mapperConfiguration}]` as the API takes them, references resolved; None:
+    # the stream has none.
+    mappers: list[dict[str, Any]] | None = None
+    # Paths in `mappers` (`(1, "mapperConfiguration", "key")`) whose values came from
+    # references: never shown in clear.
+    referenced: set[Path_] = field(default_factory=set)
 
 
 @dataclass
@@ -211,11 +218,7 @@ def _merge(doc: Document, file: Path, data: Any, env: Mapping[str, str]) -> Iter
             missing: list[Path_] = []
             base: Path_ = (key, i, "configuration")
             config = _resolve(item["configuration"], env, (), referenced, missing)
-            for *inner, name in missing:
-                problem = f"environment variable {name} is not set"
-                if not _ENV_NAME.fullmatch(str(name)):
-                    problem = f"${{{name}}} is not a valid environment variable reference"
-                yield f"{at((*base, *inner))}: {show_path((*base, *inner))}: {problem}"
+            yield from _missing(base, missing, at)
             actor = Actor(
                 kind,
                 item["name"],
@@ -232,11 +235,34 @@ def _merge(doc: Document, file: Path, data: Any, env: Mapping[str, str]) -> Iter
             doc.actors(kind)[ident] = actor
     for i, item in enumerate(data.get("connections") or []):
         conn = _connection(item, at(("connections", i)))
+        for j, stream in enumerate(conn.streams or []):
+            base = ("connections", i, "streams", j, "mappers")
+            yield from _stream_references(stream, env, base, at)
         ident = (conn.workspace, conn.name)
         if ident in doc.connections:
             other = doc.connections[ident].where
             yield f"{conn.where}: connection {conn.name!r} of {conn.workspace!r} is also at {other}"
         doc.connections[ident] = conn
+
+
+def _missing(base: Path_, missing: list[Path_], at: Callable[[Path_], str]) -> Iterator[str]:
+    for *inner, name in missing:
+        problem = f"environment variable {name} is not set"
+        if not _ENV_NAME.fullmatch(str(name)):
+            problem = f"${{{name}}} is not a valid environment variable reference"
+        yield f"{at((*base, *inner))}: {show_path((*base, *inner))}: {problem}"
+
+
+def _stream_references(
+    stream: Stream, env: Mapping[str, str], base: Path_, at: Callable[[Path_], str]
+) -> Iterator[str]:
+    """A stream's mappers with their `${ENV_VAR}` references resolved (a new AES key is given
+    as one, never written in the document)."""
+    if stream.mappers is None:
+        return
+    missing: list[Path_] = []
+    stream.mappers = _resolve(stream.mappers, env, (), stream.referenced, missing)
+    yield from _missing(base, missing, at)
 
 
 def _connection(item: Mapping[str, Any], where: str) -> Connection:
@@ -254,6 +280,7 @@ def _connection(item: Mapping[str, Any], where: str) -> Connection:
                 cursor_field=_plain(s.get("cursorField")),
                 primary_key=_plain(s.get("primaryKey")),
                 selected_fields=_plain(s.get("selectedFields")),
+                mappers=_plain(s.get("mappers")),
             )
             for s in item["streams"]
         ]

@@ -1,6 +1,8 @@
 """Documents for what a server holds: its secrets as `${...}` placeholders, never in clear
 (the server sends none: each reads back as `**********`, which becomes a reference named after
-its object and field, e.g. `${WAREHOUSE_PASSWORD}`)."""
+its object and field, e.g. `${WAREHOUSE_PASSWORD}`). A stream's mappers are written as the
+API shows them, an encryption key as the mask itself: applied back, the server keeps the key it
+holds (server.remote.pipelines.mappers)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedSeq
 
+from server.remote.pipelines import mappers
 from server.remote.pipelines.remote import MASK, Remote, schedule_of, selected_streams
 
 
@@ -99,6 +102,9 @@ def _connection(ws: str, name: str, conn: dict[str, Any], ids: dict[str, str]) -
                 stream[key] = config[key]
         if config.get("fieldSelectionEnabled"):
             stream["selectedFields"] = [f["fieldPath"] for f in config.get("selectedFields") or []]
+        found = mappers.exported(config)
+        if found:
+            stream["mappers"] = found
         streams.append(stream)
     item["streams"] = streams
     return item

@@ -4,7 +4,8 @@ Secrets: the server never returns them (each reads back as `**********`), so a s
 document sets and the server holds cannot be compared. It is shown as `(set)` and sent with any
 other change of its object; on its own it plans nothing, unless `--update-secrets` asks for
 every secret to be sent again (to rotate one). A secret the document adds or drops is a
-change, `(added)` / `(removed)`. Values from `${ENV_VAR}` references are never shown.
+change, `(added)` / `(removed)`. Values from `${ENV_VAR}` references are never shown. A
+stream's mapper secrets (an encryption key) follow the same rule (server.remote.pipelines.mappers).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.remote.pipelines import document as d
+from server.remote.pipelines import mappers
 from server.remote.pipelines.remote import MASK, Remote, schedule_of, selected_streams
 
 ORDER = ("workspace", "source", "destination", "connection")
@@ -85,7 +87,9 @@ def make(doc: d.Document, remote: Remote, *, prune: bool, update_secrets: bool =
         for (_, name), a in remote.actors[kind].items()
     }
     for key, conn in doc.connections.items():
-        steps.append(_connection_step(conn, remote.connections.get(key), names))
+        step = _connection_step(conn, remote.connections.get(key), names, update_secrets)
+        unverified = unverified or step.unverified
+        steps.append(step)
     if prune:
         steps.extend(_deletions(doc, remote))
     steps.sort(key=_order)
@@ -214,10 +218,21 @@ def stream_config(stream: d.Stream, base: dict[str, Any]) -> dict[str, Any]:
     else:
         config["fieldSelectionEnabled"] = False
         config.pop("selectedFields", None)
+    # The document's mappers are all of the stream's: hashed fields are among them (an export
+    # writes them as hashing mappers), so the server's own list is not sent beside them.
+    config.pop("hashedFields", None)
+    if stream.mappers:
+        config["mappers"] = stream.mappers
+    else:
+        config.pop("mappers", None)
     return config
 
 
-def _stream_changes(streams: list[d.Stream], current: dict[str, Any]) -> Iterator[str]:
+def _stream_changes(
+    streams: list[d.Stream], current: dict[str, Any], secrets: list[str]
+) -> Iterator[str]:
+    """What changes in the connection's streams; the mapper secrets that cannot be compared
+    are added to `secrets`."""
     have = selected_streams(current)
     wanted = {(s.namespace, s.name): s for s in streams}
     for key in have.keys() - wanted.keys():
@@ -243,10 +258,13 @@ def _stream_changes(streams: list[d.Stream], current: dict[str, Any]) -> Iterato
                 continue
             if was != now:
                 yield f"streams.{stream.name}.{name}: {_show(was)} -> {_show(now)}"
+        changed, unverified = mappers.changes(stream, old, f"streams.{stream.name}.mappers")
+        yield from changed
+        secrets.extend(unverified)
 
 
 def _connection_step(
-    conn: d.Connection, current: dict[str, Any] | None, names: dict[str, str]
+    conn: d.Connection, current: dict[str, Any] | None, names: dict[str, str], update_secrets: bool
 ) -> Step:
     if current is None:
         changes = [f"{conn.source} -> {conn.destination}", f"schedule: {_show(conn.schedule)}"]
@@ -274,7 +292,11 @@ def _connection_step(
     for name, (old, new) in fields.items():
         if old != new:
             changes.append(f"{name}: {_show(old)} -> {_show(new)}")
+    secrets: list[str] = []
     if conn.streams is not None:
-        changes.extend(_stream_changes(conn.streams, current))
-    action = "update" if changes else "unchanged"
-    return Step(action, "connection", conn.workspace, conn.name, changes, conn, current)
+        changes.extend(_stream_changes(conn.streams, current, secrets))
+    action = "update" if changes or (secrets and update_secrets) else "unchanged"
+    shown = changes + secrets if action == "update" else []
+    step = Step(action, "connection", conn.workspace, conn.name, shown, conn, current)
+    step.unverified = bool(secrets)
+    return step
