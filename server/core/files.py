@@ -10,6 +10,7 @@ where source-file reads it; deleting the file removes both.
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import uuid
 from pathlib import Path
@@ -59,6 +60,23 @@ def _unlink(path: Path) -> None:
         path.unlink()
 
 
+def _csv_header_cells(path: Path, options: dict[str, Any]) -> int:
+    """How many cells the CSV's header row has (0: none), read as source-file reads it."""
+    encoding = options.get("encoding", "utf-8-sig")
+    if str(encoding).replace("_", "-").lower() in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"  # a byte-order mark is not a header cell
+    with path.open(newline="", encoding=encoding, errors="replace") as handle:
+        for _ in range(int(options.get("skiprows", 0))):
+            handle.readline()
+        reader = csv.reader(
+            handle,
+            delimiter=options.get("sep", options.get("delimiter", ",")),
+            quotechar=options.get("quotechar", '"'),
+            escapechar=options.get("escapechar"),
+        )
+        return len(next(reader, None) or [])
+
+
 def check_file(
     staged: Path, name: str, fmt: FileFormat | None, options: dict[str, Any]
 ) -> tuple[FileFormat, dict[str, Any]]:
@@ -68,10 +86,17 @@ def check_file(
     merged = {**file_detect.default_options(staged, found), **options}
     try:
         file_detect.validate(staged, found, merged)
+        # An empty file (or one whose first line is blank) reads as a CSV of nothing: no column
+        # to preview or import. Blank header cells are columns (named column_<n>).
+        headed = merged.get("header", 0) is not None and not merged.get("names")
+        if found == "csv" and headed and _csv_header_cells(staged, merged) == 0:
+            raise file_detect.BadFile("the file has no header row naming its columns")
     except file_detect.BadFile as exc:
         raise BadUpload(f"{name}: {exc}") from None
     except ConfigError as exc:  # the format's library is not installed
         raise BadUpload(f"{name}: {exc}") from None
+    except (OSError, ValueError, LookupError, csv.Error, TypeError) as exc:  # bad reader options
+        raise BadUpload(f"{name}: the file is not a readable csv file: {exc}") from None
     return found, merged
 
 
