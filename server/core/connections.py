@@ -11,6 +11,8 @@
   derived before every write (`finish`), so each stored document is the reply as it is.
 - Resource requirements, namespaces and the other plain fields are kept as given (the wire
   models check their grammar); an update changes only the fields given.
+- `statusReason` says why Sluice stopped a connection (`stop`: auto-disable, a schema
+  change); a status changed by an update clears it.
 - A stream's field selection and mappers are checked by server.mappers (through
   `server.core.stream_mappers`); their secrets (an AES key) are sealed by the store, masked in
   every reply, and kept on an update that sends the mask back.
@@ -148,6 +150,12 @@ def finish(connection: ConnectionRead) -> ConnectionRead:
     )
 
 
+def stop(connection: ConnectionRead, reason: str) -> ConnectionRead:
+    """`connection` set inactive by Sluice itself, with why (its `statusReason`): the one way
+    auto-disable and a schema change pause a connection, so every face shows the same reason."""
+    return msgspec.structs.replace(connection, status="inactive", status_reason=reason)
+
+
 def _check_ends(db: Database, source_id: str, destination_id: str) -> tuple[str, str, str]:
     """(workspace id, source name, destination name); NotFound for a missing end,
     InvalidInput when the two ends live in different workspaces."""
@@ -246,6 +254,10 @@ def apply_update(
 ) -> ConnectionRead:
     """`current` with the fields given changed, checked and finished."""
     changes = {f: v for f in _PLAIN_FIELDS if (v := getattr(fields, f)) is not None}
+    if fields.status is not None and (fields.status != current.status or fields.status == "active"):
+        # A status set by hand replaces the one Sluice set, and its reason; an update that
+        # sends the inactive status back unchanged (a whole object) keeps the reason.
+        changes["status_reason"] = None
     catalog = resolve_catalog(
         fields.sync_catalog,
         fields.sync_schema,

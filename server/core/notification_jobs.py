@@ -1,5 +1,6 @@
 """What a job's end tells the workspace: success or failure, and, after too many failures in
-a row, that the connection was disabled (Airbyte's auto-disable, with its warning at half).
+a row, that the connection was disabled (Airbyte's auto-disable, with its warning at half),
+which its `statusReason` then says.
 
 Runs inside the transaction that records the job's end (`server.jobs.worker`), so the
 notifications and the connection's new status are committed with it, or not at all.
@@ -15,9 +16,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import msgspec
 from sqlite_utils import Database
 
+from server.core.connections import stop
 from server.core.errors import NotFound
 from server.core.notifications import NotificationEvent, Trigger, base_url_of, queue_event
 from server.jobs.attempts import AttemptStats
@@ -95,7 +96,7 @@ def _on_job_end(db: Database, end: JobEnd, settings: Settings, now: int) -> list
         return lines
     disable, why = verdict
     if disable:
-        update_connection(db, msgspec.structs.replace(connection, status="inactive"))
+        update_connection(db, stop(connection, f"Disabled automatically: {why}"))
         lines.append(f"Connection {name} was disabled: {why}")
         send("sendOnSyncDisabled", f"Connection {name} was disabled: {why}")
     else:

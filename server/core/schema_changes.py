@@ -3,8 +3,8 @@
 
 - No change: the diff is recorded (`schemaChange: no_change`) and `breakingChange` cleared.
 - A breaking change (see `server.core.catalog_diff`), whatever the preference: the connection
-  is paused (`inactive`, `breakingChange: true`, the reason recorded) and its catalog left as
-  it is; a sync does not run.
+  is paused (`inactive`, `breakingChange: true`, the reason as its `statusReason`) and its
+  catalog left as it is; a sync does not run.
 - A non-breaking change: `ignore` records it and leaves the catalog; `disable` also pauses
   the connection; `propagate_columns` applies the new, removed and changed fields to the
   streams the connection has (new fields join a field selection that is on); `propagate_fully`
@@ -32,7 +32,7 @@ from sqlite_utils import Database
 
 from server.core import catalog_diff
 from server.core.catalog_propagation import propagate
-from server.core.connections import finish
+from server.core.connections import finish, stop
 from server.core.notifications import NotificationEvent, Trigger, queue_event
 from server.models.connections import AirbyteCatalog, ConnectionRead
 from server.models.discover import CatalogDiff, SchemaChange
@@ -128,7 +128,7 @@ def decide(
         return Outcome(connection=cleared, diff=diff, schema_change=change, action="none")
     if change == "breaking":
         reason = _breaking_reason(diff)
-        paused = msgspec.structs.replace(connection, status="inactive", breaking_change=True)
+        paused = stop(msgspec.structs.replace(connection, breaking_change=True), reason)
         return Outcome(
             connection=paused,
             diff=diff,
@@ -140,7 +140,7 @@ def decide(
     preference = connection.non_breaking_changes_preference or "ignore"
     if preference == "disable":
         reason = _disabled_reason(diff)
-        disabled = msgspec.structs.replace(cleared, status="inactive")
+        disabled = stop(cleared, reason)
         blocked = reason if apply else None
         return Outcome(
             connection=disabled,
@@ -292,8 +292,8 @@ def _queue(
 
 
 class CurrentChange(msgspec.Struct, frozen=True):
-    """What a connection read shows: its `schemaChange`, and why it is inactive if a schema
-    change stopped it."""
+    """What a connection read shows: its `schemaChange`, and its `statusReason` (the
+    connection's own, as connections/get shows it: one rule for both reads)."""
 
     schema_change: SchemaChange = "no_change"
     status_reason: str | None = None
@@ -311,7 +311,7 @@ def current_changes(db: Database, found: list[ConnectionRead]) -> dict[str, Curr
         s = stored.get(cid)
         if s is None:
             change: SchemaChange = "breaking" if c.breaking_change else "no_change"
-            result[cid] = CurrentChange(change)
+            result[cid] = CurrentChange(change, c.status_reason)
             continue
         change = s.schema_change
         if s.catalog_hash != catalog_hash(c.sync_catalog):
@@ -319,6 +319,5 @@ def current_changes(db: Database, found: list[ConnectionRead]) -> dict[str, Curr
             if discovered is not None:
                 diff = catalog_diff.catalog_diff(c.sync_catalog, discovered)
                 change = catalog_diff.schema_change(diff)
-        reason = s.reason if c.status == "inactive" else None
-        result[cid] = CurrentChange(change, reason)
+        result[cid] = CurrentChange(change, c.status_reason)
     return result

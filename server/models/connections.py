@@ -241,6 +241,10 @@ class ConnectionRead(Model):
     non_breaking_changes_preference: NonBreakingChangesPreference | None = None
     notify_schema_changes: bool | None = None
     backfill_preference: BackfillPreference | None = None
+    # Why Sluice set the connection inactive (a breaking schema change, its
+    # nonBreakingChangesPreference `disable`, or jobs that kept failing); cleared when its
+    # status is changed by hand (server.core.connections.stop and apply_update).
+    status_reason: str | None = None
 
 
 class ConnectionIdRequestBody(Model):
