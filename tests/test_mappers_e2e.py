@@ -380,3 +380,26 @@ async def test_the_2020_shapes_field_selection_applies(
     assert count == len(records)
     content = file_bytes(path)
     assert all(r["payload"].encode() not in content for r in records)
+
+
+async def test_mapped_records_under_a_prefix_and_their_states_commit(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    records = source_records(tmp_path, SOURCE)
+    config = {**SOURCE, "state_checkpoint_interval": 7}
+    source = await make_source(client, config)
+    destination = await make_destination(client, SQLITE, {"destination_path": "/local/p.db"})
+    connection = await mapped_connection(
+        client, source, destination, MAPPING, "incremental", "append"
+    )
+    await ok(client, "connections/update", {"connectionId": connection, "prefix": "raw_"})
+    info = await sync(client, connection)
+    assert info["job"]["aggregatedStats"]["recordsEmitted"] == len(records)
+    state = await ok(client, "state/get", {"connectionId": connection})
+    assert state["streamState"][0]["streamState"] == {"updated_at": len(records)}
+    path = fast_settings(tmp_path).local_path / "p.db"
+    with sqlite3.connect(path) as db:
+        rows = db.execute(
+            "SELECT id, updated_at, name_hashed, total, active FROM raw_data_stream ORDER BY id"
+        ).fetchall()
+    assert [(*r[:4], bool(r[4])) for r in rows] == expected_rows(records)

@@ -213,3 +213,23 @@ def test_one_stream_between_states_keeps_every_state_in_its_place(tmp_path: Path
     assert raw[0] == lines[1] and raw[2] == lines[4]  # states as the source printed them
     assert running.mapper.filtered[("users", None)][0] == 2
     assert checkpoints.states_emitted == 3 and checkpoints.emitted[("users", None)][0] == 4
+
+
+def test_a_prefix_renames_mapped_records_and_their_states_in_the_block(tmp_path: Path) -> None:
+    lines = [
+        record("users", 1, name="a", email="a@x", amount=12),
+        state("users", 1),
+        record("users", 2, name="b", email="b@x", amount=1),  # filtered out
+        state("users", 2),
+    ]
+    messages, _, checkpoints, running, _ = pump(tmp_path, lines, {"prefix": "p_"})
+    assert [m["type"] for m in messages] == ["RECORD", "STATE", "STATE"]
+    assert messages[0]["record"]["stream"] == "p_users"
+    assert {m["state"]["stream"]["stream_descriptor"]["name"] for m in messages[1:]} == {"p_users"}
+    assert running.mapper.filtered[("users", None)][0] == 1
+    assert checkpoints.states_emitted == 2
+    # Another stream's records in the block: renamed line by line, as without mappers.
+    other = [record("orders", 1, x=1), record("users", 3, name="c", email="c@x", amount=50)]
+    messages, _, _, _, _ = pump(tmp_path, other, {"prefix": "p_"})
+    assert [m["record"]["stream"] for m in messages] == ["p_orders", "p_users"]
+    assert messages[0]["record"]["data"] == {"id": 1, "x": 1}

@@ -153,7 +153,7 @@ class SourcePump:
 
     def _block(self, block: bytes | memoryview) -> bytes | memoryview | None:
         """What to forward for a block of whole lines (the block itself in the common case)."""
-        if self.renames:
+        if self.renames and not self.mapper:
             return self._lines(block)  # every record is rewritten
         try:
             envelopes = self.decoder.decode_lines(block)
@@ -178,6 +178,8 @@ class SourcePump:
         mapped stream's records between states, C-level list operations around them)."""
         found, bounds, positions = segments(records, states)
         key = one_stream(found)
+        if self.renames and (key is None or key not in self.mapped_keys):
+            return self._lines(block)  # records that are not mapped are renamed one by one
         if not found or (key is not None and key not in self.mapped_keys):
             self._scan(records, states)
             return block
@@ -191,8 +193,10 @@ class SourcePump:
             lines = bytes(block).split(b"\n")
             if len(lines) - 1 != len(records):
                 return self._lines(block)  # blank lines, or a message over several
-        self._scan(records, states)
-        results = self.mapper.map_records(found)  # records of a block `self.decoder` read
+        renamed = self._scan(records, states)  # states under the destination's names
+        lines = [renamed.get(i, line) for i, line in enumerate(lines)] if renamed else lines
+        target = self.namespacing.map(*key) if self.renames and key else None
+        results = self.mapper.map_records(found, target)  # records `self.decoder` read
         out = (
             assemble(results, bounds, positions, lines)
             if places is None
@@ -223,10 +227,12 @@ class SourcePump:
 
     def _scan(
         self, records: list[RecordEnvelope | None], states: dict[int, AirbyteStateMessage]
-    ) -> None:
-        """Count the records and hold the states of a block of only those, in order."""
+    ) -> dict[int, bytes]:
+        """Count the records and hold the states of a block of only those, in order; the
+        lines of states to send renamed (by place), when the destination's names differ."""
         total = len(records)
         start = 0
+        renamed: dict[int, bytes] = {}
         while start < total:
             end = next(iter(states), total)
             if end > start:
@@ -234,10 +240,13 @@ class SourcePump:
             if end < total:
                 # A state is held when its place in the stream is reached: what it covers is
                 # exactly what was counted before it.
-                hold_state(self.checkpoints, states.pop(end))
+                line = hold_state(self.checkpoints, states.pop(end))
+                if line is not None:
+                    renamed[end] = line
             start = end + 1
         if total:
             self.last_message = time.monotonic()
+        return renamed
 
     def _count(self, segment: list[Any]) -> None:
         """Count a run of records: C-level passes when they are all of one stream."""
