@@ -16,8 +16,9 @@ address under the attacker's own host name. So, for every route, present and fut
   would exhaust Python's recursion limit in decoding, schema validation, masking or encoding.
 
 The body is read here, once, and handed on to the app whole; except on `STREAMED_PATHS` (file
-uploads), whose bodies pass through as they arrive, the Host and Origin checks done, for the
-handler to stream to disk within its own limit and content type.
+uploads: the API's and the web UI's), whose bodies pass through as they arrive, the Host and
+Origin checks done, for the handler to stream to disk within its own limit and content type
+(the UI's checks its CSRF token, sent in the query string, before it reads the body).
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ from server.ui.paths import MAX_FORM_BYTES, is_ui_path
 MAX_JSON_DEPTH = 128
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_HOSTS = ("localhost", "127.0.0.1", "[::1]")
-STREAMED_PATHS = frozenset({"/api/v1/files/upload", "/api/v1/files/upload/"})
+# The API's upload and the web UI's (server.ui.files_pages, which checks its CSRF token first).
+STREAMED_PATHS = frozenset(
+    {"/api/v1/files/upload", "/api/v1/files/upload/", "/files/upload", "/files/upload/"}
+)
 
 _SQUARE = bytes.maketrans(b"{}", b"[]")
 _NOT_BRACKET = bytes(c for c in range(256) if c not in b"[]{}")

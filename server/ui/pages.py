@@ -15,6 +15,7 @@ from server.ui import (
     connection_detail,
     connection_pages,
     definitions,
+    files_pages,
     frame,
     job_pages,
     login,
@@ -57,5 +58,6 @@ def ui_routes() -> list[BaseRoute]:
         *actors.ROUTES,
         *definitions.ROUTES,
         *settings_pages.ROUTES,
+        *files_pages.ROUTES,
         UiFallback("/{path:path}", not_found, methods=["GET", "HEAD", "POST"]),
     ]
