@@ -154,6 +154,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     discover_timeout_seconds: Annotated[
         float, _help("Longest a source's `discover` may run; the discover then fails.")
     ] = 600.0
+    schema_refresh_seconds: Annotated[
+        int,
+        _help(
+            "Before a sync the source's schema is compared with the connection's: 0 discovers "
+            "it afresh every time; N reuses a discover of the same source configuration made "
+            "in the last N seconds (Airbyte refreshes once a day: 86400)."
+        ),
+    ] = 0
     scheduler_tick_seconds: Annotated[
         float,
         _help(

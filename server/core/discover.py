@@ -1,6 +1,7 @@
 """Schema discovery: run a source's `discover`, the rules every face follows for it.
 
-- Results are cached per connector version and configuration (`use_cache=False` forces a run).
+- Results are cached per connector version and configuration (`use_cache=False` forces a run;
+  `max_age` takes only a cached result at most that many seconds old).
 - A discover that fails (including a configuration the spec refuses, when asked to validate)
   is a result, not an error: a failed `jobInfo` and no catalog, as Airbyte answers.
 - Log lines are masked at the spec's secret paths and at the secret paths stored with the
@@ -36,11 +37,13 @@ from server.store import connector_cache, definitions, sources
 
 
 class Discovery(msgspec.Struct, frozen=True):
-    """What a discover gave: its job, and (when it succeeded) the catalog and its cached id."""
+    """What a discover gave: its job, and (when it succeeded) the catalog and its cached id;
+    `cached` when no connector ran (the cache had it)."""
 
     job_info: SynchronousJobRead
     catalog_id: uuid.UUID | None = None
     catalog: AirbyteCatalog | None = None
+    cached: bool = False
 
 
 async def run_discover(
@@ -51,6 +54,7 @@ async def run_discover(
     use_cache: bool = True,
     validate: bool = False,
     stored_paths: Sequence[SecretPath] | None = None,
+    max_age: int | None = None,
 ) -> Discovery:
     """Discover with `configuration`; with `validate`, one the spec refuses fails at once.
     Log lines are masked at the spec's secret paths and at `stored_paths` (a stored source's)."""
@@ -59,11 +63,11 @@ async def run_discover(
     started = ctx.now()
     if use_cache:
         found = await ctx.store.read(
-            connector_cache.find_discovered_catalog, cache_key, configuration
+            connector_cache.find_discovered_catalog, cache_key, configuration, max_age
         )
         if found is not None:
             info = job_info("discover_schema", started, ctx.now(), [], config_id)
-            return Discovery(info, uuid.UUID(found[0]), found[1])
+            return Discovery(info, uuid.UUID(found[0]), found[1], cached=True)
     try:
         spec = await definition_spec(ctx, definition)
         problems = configuration_problems(spec, configuration) if validate else []
@@ -92,7 +96,9 @@ def _source(
     return source, definition, sources.get_secret_paths(db, source_id)
 
 
-async def discover_source(ctx: Context, source_id: uuid.UUID, use_cache: bool = True) -> Discovery:
+async def discover_source(
+    ctx: Context, source_id: uuid.UUID, use_cache: bool = True, max_age: int | None = None
+) -> Discovery:
     """Discover a stored source with its stored configuration."""
     source, definition, paths = await ctx.store.read(_source, str(source_id))
     return await run_discover(
@@ -102,6 +108,7 @@ async def discover_source(ctx: Context, source_id: uuid.UUID, use_cache: bool = 
         str(source_id),
         use_cache=use_cache,
         stored_paths=paths,
+        max_age=max_age,
     )
 
 

@@ -3,9 +3,11 @@ calls `before_sync`), on `sources/discover_schema` with a `connectionId`, and on
 `web_backend/connections/get` with `withRefreshedCatalog` (the rules are
 `server.core.schema_changes`).
 
-The discovers asked for here run fresh (Airbyte refreshes with `disable_cache`): a source's
-schema can change while its configuration does not. Their result goes into the cache as any
-discover's does.
+The discovers asked for by a client run fresh (Airbyte refreshes with `disable_cache`): a
+source's schema can change while its configuration does not. The one before a sync does too,
+unless `schema_refresh_seconds` is set: then a discover of the same configuration at most that
+old is reused from the cache (Airbyte refreshes before a sync only when the source's catalog
+was not fetched in the last 24 hours). Every result goes into the cache as any discover's does.
 """
 
 from __future__ import annotations
@@ -122,7 +124,18 @@ async def before_sync(
     cannot run); the log says the check was skipped."""
     ctx = Context(settings=settings, store=store, clock=clock, runners=runners)
     connection = await _connection(ctx, uuid.UUID(connection_id))
-    found = await discover.discover_source(ctx, connection.source_id, use_cache=False)
+    window = max(0, settings.schema_refresh_seconds)
+    found = await discover.discover_source(
+        ctx, connection.source_id, use_cache=window > 0, max_age=window
+    )
+    if found.cached:
+        append_line(
+            log_path,
+            "platform",
+            "INFO",
+            f"Schema check: the source's discover from the last {window} s is reused "
+            "(SLUICE_SCHEMA_REFRESH_SECONDS), not run again",
+        )
     outcome = await check_discovered(ctx, connection.connection_id, found, True, job_id)
     if outcome is None:
         failure = found.job_info.failure_reason

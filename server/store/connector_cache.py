@@ -74,14 +74,19 @@ def put_discovered_catalog(
 
 
 def find_discovered_catalog(
-    db: Database, connector_key: str, configuration: dict[str, Any]
+    db: Database,
+    connector_key: str,
+    configuration: dict[str, Any],
+    max_age: int | None = None,
 ) -> tuple[str, ProtocolCatalog] | None:
-    """The catalog last discovered for this configuration, with its id."""
+    """The catalog last discovered for this configuration, with its id; with `max_age`, only
+    one discovered at most that many seconds ago (on the clock `put_discovered_catalog` uses)."""
     config_hash = config_digest(db, connector_key, configuration)
+    since = 0 if max_age is None else int(time.time()) - max_age
     row = db.execute(
         "SELECT c.id, c.data FROM discover_cache d JOIN discovered_catalogs c "
-        "ON c.id = d.catalog_id WHERE d.config_hash = ?",
-        [config_hash],
+        "ON c.id = d.catalog_id WHERE d.config_hash = ? AND d.created_at >= ?",
+        [config_hash, since],
     ).fetchone()
     if row is None:
         return None
