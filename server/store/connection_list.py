@@ -1,15 +1,18 @@
 """The connections list of the web UI in one query per page: each connection's name, status,
 ends' names and schedule, with its newest sync job (status, times, records and bytes committed)
 and whether a job of it is active, filtered by name and status, in the order they were
-created (rowid order, which a scan follows, so a filtered page stops reading once it is full).
+created (rowid order, which a scan follows, so a page stops reading once it is full).
 
-The name lives only in each row's JSON document, so a name filter reads the documents: about
-0.3 s for 10,000 connections when few match (a `name` column, written by
-`server.store.connections`, would make it an index lookup).
+The name filter reads the `name` column (m017, written by `server.store.connections`) from the
+`connections_name (name, status)` index alone, never the rows' documents: a substring test
+cannot seek in an index, but scanning it is a few milliseconds for 10,000 connections where
+reading the documents took a third of a second. The matches are gathered first (a
+MATERIALIZED CTE, so the planner scans the index rather than the table in rowid order), then
+sorted. It is a case-insensitive substring test: `lower(name) LIKE lower(?)` with `%` and `_`
+(and the escape character) escaped, so they mean themselves; `lower` folds ASCII letters in
+SQLite, as the `instr(lower(..), lower(?))` it replaces did.
 
-JSON fields are read with `json_extract` (SQLite's; PostgreSQL's store spells it `->>`); the
-name filter is a case-insensitive substring test (`instr(lower(..), lower(?))`), not LIKE, so
-`%` and `_` in a name mean themselves.
+JSON fields are read with `json_extract` (SQLite's; PostgreSQL's store spells it `->>`).
 """
 
 from __future__ import annotations
@@ -40,6 +43,14 @@ class ConnectionListRow(NamedTuple):
 
 
 _ACTIVE = "('pending', 'running', 'incomplete')"
+_ESCAPE = "\\"
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern (with `ESCAPE '\\'`) matching any string that contains `text`."""
+    for special in (_ESCAPE, "%", "_"):
+        text = text.replace(special, _ESCAPE + special)
+    return f"%{text}%"
 
 
 def list_connection_rows(
@@ -52,14 +63,22 @@ def list_connection_rows(
         where.append("status = ?")
         args.append(status)
     if name:
-        where.append("instr(lower(json_extract(data, '$.name')), lower(?)) > 0")
-        args.append(name)
+        where.append(f"lower(name) LIKE lower(?) ESCAPE '{_ESCAPE}'")
+        args.append(like_pattern(name))
     clause = ("WHERE " + " AND ".join(where)) if where else ""
+    # Without a name, a scan in rowid order stops once the page is full; with one, the
+    # matches come from the name index (see the module's docstring).
+    if name:
+        page = (
+            f"matched AS MATERIALIZED (SELECT rowid AS r FROM connections {clause}), "
+            "page AS (SELECT r FROM matched ORDER BY r LIMIT ? OFFSET ?)"
+        )
+    else:
+        page = (
+            f"page AS (SELECT rowid AS r FROM connections {clause} ORDER BY rowid LIMIT ? OFFSET ?)"
+        )
     sql = f"""
-        WITH page AS (
-            SELECT rowid AS r FROM connections {clause}
-            ORDER BY rowid LIMIT ? OFFSET ?
-        ),
+        WITH {page},
         latest AS (
             SELECT c.rowid AS r,
                 (SELECT MAX(id) FROM jobs WHERE config_id = c.id AND config_type = 'sync')

@@ -6,6 +6,10 @@ its secrets: the secret values of a stream's mappers (an AES `key`, `SECRET_CONF
 sealed by server.store.secret_box before they reach SQLite. The JSON reads give them masked
 (`MASK`), the typed reads (`get_connection`, `list_connections`: the core and the job plan)
 opened, as sources' and destinations' configurations are.
+
+The `name` column copies the document's name (for the web UI's name filter, see
+`server.store.connection_list`); `insert_connection` and `update_connection` are the only
+writers of rows, and both write it.
 """
 
 from __future__ import annotations
@@ -98,6 +102,13 @@ def _shown_json(data: str) -> bytes:
     return msgspec.json.encode(_mask_tokens(msgspec.json.decode(data)))
 
 
+def _name(db: Database, connection: ConnectionRead) -> dict[str, str]:
+    """The `name` column for a write; none in a database whose schema is older than the
+    column (`open_db` migrates first, so only a test of an older migration writes to one)."""
+    done = db.execute("SELECT 1 FROM _migrations WHERE name = 'm017_connection_names'").fetchone()
+    return {"name": connection.name} if done else {}
+
+
 def insert_connection(db: Database, connection: ConnectionRead) -> ConnectionRead:
     documents.insert_doc(
         db,
@@ -109,6 +120,7 @@ def insert_connection(db: Database, connection: ConnectionRead) -> ConnectionRea
         destination_id=str(connection.destination_id),
         status=connection.status,
         created_at=connection.created_at,
+        **_name(db, connection),
     )
     return connection
 
@@ -169,7 +181,13 @@ def list_connections_json(
 def update_connection(db: Database, connection: ConnectionRead) -> ConnectionRead:
     sealed = _sealed(db, connection)
     documents.update_doc(
-        db, TABLE, str(connection.connection_id), sealed, KIND, status=connection.status
+        db,
+        TABLE,
+        str(connection.connection_id),
+        sealed,
+        KIND,
+        status=connection.status,
+        **_name(db, connection),
     )
     return connection
 

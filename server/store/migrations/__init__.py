@@ -15,6 +15,7 @@ from collections.abc import Callable
 from sqlite_utils import Database
 
 from server.store.migrations.base import run_script
+from server.store.migrations.connection_names import m017_connection_names
 from server.store.migrations.documents import (
     m007_secret_paths,
     m008_always_sent_fields,
@@ -53,6 +54,7 @@ __all__ = [
     "m014_notifications",
     "m015_catalog_diffs",
     "m016_ui_sessions",
+    "m017_connection_names",
     "run_script",
 ]
 
@@ -76,4 +78,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m014_notifications,
     m015_catalog_diffs,
     m016_ui_sessions,
+    m017_connection_names,
 ]
