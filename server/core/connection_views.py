@@ -41,7 +41,7 @@ class ConnectionInFull(msgspec.Struct, frozen=True):
     destination: DestinationRead
     operations: list[OperationRead]
     summary: SyncSummary
-    # Its schemaChange, and why a schema change stopped it (if one did).
+    # Its schemaChange, and its statusReason (why Sluice stopped it, if it did).
     change: CurrentChange = CurrentChange()
 
 
