@@ -1,5 +1,6 @@
 """A connection's page: its streams (selected, sync mode, columns), mappers (read-only), the
-schedule, and the actions: enable / disable, sync now, cancel, reset, clear.
+schedule, its schema change (`server.ui.schema_pages`), and the actions: enable / disable, sync
+now, cancel, reset, clear.
 
 Each action is a POST form (CSRF-checked) calling the core functions the config API's handlers
 call, then a 303 back with a flash message (the core's message when refused).
@@ -33,7 +34,7 @@ from server.models.connections import (
     SelectedFieldInfo,
     TimeUnit,
 )
-from server.ui import frame
+from server.ui import frame, schema_pages
 from server.ui.job_views import ACTIVE, job_rows
 
 TIME_UNITS: dict[str, TimeUnit] = {u: u for u in get_args(TimeUnit)}
@@ -131,6 +132,7 @@ async def connection_page(request: Request) -> Response:
         "jobs": job_rows(jobs, attempts),
         "total_jobs": total,
         "active": active,
+        "schema": await schema_pages.section(request, full),
     }
     return frame.page(request, "connections/detail.html", values)
 

@@ -20,6 +20,7 @@ from server.ui import (
     job_pages,
     login,
     paths,
+    schema_pages,
     settings_pages,
     static,
 )
@@ -54,6 +55,7 @@ def ui_routes() -> list[BaseRoute]:
         *login.ROUTES,
         *connection_pages.ROUTES,
         *connection_detail.ROUTES,
+        *schema_pages.ROUTES,
         *job_pages.ROUTES,
         *actors.ROUTES,
         *definitions.ROUTES,
