@@ -15,7 +15,7 @@ from server.store import db as store_db
 from server.store.connection_list import list_connection_rows
 from server.store.db import migrate, open_db, transaction
 from server.store.migrations import MIGRATIONS, m017_connection_names
-from tests.support.store import add_connection
+from tests.support.store import add_connection, add_old_connection
 
 
 def _names(db: Database, name: str | None, status: str | None = None) -> list[str]:
@@ -105,7 +105,7 @@ def test_the_migration_fills_the_column_for_rows_written_before_it(tmp_path: Pat
     columns = {row[1] for row in db.execute("PRAGMA table_info(connections)").fetchall()}
     assert "name" not in columns
     with transaction(db):
-        kept = [add_connection(db, name=f"Old {i}") for i in range(3)]
+        kept = [add_old_connection(db, f"Old {i}") for i in range(3)]
         # A row whose document has no name (written by hand): left NULL, matched by nothing.
         db.execute(
             "UPDATE connections SET data = json_remove(data, '$.name') WHERE id = ?",

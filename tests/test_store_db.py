@@ -18,7 +18,13 @@ from server.store import db as store_db
 from server.store import secret_box, sources, workspaces
 from server.store.db import Store, migrate, open_db, transaction
 from server.store.migrations import MIGRATIONS, m012_definition_foreign_keys
-from tests.support.store import E2E, add_connection, add_destination, add_source
+from tests.support.store import (
+    E2E,
+    add_connection,
+    add_destination,
+    add_old_connection,
+    add_source,
+)
 
 
 @pytest.fixture
@@ -206,7 +212,7 @@ def test_m012_keeps_every_row_and_what_references_them(tmp_path: Path) -> None:
     secret_box.bind(db, "", tmp_path)
     secret_box.unlock(db)
     with transaction(db):
-        connection = add_connection(db, name="kept")
+        connection = add_old_connection(db, "kept")
         source, destination = str(connection.source_id), str(connection.destination_id)
         db.execute(
             "INSERT INTO jobs (config_type, config_id, status, created_at, updated_at) "
@@ -222,7 +228,7 @@ def test_m012_keeps_every_row_and_what_references_them(tmp_path: Path) -> None:
         db.execute(
             "UPDATE sources SET definition_id = 'gone' WHERE id = ?", [str(orphan.source_id)]
         )
-        add_connection(db, source=orphan, name="orphan's")
+        add_old_connection(db, "orphan's", source=orphan)
         extra = add_destination(db, name="unused", secret_paths=[["x"]], config={"x": "y"})
     tables = ("sources", "destinations", "connections", "jobs", "connection_state")
     counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}

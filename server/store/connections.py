@@ -102,13 +102,6 @@ def _shown_json(data: str) -> bytes:
     return msgspec.json.encode(_mask_tokens(msgspec.json.decode(data)))
 
 
-def _name(db: Database, connection: ConnectionRead) -> dict[str, str]:
-    """The `name` column for a write; none in a database whose schema is older than the
-    column (`open_db` migrates first, so only a test of an older migration writes to one)."""
-    done = db.execute("SELECT 1 FROM _migrations WHERE name = 'm017_connection_names'").fetchone()
-    return {"name": connection.name} if done else {}
-
-
 def insert_connection(db: Database, connection: ConnectionRead) -> ConnectionRead:
     documents.insert_doc(
         db,
@@ -120,7 +113,7 @@ def insert_connection(db: Database, connection: ConnectionRead) -> ConnectionRea
         destination_id=str(connection.destination_id),
         status=connection.status,
         created_at=connection.created_at,
-        **_name(db, connection),
+        name=connection.name,
     )
     return connection
 
@@ -187,7 +180,7 @@ def update_connection(db: Database, connection: ConnectionRead) -> ConnectionRea
         sealed,
         KIND,
         status=connection.status,
-        **_name(db, connection),
+        name=connection.name,
     )
     return connection
 

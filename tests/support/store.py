@@ -19,7 +19,7 @@ from server.models.connections import (
 from server.models.destinations import DestinationRead
 from server.models.sources import SourceRead
 from server.models.workspaces import DEFAULT_ORGANIZATION_ID, WorkspaceRead
-from server.store import connections, destinations, sources, workspaces
+from server.store import connections, destinations, documents, sources, workspaces
 
 E2E = uuid.UUID("d53f9084-fa6b-4a5a-976c-5b8392f4ad8a")  # seeded: source-e2e-test
 DEV_NULL = uuid.UUID("a7bcc9d8-13b3-4e49-b80d-d020b90045e3")  # seeded: destination-dev-null
@@ -120,6 +120,20 @@ def add_connection(
     **fields: Any,
 ) -> ConnectionRead:
     """A connection (with a new source and destination unless given) syncing `users`."""
+    model = connection_model(db, source, destination, name, status, created_at, **fields)
+    return connections.insert_connection(db, model)
+
+
+def connection_model(
+    db: Database,
+    source: SourceRead | None = None,
+    destination: DestinationRead | None = None,
+    name: str = "Connection",
+    status: str = "active",
+    created_at: int = NOW,
+    **fields: Any,
+) -> ConnectionRead:
+    """What `add_connection` stores, not stored (its source and destination are)."""
     source = source or add_source(db)
     destination = destination or add_destination(db, source.workspace_id)
     values: dict[str, Any] = {
@@ -140,4 +154,22 @@ def add_connection(
         "sync_mode": "full_refresh",
         **fields,
     }
-    return connections.insert_connection(db, ConnectionRead(**values))
+    return ConnectionRead(**values)
+
+
+def add_old_connection(db: Database, name: str, source: SourceRead | None = None) -> ConnectionRead:
+    """A connection row as versions before m017 wrote it (no `name` column), for tests of
+    databases migrated only that far."""
+    model = connection_model(db, name=name, source=source)
+    documents.insert_doc(
+        db,
+        "connections",
+        str(model.connection_id),
+        model,
+        workspace_id=str(model.workspace_id),
+        source_id=str(model.source_id),
+        destination_id=str(model.destination_id),
+        status=model.status,
+        created_at=model.created_at,
+    )
+    return model
