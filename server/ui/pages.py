@@ -19,6 +19,7 @@ from server.ui import (
     frame,
     job_pages,
     login,
+    notifications_pages,
     paths,
     schema_pages,
     settings_pages,
@@ -61,5 +62,6 @@ def ui_routes() -> list[BaseRoute]:
         *definitions.ROUTES,
         *settings_pages.ROUTES,
         *files_pages.ROUTES,
+        *notifications_pages.ROUTES,
         UiFallback("/{path:path}", not_found, methods=["GET", "HEAD", "POST"]),
     ]
