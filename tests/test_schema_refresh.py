@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from server.app import create_app
 from server.settings import Settings
-from server.store import connector_cache
 from tests.conftest import running
 from tests.support.api_jobs import ok
-from tests.test_notifications_delivery import settings_for
-from tests.test_schema_changes_sync import SECOND, log, properties, setup, sync, write
-from tests.test_store_connector_cache import KEY, catalog
+from tests.support.notifications import settings_for
+from tests.support.schema_changes import SECOND, log, properties, setup, sync, write
 
 REUSED = "Schema check: the source's discover from the last"
 DETECTED = "Schema change detected (non_breaking)"
@@ -88,16 +84,3 @@ async def test_another_source_configuration_is_discovered_afresh(tmp_path: Path)
         lines = log(info)
         assert not any(REUSED in line for line in lines)
         assert any("Added stream 'items'; Removed stream 'rows'" in line for line in lines)
-
-
-def test_the_cache_answers_only_a_discover_young_enough(db: Database) -> None:
-    config = {"host": "db"}
-    catalog_id = connector_cache.put_discovered_catalog(db, KEY, config, catalog("users"))
-    assert connector_cache.find_discovered_catalog(db, KEY, config, 60) == (
-        catalog_id,
-        catalog("users"),
-    )
-    db.execute("UPDATE discover_cache SET created_at = created_at - 120")
-    assert connector_cache.find_discovered_catalog(db, KEY, config, 60) is None
-    assert connector_cache.find_discovered_catalog(db, KEY, config, 3600) is not None
-    assert connector_cache.find_discovered_catalog(db, KEY, config) is not None  # any age

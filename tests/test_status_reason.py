@@ -16,8 +16,8 @@ from server.app import create_app
 from server.settings import Settings
 from tests.conftest import running
 from tests.support.api_jobs import e2e_connection, ok, wait_job
-from tests.test_notifications_delivery import settings_for
-from tests.test_schema_changes_sync import SECOND, setup, sync, write
+from tests.support.notifications import settings_for
+from tests.support.schema_changes import SECOND, setup, sync, write
 
 FAILING = {"type": "EXCEPTION_AFTER_N", "throw_after_n_records": 1}
 PUBLIC = "/api/public/v1"

@@ -86,3 +86,16 @@ def test_the_runner_names_the_key() -> None:
     )
     assert spec_key(docker) == "docker:airbyte/source-postgres:3"
     assert spec_key(process) == "process:sluice/e2e:1:source-e2e-test"
+
+
+def test_the_cache_answers_only_a_discover_young_enough(db: Database) -> None:
+    config = {"host": "db"}
+    catalog_id = connector_cache.put_discovered_catalog(db, KEY, config, catalog("users"))
+    assert connector_cache.find_discovered_catalog(db, KEY, config, 60) == (
+        catalog_id,
+        catalog("users"),
+    )
+    db.execute("UPDATE discover_cache SET created_at = created_at - 120")
+    assert connector_cache.find_discovered_catalog(db, KEY, config, 60) is None
+    assert connector_cache.find_discovered_catalog(db, KEY, config, 3600) is not None
+    assert connector_cache.find_discovered_catalog(db, KEY, config) is not None  # any age
