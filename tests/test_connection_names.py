@@ -4,18 +4,16 @@ case-insensitive substring test where `%`, `_` and `\\` mean themselves) from it
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import msgspec
 from sqlite_utils import Database
 
-from server.store import connections, secret_box
-from server.store import db as store_db
+from server.store import connections
 from server.store.connection_list import list_connection_rows
-from server.store.db import migrate, open_db, transaction
-from server.store.migrations import MIGRATIONS, m017_connection_names
-from tests.support.store import add_connection, add_old_connection
+from server.store.db import open_db, transaction
+from server.store.migrations import m017_connection_names
+from tests.support.store import add_connection, add_old_connection, database_before
 
 
 def _names(db: Database, name: str | None, status: str | None = None) -> list[str]:
@@ -81,27 +79,9 @@ def test_the_name_filter_reads_the_index_not_the_documents(db: Database) -> None
     assert "COVERING INDEX connections_name" in plan
 
 
-def _database_before_m017(path: Path) -> Database:
-    """A database file as the version before m017 left it."""
-    before = MIGRATIONS[: MIGRATIONS.index(m017_connection_names)]
-    assert before[-1].__name__ == "m016_ui_sessions"
-    conn = sqlite3.connect(str(path), isolation_level=None)
-    conn.execute("PRAGMA foreign_keys=ON")
-    db = Database(conn)
-    original = list(store_db.MIGRATIONS)
-    store_db.MIGRATIONS[:] = before
-    try:
-        migrate(db)
-    finally:
-        store_db.MIGRATIONS[:] = original
-    return db
-
-
 def test_the_migration_fills_the_column_for_rows_written_before_it(tmp_path: Path) -> None:
     path = tmp_path / "sluice.db"
-    db = _database_before_m017(path)
-    secret_box.bind(db, "", tmp_path)
-    secret_box.unlock(db)
+    db = database_before(path, m017_connection_names)
     columns = {row[1] for row in db.execute("PRAGMA table_info(connections)").fetchall()}
     assert "name" not in columns
     with transaction(db):

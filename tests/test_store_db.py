@@ -17,13 +17,14 @@ from sqlite_utils import Database
 from server.store import db as store_db
 from server.store import secret_box, sources, workspaces
 from server.store.db import Store, migrate, open_db, transaction
-from server.store.migrations import MIGRATIONS, m012_definition_foreign_keys
+from server.store.migrations import m012_definition_foreign_keys
 from tests.support.store import (
     E2E,
     add_connection,
     add_destination,
     add_old_connection,
     add_source,
+    database_before,
 )
 
 
@@ -190,27 +191,9 @@ def test_deleting_a_definition_deletes_what_is_built_on_it(db: Database) -> None
     assert connection.connection_id  # (its destination stays)
 
 
-def _database_before_m012(path: Path) -> Database:
-    """A database file as the version before m012 left it."""
-    before = MIGRATIONS[: MIGRATIONS.index(m012_definition_foreign_keys)]
-    assert before[-1].__name__ == "m011_drop_bad_quantities"
-    conn = sqlite3.connect(str(path), isolation_level=None)
-    conn.execute("PRAGMA foreign_keys=ON")
-    db = Database(conn)
-    original = list(store_db.MIGRATIONS)
-    store_db.MIGRATIONS[:] = before
-    try:
-        migrate(db)
-    finally:
-        store_db.MIGRATIONS[:] = original
-    return db
-
-
 def test_m012_keeps_every_row_and_what_references_them(tmp_path: Path) -> None:
     path = tmp_path / "sluice.db"
-    db = _database_before_m012(path)
-    secret_box.bind(db, "", tmp_path)
-    secret_box.unlock(db)
+    db = database_before(path, m012_definition_foreign_keys)
     with transaction(db):
         connection = add_old_connection(db, "kept")
         source, destination = str(connection.source_id), str(connection.destination_id)

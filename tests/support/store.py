@@ -3,7 +3,10 @@ and a connection between them, each built as the API stores it (the seeded defin
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -19,7 +22,9 @@ from server.models.connections import (
 from server.models.destinations import DestinationRead
 from server.models.sources import SourceRead
 from server.models.workspaces import DEFAULT_ORGANIZATION_ID, WorkspaceRead
-from server.store import connections, destinations, documents, sources, workspaces
+from server.store import connections, destinations, documents, secret_box, sources, workspaces
+from server.store import db as store_db
+from server.store.migrations import MIGRATIONS
 
 E2E = uuid.UUID("d53f9084-fa6b-4a5a-976c-5b8392f4ad8a")  # seeded: source-e2e-test
 DEV_NULL = uuid.UUID("a7bcc9d8-13b3-4e49-b80d-d020b90045e3")  # seeded: destination-dev-null
@@ -173,3 +178,21 @@ def add_old_connection(db: Database, name: str, source: SourceRead | None = None
         created_at=model.created_at,
     )
     return model
+
+
+def database_before(path: Path, migration: Callable[[Database], None]) -> Database:
+    """A database file as the versions before `migration` left it (the migrations before it
+    applied), with its secret key unlocked."""
+    before = MIGRATIONS[: MIGRATIONS.index(migration)]
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn.execute("PRAGMA foreign_keys=ON")
+    db = Database(conn)
+    original = list(store_db.MIGRATIONS)
+    store_db.MIGRATIONS[:] = before
+    try:
+        store_db.migrate(db)
+    finally:
+        store_db.MIGRATIONS[:] = original
+    secret_box.bind(db, "", path.parent)
+    secret_box.unlock(db)
+    return db
