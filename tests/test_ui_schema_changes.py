@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -16,11 +15,10 @@ from starlette.applications import Starlette
 from server.app import create_app
 from server.settings import Settings
 from tests.conftest import running
-from tests.support.api_jobs import SQLITE, fast_settings, make_destination, make_source, ok
+from tests.support.api_jobs import fast_settings, ok
+from tests.support.file_source import file_connection
 from tests.support.ui import browser, sign_in, submit
 
-FILE = "778daa7c-feaf-4db6-96f3-70fd645acc77"
-FIRST = "id,title,updated_at\n1,a,2024-01-01\n"
 WIDER = "id,title,updated_at,email\n1,a,2024-01-01,a@example.com\n"
 NO_CURSOR = "id,title,email\n1,a,a@example.com\n"
 
@@ -38,30 +36,6 @@ async def ui(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, httpx
     async with running(app) as api, browser(app) as b:
         assert (await sign_in(b)).status_code == 303
         yield b, api
-
-
-async def file_connection(api: httpx.AsyncClient, settings: Settings, **config: Any) -> str:
-    (settings.local_path / "rows.csv").write_text(FIRST)
-    source = await make_source(
-        api,
-        {
-            "dataset_name": "rows",
-            "format": "csv",
-            "url": "/local/rows.csv",
-            "provider": {"storage": "local"},
-        },
-        FILE,
-    )
-    destination = await make_destination(api, SQLITE, {"destination_path": "/local/out.db"})
-    (item,) = (await ok(api, "sources/discover_schema", {"sourceId": source}))["catalog"]["streams"]
-    stream_config = {**item["config"], "destinationSyncMode": "append", **config}
-    body = {
-        "sourceId": source,
-        "destinationId": destination,
-        "status": "active",
-        "syncCatalog": {"streams": [{"stream": item["stream"], "config": stream_config}]},
-    }
-    return str((await ok(api, "connections/create", body))["connectionId"])
 
 
 async def test_a_new_column_shows_after_a_refresh_and_can_be_applied(

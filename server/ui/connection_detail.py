@@ -1,6 +1,6 @@
-"""A connection's page: its streams (selected, sync mode, columns), mappers (read-only), the
-schedule, its schema change (`server.ui.schema_pages`), and the actions: enable / disable, sync
-now, cancel, reset, clear.
+"""A connection's page: its streams (selected, sync mode, columns), mappers (edited as JSON in
+`server.ui.mapper_pages`), the schedule, its schema change (`server.ui.schema_pages`), and the
+actions: enable / disable, sync now, cancel, reset, clear.
 
 Each action is a POST form (CSRF-checked) calling the core functions the config API's handlers
 call, then a 303 back with a flash message (the core's message when refused).
@@ -76,12 +76,11 @@ def _streams(
                 "modes": ["/".join(m) for m in modes],
                 "field_selection": bool(config and config.field_selection_enabled),
                 "columns": [{"name": c, "chosen": not chosen or (c,) in chosen} for c in columns],
-                "mappers": [
-                    msgspec.json.format(msgspec.json.encode(m), indent=2).decode()
-                    for m in (config.mappers or [])
-                ]
-                if config
-                else [],
+                # As the API shows them (an AES key masked); edited as one JSON list.
+                "mappers": msgspec.json.format(
+                    msgspec.json.encode(config.mappers or [] if config else []), indent=2
+                ).decode(),
+                "mapper_count": len(config.mappers or []) if config else 0,
             }
         )
     return shown
@@ -112,6 +111,13 @@ async def _writable(ctx: Context, destination_id: uuid.UUID) -> list[Destination
 
 
 async def connection_page(request: Request) -> Response:
+    return await render(request)
+
+
+async def render(
+    request: Request, extra: dict[str, Any] | None = None, status: int = 200
+) -> Response:
+    """The connection's page, with `extra` values (a refused form's text and message)."""
     ctx = frame.context(request)
     cid = connection_id(request)
     full = await connection_views.get_connection_in_full(ctx, cid)
@@ -133,8 +139,11 @@ async def connection_page(request: Request) -> Response:
         "total_jobs": total,
         "active": active,
         "schema": await schema_pages.section(request, full),
+        "mapper_errors": {},
+        "mapper_text": {},
+        **(extra or {}),
     }
-    return frame.page(request, "connections/detail.html", values)
+    return frame.page(request, "connections/detail.html", values, status=status)
 
 
 def _here(cid: uuid.UUID) -> str:
