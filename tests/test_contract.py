@@ -110,7 +110,12 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenApiSche
     data_dir: Path = tmp_path_factory.mktemp("contract") / "data"
     # schemathesis's ASGI client sends `Host: testserver`. Auth stays on: every case carries
     # the admin's credential, and the `ignored_auth` check sends some without to see the 401.
-    app = create_app(Settings(data_dir=str(data_dir), allowed_hosts="testserver"))
+    # Notification tries go to generated URLs: only loopback ones are contacted, so the test
+    # makes no connection beyond the machine.
+    settings = Settings(
+        data_dir=str(data_dir), allowed_hosts="testserver", notification_allowed_hosts="127.0.0.1"
+    )
+    app = create_app(settings)
     config = SchemathesisConfig.from_dict(CONFIG)
     # Loading the document through the app starts its lifespan (database, migrations).
     loaded = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app, config=config)
