@@ -1,9 +1,14 @@
-"""The relay's per-stream record function, compiled once per attempt.
+"""The relay's per-stream record functions, compiled once per attempt.
 
 Each mapper becomes one closure over its precomputed names (the hashlib constructor bound,
 the condition compiled to a predicate), and a record's data goes through them in order, in
 place: no schema lookup per record. A step that cannot transform a value (a cipher that
 refuses it) sets the output field to null and records the change, as Airbyte's mappers do.
+
+The relay maps a block of records at a time (`run_block`): each step is one loop over the
+block's records (or one msgspec call over a column of values: a row filter's numbers, the
+texts to hash), not a function call per record and step (measured: about half the mapping
+time of the per-record chain). `run`, one record's chain, is what `apply` documents.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from server.mappers.blocks import Block, BlockStep, Data, block_step, select_block
+from server.mappers.blocks import Change as Change  # re-exported: server.mappers's
 from server.mappers.conditions import Raw, as_text, compile_filter, plain
 from server.mappers.configs import (
     Encryption,
@@ -28,10 +35,6 @@ from server.mappers.configs import (
 )
 from server.mappers.validation import check_stream
 
-# One entry of a record's `meta.changes` (Airbyte's AirbyteRecordMessageMetaChange):
-# {"field": ..., "change": "NULLED", "reason": "PLATFORM_SERIALIZATION_ERROR"}.
-Change = dict[str, str]
-Data = dict[str, Any]
 Step = Callable[[Data], Data | None]
 
 NULLED = "NULLED"
@@ -48,8 +51,9 @@ class StreamMapper:
     it (None: filtered out) and the changes to add to the record's `meta.changes`. One
     thread at a time: the steps share a list of the record's changes.
 
-    The relay's hot loop calls `run(data)` (the mapped data or None) and, only when
-    `pending` is not empty, takes the record's changes from it (then empties it)."""
+    `run(data)` is one record's chain (the mapped data or None); when `pending` is not
+    empty afterwards, it holds the record's changes (to be emptied). The relay calls
+    `run_block(rows)`: the same steps over a block's records (see `Block`)."""
 
     def __init__(
         self,
@@ -58,21 +62,29 @@ class StreamMapper:
         primary_key: list[list[str]],
         run: Step,
         pending: list[Change],
+        block_steps: tuple[BlockStep, ...] = (),
     ) -> None:
         self.json_schema = json_schema
         self.cursor_field = cursor_field
         self.primary_key = primary_key
         self.run = run
         self.pending = pending
+        self.block_steps = block_steps
 
     def apply(self, data: Data) -> tuple[Data | None, list[Change]]:
-        result = self.run(data)
-        pending = self.pending
-        if not pending:
-            return result, []
-        changes = list(pending)
-        pending.clear()
-        return result, changes
+        block = self.run_block([data])
+        if not block.rows:
+            return None, []
+        return block.rows[0], block.changes.get(0, [])
+
+    def run_block(self, rows: list[Data]) -> Block:
+        """The block's records through every step in order (the dicts may be changed)."""
+        block = Block(rows)
+        for step in self.block_steps:
+            if not block.rows:
+                break
+            step(block)
+        return block
 
 
 def compile_stream(
@@ -93,15 +105,22 @@ def compile_stream(
     # stream serves one thread: the relay's source pump).
     pending: list[Change] = []
     steps: list[Step] = []
+    block_steps: list[BlockStep] = []
     if selecting:
-        steps.append(_select(tuple(f.name for f in validation.initial_fields)))
-    steps.extend(_step(spec, pending) for spec in specs)
+        keep = tuple(f.name for f in validation.initial_fields)
+        steps.append(_select(keep))
+        block_steps.append(select_block(keep))
+    for spec in specs:
+        step = _step(spec, pending)
+        steps.append(step)
+        block_steps.append(block_step(spec, step, pending, digest_of))
     return StreamMapper(
         validation.json_schema,
         validation.cursor_field,
         validation.primary_key,
         _unrolled(tuple(steps)),
         pending,
+        tuple(block_steps),
     )
 
 

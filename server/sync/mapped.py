@@ -15,7 +15,7 @@ Airbyte's platform writes it.
 from __future__ import annotations
 
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -45,13 +45,21 @@ class _Record(msgspec.Struct, omit_defaults=True, gc=False):
     meta: Any = None
 
 
+class _RecordMessage(msgspec.Struct, tag_field="type", tag="RECORD", gc=False):
+    """A record message as written again: `{"type":"RECORD","record":{...}}`."""
+
+    record: _Record
+
+
 mapped_envelopes = msgspec.json.Decoder(MappedEnvelope)
 _datas = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
 _meta = msgspec.json.Decoder(dict[str, Any])
-_encode = msgspec.json.Encoder().encode
+_encoder = msgspec.json.Encoder()
+_encode = _encoder.encode
 _HEAD = b'{"type":"RECORD","record":'
 _stream = attrgetter("stream")
 _namespace = attrgetter("namespace")
+_data = attrgetter("data")
 
 
 class RecordMapper:
@@ -93,32 +101,34 @@ class RecordMapper:
         key: StreamKey,
         target: StreamKey,
     ) -> list[bytes | None]:
-        """The hot loop: records of one stream, one compiled function."""
-        compiled = self.mappers[key]
-        run, pending = compiled.run, compiled.pending
-        stream, namespace = target
-        out: list[bytes | None] = []
-        append = out.append
-        dropped = dropped_bytes = 0
-        for record, given in zip(records, datas, strict=True):
-            data = run(given)
-            if data is None:
-                pending.clear()
-                dropped += 1
-                dropped_bytes += len(record.data)
-                append(None)
-                continue
-            meta: Any = record.meta or None
-            if pending:
-                meta = _with_changes(record.meta, list(pending))
-                pending.clear()
-            append(
-                _HEAD + _encode(_Record(stream, data, namespace, record.emitted_at, meta)) + b"}"
-            )
-        if dropped:
+        """The hot path: records of one stream through its compiled steps as a block, the
+        survivors encoded in one call."""
+        block = self.mappers[key].run_block(datas)
+        places = block.places
+        kept = records if places is None else [records[i] for i in places]
+        if places is not None and len(kept) < len(records):
             counts = self.filtered.setdefault(key, [0, 0])
-            counts[0] += dropped
-            counts[1] += dropped_bytes
+            counts[0] += len(records) - len(kept)
+            counts[1] += sum(map(len, map(_data, records))) - sum(map(len, map(_data, kept)))
+        stream, namespace = target
+        messages = [
+            _RecordMessage(_Record(stream, data, namespace, record.emitted_at, record.meta or None))
+            for data, record in zip(block.rows, kept, strict=True)
+        ]
+        if block.changes:
+            where = {p: i for i, p in enumerate(places)} if places is not None else None
+            for place, changes in block.changes.items():
+                index = place if where is None else where.get(place)
+                if index is not None:  # (a record filtered out after its change is gone)
+                    messages[index].record.meta = _with_changes(records[place].meta, changes)
+        # One line per message: a source's value is one line's part, the rest msgspec's.
+        encoded = _encoder.encode_lines(messages).split(b"\n")[:-1] if messages else []
+        lines = cast("list[bytes | None]", encoded)  # read only: no None is put in
+        if places is None:
+            return lines
+        out: list[bytes | None] = [None] * len(records)
+        for place, line in zip(places, lines, strict=True):
+            out[place] = line
         return out
 
 
