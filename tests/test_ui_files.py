@@ -151,3 +151,30 @@ async def test_a_file_that_does_not_read_is_refused_with_its_reason(
     r = await b.post(action.group(1).replace("&amp;", "&"), data={"a": "b"})
     assert r.status_code == 303 and r.headers["location"] == "/files"
     assert stored_files(fast_settings(tmp_path).data_path) == []
+
+
+async def test_the_preview_lists_problems_with_their_rows(
+    ui: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    b, _ = ui
+    r = await upload(b, "ragged.csv", b"a,b\n1,2\n3,4,5\n6,7\n")
+    assert r.status_code == 303 and r.headers["location"].startswith("/files/")
+    page = await b.get(r.headers["location"])
+    problems = re.search(r'<ul id="problems">(.*?)</ul>', page.text, re.S)
+    assert problems and "Row 2:" in problems.group(1) and "ragged_row" in problems.group(1)
+    # Read another way: the options are the query's, the page says what it read.
+    page = await b.get(r.headers["location"] + "?format=csv&options=%7B%22sep%22%3A%20%22%3B%22%7D")
+    assert page.status_code == 200 and "&#34;sep&#34;: &#34;;&#34;" in page.text
+    bad = await b.get(r.headers["location"] + "?options=%5B%5D")
+    assert bad.status_code == 400 and "JSON object" in bad.text
+
+
+async def test_a_file_over_the_limit_is_refused_and_not_kept(tmp_path: Path) -> None:
+    app: Starlette = create_app(fast_settings(tmp_path, upload_max_bytes=1024))
+    async with running(app), browser(app) as b:
+        assert (await sign_in(b)).status_code == 303
+        r = await upload(b, "big.csv", b"a,b\n" + b"1,2\n" * 2000)
+        assert r.status_code == 303 and r.headers["location"] == "/files"
+        assert r.headers["connection"] == "close"
+        assert "larger than 1024 bytes" in (await b.get("/files")).text
+    assert stored_files(fast_settings(tmp_path).data_path) == []
