@@ -13,7 +13,8 @@ from urllib.parse import parse_qsl
 import msgspec
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.auth.middleware import TOKEN_PATHS, error_body, send_error
+from server.auth.middleware import TOKEN_PATHS, error_body
+from server.auth.replies import send_reply
 
 FORM = b"application/x-www-form-urlencoded"
 # A token request is three short fields; more is not one.
@@ -39,7 +40,7 @@ class FormTokenMiddleware:
             raw += message.get("body", b"")
             if len(raw) > MAX_FORM_BYTES:
                 body = error_body("Token request body is too large", "PayloadTooLarge")
-                await send_error(send, 413, body, [])
+                await send_reply(send, 413, body, [])
                 return
             if not message.get("more_body", False):
                 break

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server import openapi
 from server.auth import principal as who
 from server.auth.ratelimit import Decision, RateLimiter
+from server.auth.replies import send_reply
 from server.auth.scope import ADMIN_ONLY
 from server.auth.ui_gate import UiGate
 from server.models.errors import KnownExceptionInfo
@@ -63,23 +64,6 @@ FORBIDDEN = error_body(
     "This credential is scoped to one workspace; this operation needs the admin",
     "io.airbyte.commons.server.errors.ApplicationErrorKnownException",
 )
-
-
-async def send_error(
-    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
-) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 class AuthMiddleware:
@@ -128,14 +112,14 @@ class AuthMiddleware:
                     message, "io.airbyte.commons.server.errors.TooManyRequestsException"
                 )
             )
-            await send_error(send, 429, body, extra)
+            await send_reply(send, 429, body, extra)
             return
         if principal is None and path not in OPEN_PATHS:
             body = problem(401, UNAUTHORIZED_MESSAGE) if public else UNAUTHORIZED
-            await send_error(send, 401, body, [*extra, CHALLENGE])
+            await send_reply(send, 401, body, [*extra, CHALLENGE])
             return
         if principal is not None and principal.workspace_id and path in self.admin_paths:
-            await send_error(send, 403, FORBIDDEN, extra)
+            await send_reply(send, 403, FORBIDDEN, extra)
             return
 
         async def send_with_headers(message: Message) -> None:

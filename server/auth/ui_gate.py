@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.auth import principal as who
 from server.auth.ratelimit import RateLimiter
+from server.auth.replies import send_reply
 from server.core import ui_sessions
 from server.ui import paths
 
@@ -36,19 +37,7 @@ def cookie(scope: Scope, name: str) -> str | None:
 
 
 async def _plain(send: Send, status: int, text: str, headers: list[tuple[bytes, bytes]]) -> None:
-    body = text.encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_reply(send, status, text.encode(), headers, b"text/plain; charset=utf-8")
 
 
 def _is_page(scope: Scope) -> bool:
