@@ -12,7 +12,7 @@ A workspace-scoped credential sees only its workspace's files: a file of another
 from __future__ import annotations
 
 import uuid
-from typing import Any, cast, get_args
+from collections.abc import AsyncIterator, Mapping
 
 import anyio
 import msgspec
@@ -25,9 +25,10 @@ from server.auth.principal import current
 from server.context import Context
 from server.core import files as core
 from server.core import files_import, files_preview
-from server.core.errors import DomainError, InvalidInput
+from server.core import files_receive as receive
+from server.core.errors import DomainError
 from server.core.files_formats import FORMATS
-from server.core.files_upload import BadMultipart, StagedUpload, UploadTooLarge, boundary_of
+from server.core.files_upload import UploadTooLarge
 from server.errors import (
     ApiError,
     Forbidden,
@@ -39,7 +40,6 @@ from server.errors import (
     from_domain,
 )
 from server.models.files import (
-    FileFormat,
     FileFormatReadList,
     FileIdRequestBody,
     FileImportRequestBody,
@@ -51,13 +51,7 @@ from server.models.files import (
 )
 from server.models.jobs import JobInfoRead
 
-# Room for the multipart framing and the text fields around the file.
-_FRAMING_BYTES = 1024 * 1024
 _encoder = msgspec.json.Encoder()
-
-
-class _ClientGone(Exception):
-    """The client went away mid-upload: nobody to answer."""
 
 
 def _scoped_workspace() -> str | None:
@@ -73,78 +67,35 @@ async def _visible(ctx: Context, file_id: uuid.UUID) -> FileRead:
     return file
 
 
-def _fields(staged: StagedUpload) -> tuple[uuid.UUID, FileFormat | None, dict[str, Any]]:
-    raw_id = staged.fields.get("workspaceId")
-    try:
-        workspace_id = uuid.UUID(raw_id or "")
-    except ValueError:
-        raise InvalidInput(
-            "files/upload needs a 'workspaceId' field holding a workspace id",
-            property_path="workspaceId",
-            invalid_value=raw_id,
-        ) from None
-    fmt = staged.fields.get("format") or None
-    if fmt is not None and fmt not in get_args(FileFormat):
-        raise InvalidInput(
-            f"Unknown format {fmt!r}; files/formats lists them", property_path="format"
-        )
-    options: Any = {}
-    if staged.fields.get("options"):
-        try:
-            options = msgspec.json.decode(staged.fields["options"])
-        except msgspec.DecodeError:
-            options = None
-        if not isinstance(options, dict):
-            raise InvalidInput("'options' must be a JSON object", property_path="options")
-    return workspace_id, cast(FileFormat | None, fmt), options
+def _workspace(fields: Mapping[str, str]) -> uuid.UUID:
+    """The upload's `workspaceId` field, one this credential may create objects in."""
+    workspace_id = receive.workspace_field(fields)
+    scoped = _scoped_workspace()
+    if scoped is not None and scoped != str(workspace_id):
+        raise Forbidden(f"This credential may not create objects in workspace {workspace_id}")
+    return workspace_id
 
 
-async def _receive_file(ctx: Context, scope: Scope, receive: Receive) -> FileRead:
-    headers = Headers(scope=scope)
-    limit = ctx.settings.upload_max_bytes
-    try:
-        boundary = boundary_of(headers.get("content-type", ""))
-    except BadMultipart as exc:
-        raise UnsupportedMediaType(exc.message) from None
-    declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + _FRAMING_BYTES:
-        raise PayloadTooLarge(
-            f"The upload is larger than {limit} bytes, the server's upload limit "
-            "(SLUICE_UPLOAD_MAX_BYTES)"
-        )
-    staged = StagedUpload(core.incoming_dir(ctx.settings), boundary, limit)
-    timeout = ctx.settings.http_body_timeout_seconds
-    try:
-        more = True
-        while more:
-            # The body timeout bounds the wait for each chunk: a big upload may take long.
-            with anyio.fail_after(timeout if timeout > 0 else None):
-                message = await receive()
-            if message["type"] == "http.disconnect":
-                raise _ClientGone
-            await staged.feed(message.get("body", b""))
-            more = message.get("more_body", False)
-        await staged.finish()
-        workspace_id, fmt, options = _fields(staged)
-        scoped = _scoped_workspace()
-        if scoped is not None and scoped != str(workspace_id):
-            raise Forbidden(f"This credential may not create objects in workspace {workspace_id}")
-        return await core.keep_upload(
-            ctx,
-            staged.path,
-            name=staged.filename or "upload",
-            workspace_id=workspace_id,
-            fmt=fmt,
-            options=options,
-            size=staged.size,
-            sha256=staged.sha256.hexdigest(),
-        )
-    except TimeoutError:
-        raise RequestTimeout(f"The upload stalled: no data for {timeout:g} s") from None
-    except UploadTooLarge as exc:
-        raise PayloadTooLarge(exc.message) from None
-    finally:
-        staged.discard()
+async def _chunks(receive_message: Receive) -> AsyncIterator[bytes]:
+    """The ASGI body as chunks; `ClientGone` when the client leaves first."""
+    more = True
+    while more:
+        message = await receive_message()
+        if message["type"] == "http.disconnect":
+            raise receive.ClientGone
+        yield message.get("body", b"")
+        more = message.get("more_body", False)
+
+
+def _api_error(exc: DomainError) -> ApiError:
+    """The upload's core errors in the API's statuses (the rest as every handler maps them)."""
+    if isinstance(exc, receive.NotMultipart):
+        return UnsupportedMediaType(exc.message)
+    if isinstance(exc, UploadTooLarge):
+        return PayloadTooLarge(exc.message)
+    if isinstance(exc, receive.UploadStalled):
+        return RequestTimeout(exc.message)
+    return from_domain(exc)
 
 
 class _Upload(Response):
@@ -154,19 +105,27 @@ class _Upload(Response):
         super().__init__(media_type="application/json")
         self.ctx = ctx
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive_message: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
         try:
-            file = await _receive_file(self.ctx, scope, receive)
-        except _ClientGone:
+            file = await receive.receive_upload(
+                self.ctx,
+                headers.get("content-type", ""),
+                headers.get("content-length", ""),
+                _chunks(receive_message),
+                _workspace,
+            )
+        except receive.ClientGone:
             return
         except (ApiError, DomainError) as exc:
-            error = exc if isinstance(exc, ApiError) else from_domain(exc)
+            error = exc if isinstance(exc, ApiError) else _api_error(exc)
             response = error_response(error, scope["path"])
             # What is left of the body would be taken for the next request: close instead.
             response.headers["connection"] = "close"
-            await response(scope, receive, send)
+            await response(scope, receive_message, send)
             return
-        await Response(_encoder.encode(file), media_type="application/json")(scope, receive, send)
+        reply = Response(_encoder.encode(file), media_type="application/json")
+        await reply(scope, receive_message, send)
 
 
 async def upload_file(ctx: Context) -> Response:

@@ -2,9 +2,11 @@
 
 `python-multipart`'s push parser gets each received chunk; the `file` part's bytes are hashed
 (SHA-256) and written out in batches of about 1 MiB (in a worker thread, off the event loop),
-the other parts (`workspaceId`, `format`, `options`) are kept as small text fields. Nothing
-holds more than a batch, whatever the file's size. Past `limit` bytes of file, or on a body
-that ends before the multipart's closing boundary, the staged file is removed.
+the other parts (`workspaceId`, `format`, `options`, and any the caller names) are kept as
+small text fields. Nothing holds more than a batch, whatever the file's size. Past `limit`
+bytes of file, or on a body that ends before the multipart's closing boundary, the staged file
+is removed. A caller's `admit` predicate sees the fields sent before the `file` part, and when
+it says no, not a byte of the file is written (`NotAdmitted`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import hashlib
 import os
 import uuid
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import anyio
@@ -33,6 +36,17 @@ class BadMultipart(Refused):
     """The request body is not a complete multipart/form-data upload."""
 
 
+class NotAdmitted(Refused):
+    """The fields sent before the file were refused: nothing of the file was kept."""
+
+
+def too_large(limit: int) -> str:
+    return (
+        f"The file is larger than {limit} bytes, the server's upload limit "
+        "(SLUICE_UPLOAD_MAX_BYTES)"
+    )
+
+
 def boundary_of(content_type: str) -> bytes:
     media, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
@@ -47,8 +61,18 @@ def boundary_of(content_type: str) -> bytes:
 class StagedUpload:
     """One upload in progress: feed it the body's chunks, then `finish()`."""
 
-    def __init__(self, directory: Path, boundary: bytes, limit: int) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        boundary: bytes,
+        limit: int,
+        *,
+        keep: tuple[str, ...] = (),
+        admit: Callable[[Mapping[str, str]], bool] | None = None,
+    ) -> None:
         self.limit = limit
+        self._keep = TEXT_FIELDS + keep
+        self._admit = admit
         self.path = directory / f"{uuid.uuid4()}.part"
         self.fields: dict[str, str] = {}
         self.filename: str | None = None
@@ -99,27 +123,33 @@ class StagedUpload:
         if self._part == "file":
             if self.filename is not None:
                 self._error = BadMultipart("the upload has more than one 'file' part")
+            self._check_admitted()
             raw = params.get(b"filename", b"upload")
             self.filename = os.path.basename(raw.decode("utf-8", "replace")) or "upload"
 
+    def _check_admitted(self) -> None:
+        """The caller's predicate, once, on the fields seen so far (before any file byte)."""
+        admit, self._admit = self._admit, None
+        if admit is not None and not admit(self.fields):
+            self._error = NotAdmitted()
+
     def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._error is not None:
+            return  # refused: keep nothing more of this chunk
         if self._part == "file":
             self.size += end - start
             if self.size > self.limit:
-                self._error = UploadTooLarge(
-                    f"The file is larger than {self.limit} bytes, the server's upload limit "
-                    "(SLUICE_UPLOAD_MAX_BYTES)"
-                )
+                self._error = UploadTooLarge(too_large(self.limit))
                 return
             self._pending.append(data[start:end])
             self._pending_size += end - start
-        elif self._part in TEXT_FIELDS:
+        elif self._part in self._keep:
             self._text += data[start:end]
             if len(self._text) > FIELD_LIMIT:
                 self._error = BadMultipart(f"the field {self._part!r} is too long")
 
     def _part_end(self) -> None:
-        if self._part in TEXT_FIELDS:
+        if self._part in self._keep:
             self.fields[self._part] = self._text.decode("utf-8", "replace").strip()
 
     def _end(self) -> None:
@@ -148,6 +178,9 @@ class StagedUpload:
 
     async def finish(self) -> None:
         """The body has ended: the file is complete on disk, or BadMultipart says why not."""
+        self._check_admitted()  # a body without a file part is checked too
+        if self._error is not None:
+            raise self._error
         if not self._ended:
             raise BadMultipart(
                 "the multipart body ended before its closing boundary (the upload was cut short)"
