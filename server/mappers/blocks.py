@@ -9,6 +9,8 @@ function call per record and step. A step whose values are not all as the relay 
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 from collections.abc import Callable
 from itertools import compress
 from typing import Any, cast
@@ -55,6 +57,30 @@ class Block:
 BlockStep = Callable[[Block], None]
 
 
+# CPython's own digests (the same values): for short values their constructors cost about
+# half of OpenSSL's (measured: SHA-256 of a 12-byte text 1.8 us against 3.9 us).
+_BUILTIN_DIGESTS = {
+    "md5": ("_md5",),
+    "sha1": ("_sha1",),
+    "sha224": ("_sha2", "_sha256"),
+    "sha256": ("_sha2", "_sha256"),
+    "sha384": ("_sha2", "_sha512"),
+    "sha512": ("_sha2", "_sha512"),
+}
+
+
+def digest_of(method: str) -> Callable[[bytes], Any]:
+    """The fastest constructor of a hashlib digest by name."""
+    for module in _BUILTIN_DIGESTS.get(method, ()):
+        try:
+            found = getattr(importlib.import_module(module), method, None)
+        except ImportError:
+            continue
+        if found is not None:
+            return found  # type: ignore[no-any-return]  # a C constructor, untyped
+    return getattr(hashlib, method)  # type: ignore[no-any-return]  # hashlib's, by name
+
+
 def _column(values: list[Any]) -> list[Any]:
     """Undecoded values (msgspec.Raw) decoded in one call; TypeError if one is not (absent,
     or already a Python value), msgspec.DecodeError if one is not JSON."""
@@ -68,9 +94,7 @@ def select_block(keep: tuple[str, ...]) -> BlockStep:
     return select
 
 
-def block_step(
-    spec: Spec, step: Step, pending: list[Change], digest_of: Callable[[str], Any]
-) -> BlockStep:
+def block_step(spec: Spec, step: Step, pending: list[Change]) -> BlockStep:
     """The block form of a mapper; `step` is its per-record form (the same closure the
     record chain calls), `pending` where that one notes a record's changes."""
     if isinstance(spec, Hashing):

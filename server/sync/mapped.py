@@ -14,13 +14,15 @@ Airbyte's platform writes it.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from itertools import compress, repeat
 from operator import attrgetter
 from typing import Any, cast
 
 import msgspec
 
 from server.mappers import Change, StreamMapper
-from server.protocol import ABSENT, Envelope, RecordEnvelope
+from server.protocol import ABSENT, UNREADABLE, Envelope, RecordEnvelope, envelope_decoder
 from server.sync.catalog import StreamKey
 
 
@@ -39,7 +41,7 @@ class _Record(msgspec.Struct, omit_defaults=True, gc=False):
     """A record message's payload as written again (the protocol's field names)."""
 
     stream: str
-    data: dict[str, Any]
+    data: Any  # a dict, or a Struct of the stream's output fields (server.mappers.columns)
     namespace: str | None = None
     emitted_at: int | float | None = None
     meta: Any = None
@@ -57,9 +59,12 @@ _meta = msgspec.json.Decoder(dict[str, Any])
 _encoder = msgspec.json.Encoder()
 _encode = _encoder.encode
 _HEAD = b'{"type":"RECORD","record":'
+_NEEDLE = 64  # bytes of a state's payload searched for (longer needles search slower)
 _stream = attrgetter("stream")
 _namespace = attrgetter("namespace")
 _data = attrgetter("data")
+_emitted = attrgetter("emitted_at")
+_meta_of = attrgetter("meta")
 
 
 class RecordMapper:
@@ -80,56 +85,91 @@ class RecordMapper:
         `target`: the stream the destination knows them by, if not the source's."""
         if not records:
             return []
-        datas = _datas.decode(b"[" + b",".join([r.data for r in records]) + b"]")
         first = (records[0].stream, records[0].namespace)
         size = len(records)
         if (
             list(map(_stream, records)).count(first[0]) == size
             and list(map(_namespace, records)).count(first[1]) == size
         ):
-            return self._one_stream(records, datas, first, target or first)
+            return _lines(*self._messages(records, first, target or first), size)
         out: list[bytes | None] = []
-        for record, data in zip(records, datas, strict=True):
+        for record in records:
             key = (record.stream, record.namespace)
-            out.extend(self._one_stream([record], [data], key, target or key))
+            out += _lines(*self._messages([record], key, target or key), 1)
         return out
 
-    def _one_stream(
+    def map_segments(
         self,
         records: list[MappedRecordEnvelope],
-        datas: list[dict[str, Any]],
         key: StreamKey,
         target: StreamKey,
-    ) -> list[bytes | None]:
-        """The hot path: records of one stream through its compiled steps as a block, the
-        survivors encoded in one call."""
-        block = self.mappers[key].run_block(datas)
-        places = block.places
+        bounds: list[int],
+    ) -> list[bytes]:
+        """Records of one mapped stream `key`, cut at `bounds` (ascending places): for each
+        part, the lines of its records kept, encoded together (b"" for none)."""
+        messages, places = self._messages(records, key, target)
+        cuts = bounds if places is None else [bisect_left(places, b) for b in bounds]
+        out: list[bytes] = []
+        start = 0
+        for cut in [*cuts, len(messages)]:
+            out.append(_encoder.encode_lines(messages[start:cut]) if cut > start else b"")
+            start = cut
+        return out
+
+    def _messages(
+        self, records: list[MappedRecordEnvelope], key: StreamKey, target: StreamKey
+    ) -> tuple[list[_RecordMessage], list[int] | None]:
+        """The hot path: records of one stream through its compiled mappers (by columns
+        when they can, else as a block of dicts); the messages of those kept, and their
+        places among `records` (None: all of them)."""
+        compiled = self.mappers[key]
+        joined = b"[" + b",".join(map(_data, records)) + b"]"
+        columns = compiled.columns.run(joined) if compiled.columns is not None else None
+        changes: dict[int, list[Change]] = {}
+        places: list[int] | None
+        datas: list[Any]
+        if columns is not None:
+            datas, flags = columns
+            places = None if flags is None else list(compress(range(len(records)), flags))
+        else:
+            block = compiled.run_block(_datas.decode(joined))
+            datas, places, changes = block.rows, block.places, block.changes
         kept = records if places is None else [records[i] for i in places]
-        if places is not None and len(kept) < len(records):
+        if len(kept) < len(records):
             counts = self.filtered.setdefault(key, [0, 0])
             counts[0] += len(records) - len(kept)
             counts[1] += sum(map(len, map(_data, records))) - sum(map(len, map(_data, kept)))
+        metas: Any = list(map(_meta_of, kept))
+        metas = [meta or None for meta in metas] if any(metas) else repeat(None)
         stream, namespace = target
-        messages = [
-            _RecordMessage(_Record(stream, data, namespace, record.emitted_at, record.meta or None))
-            for data, record in zip(block.rows, kept, strict=True)
-        ]
-        if block.changes:
+        messages = list(
+            map(
+                _RecordMessage,
+                map(_Record, repeat(stream), datas, repeat(namespace), map(_emitted, kept), metas),
+            )
+        )
+        if changes:
             where = {p: i for i, p in enumerate(places)} if places is not None else None
-            for place, changes in block.changes.items():
+            for place, found in changes.items():
                 index = place if where is None else where.get(place)
                 if index is not None:  # (a record filtered out after its change is gone)
-                    messages[index].record.meta = _with_changes(records[place].meta, changes)
-        # One line per message: a source's value is one line's part, the rest msgspec's.
-        encoded = _encoder.encode_lines(messages).split(b"\n")[:-1] if messages else []
-        lines = cast("list[bytes | None]", encoded)  # read only: no None is put in
-        if places is None:
-            return lines
-        out: list[bytes | None] = [None] * len(records)
-        for place, line in zip(places, lines, strict=True):
-            out[place] = line
-        return out
+                    messages[index].record.meta = _with_changes(records[place].meta, found)
+        return messages, places
+
+
+def _lines(
+    messages: list[_RecordMessage], places: list[int] | None, size: int
+) -> list[bytes | None]:
+    """Each of `size` records' line (None: filtered out), from the messages of those kept."""
+    # One line per message: a source's value is one line's part, the rest msgspec's.
+    encoded = _encoder.encode_lines(messages).split(b"\n")[:-1] if messages else []
+    lines = cast("list[bytes | None]", encoded)  # read only: no None is put in
+    if places is None:
+        return lines
+    out: list[bytes | None] = [None] * size
+    for place, line in zip(places, lines, strict=True):
+        out[place] = line
+    return out
 
 
 def _with_changes(meta: msgspec.Raw, changes: list[Change]) -> dict[str, Any]:
@@ -168,19 +208,47 @@ def one_stream(records: list[Any]) -> StreamKey | None:
     return (names[0], spaces[0])
 
 
-def assemble(
-    results: list[bytes | None], bounds: list[int], positions: list[int], lines: list[bytes]
-) -> list[bytes]:
-    """The block's lines: the mapped records kept (None: filtered out), each state's line
-    at its place."""
-    out: list[bytes] = []
+def state_lines(
+    block: bytes | memoryview, envelopes: list[Any], positions: list[int]
+) -> dict[int, bytes] | None:
+    """The lines of the block's states by place, as the source printed them, found without
+    splitting the block (it holds thousands of records and a few states): each state's
+    payload is searched for after the previous state's line (by its first bytes: a short
+    needle is searched much faster), and the line that holds it must be a STATE message
+    with that payload (no other state comes between, so it is this one's). None when one is
+    not found so (a record holding the same text first, a state over several lines)."""
+    data = bytes(block)
+    found: dict[int, bytes] = {}
     start = 0
-    for bound, position in zip(bounds, positions, strict=True):
-        out += filter(None, results[start:bound])
-        out.append(lines[position])
-        start = bound
-    out += filter(None, results[start:])
-    return out
+    for position in positions:
+        payload = bytes(envelopes[position].state)
+        at = data.find(payload[:_NEEDLE], start)
+        if at < 0:
+            return None
+        begin = data.rfind(b"\n", start, at) + 1 or start
+        end = data.find(b"\n", at)
+        line = data[begin:end] if end >= 0 else data[begin:]
+        try:
+            envelope = envelope_decoder.decode(line)
+        except UNREADABLE:
+            return None
+        if envelope.type != "STATE" or bytes(envelope.state) != payload:
+            return None
+        found[position] = line
+        start = end + 1
+    return found
+
+
+def assemble_parts(parts: list[bytes], states: list[bytes]) -> bytes | None:
+    """The block to send: the mapped records' parts (lines ending with a newline), each
+    state's line after the part before it."""
+    out: list[bytes] = []
+    for part, state in zip(parts, states, strict=False):
+        out.append(part)
+        out.append(state + b"\n")
+    out.append(parts[-1])
+    joined = b"".join(out)
+    return joined or None
 
 
 def replace_lines(

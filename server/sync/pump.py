@@ -47,12 +47,13 @@ from server.sync.chunks import iter_chunks
 from server.sync.mapped import (
     MappedRecordEnvelope,
     RecordMapper,
-    assemble,
+    assemble_parts,
     mapped_envelopes,
     one_stream,
     rename_record,
     replace_lines,
     segments,
+    state_lines,
 )
 from server.sync.messages import Observations
 from server.sync.states import StateInput, as_state, decode_state, key_of, state_line
@@ -164,13 +165,14 @@ class SourcePump:
         if states is None:
             return self._lines(block)  # lines to drop or rewrite: take them one by one
         if self.mapper:
-            return self._mapped(block, records, states)
+            return self._mapped(block, envelopes, records, states)
         self._scan(records, states)
         return block
 
     def _mapped(
         self,
         block: bytes | memoryview,
+        envelopes: list[Envelope],
         records: list[RecordEnvelope | None],
         states: dict[int, AirbyteStateMessage],
     ) -> bytes | memoryview | None:
@@ -183,25 +185,37 @@ class SourcePump:
         if not found or (key is not None and key not in self.mapped_keys):
             self._scan(records, states)
             return block
-        places = None
-        if key is None:  # several streams: the mapped records' places
-            mapped, pairs = self.mapped_keys, enumerate(records)
-            places = [i for i, r in pairs if r and (r.stream, r.namespace) in mapped]
-            found = [records[i] for i in places]
-        lines: list[bytes] = []
-        if positions or places is not None:  # these lines go on as the source printed them
-            lines = bytes(block).split(b"\n")
-            if len(lines) - 1 != len(records):
-                return self._lines(block)  # blank lines, or a message over several
-        renamed = self._scan(records, states)  # states under the destination's names
-        lines = [renamed.get(i, line) for i, line in enumerate(lines)] if renamed else lines
         target = self.namespacing.map(*key) if self.renames and key else None
-        results = self.mapper.map_records(found, target)  # records `self.decoder` read
-        out = (
-            assemble(results, bounds, positions, lines)
-            if places is None
-            else replace_lines(lines[:-1], places, results)
-        )
+        if key is not None:  # one mapped stream: its lines by parts, the states between
+            lines = state_lines(block, envelopes, positions)
+            if lines is None:
+                return self._several(block, records, states, target)
+            renamed = self._scan(records, states)  # states under the destination's names
+            mapped = cast("list[MappedRecordEnvelope]", found)  # records `self.decoder` read
+            parts = self.mapper.map_segments(mapped, key, target or key, bounds)
+            return assemble_parts(parts, [renamed.get(p) or lines[p] for p in positions])
+        return self._several(block, records, states, target)
+
+    def _several(
+        self,
+        block: bytes | memoryview,
+        records: list[RecordEnvelope | None],
+        states: dict[int, AirbyteStateMessage],
+        target: StreamKey | None,
+    ) -> bytes | memoryview | None:
+        """A block taken by its lines: the mapped records' places are mapped (several
+        streams', or one stream's whose states could not be found otherwise); the other
+        lines go on as printed."""
+        mapped_keys, pairs = self.mapped_keys, enumerate(records)
+        places = [i for i, r in pairs if r and (r.stream, r.namespace) in mapped_keys]
+        found = cast("list[MappedRecordEnvelope]", [records[i] for i in places])
+        every = bytes(block).split(b"\n")
+        if len(every) - 1 != len(records):
+            return self._lines(block)
+        renamed = self._scan(records, states)
+        every = [renamed.get(i, line) for i, line in enumerate(every)] if renamed else every
+        results = self.mapper.map_records(found, target)
+        out = replace_lines(every[:-1], places, results)
         if not out:
             return None
         out.append(b"")
