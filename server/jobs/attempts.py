@@ -48,13 +48,17 @@ _NOT_RETRYABLE: tuple[FailureType, ...] = ("config_error", "manual_cancellation"
 class AttemptStats(msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True):
     """An attempt's counters, as the relay reports them, the store keeps them and the API
     shows them; a stream's entry in `stream_stats` uses the same Struct (its estimates and
-    own `stream_stats` unset)."""
+    own `stream_stats` unset). `records_filtered_out`/`bytes_filtered_out`: the source's
+    records a row filter dropped (counted in the emitted ones, never committed), as
+    Airbyte's `recordsFilteredOut`/`bytesFilteredOut`."""
 
     records_emitted: int = 0
     bytes_emitted: int = 0
     records_committed: int = 0
     bytes_committed: int = 0
     state_messages_emitted: int = 0
+    records_filtered_out: int = 0
+    bytes_filtered_out: int = 0
     estimated_records: int | None = None
     estimated_bytes: int | None = None
     stream_stats: list[StreamStats] = msgspec.field(default_factory=list)

@@ -89,6 +89,8 @@ class AttemptStats(Model):
     bytes_committed: int | None = None
     records_committed: int | None = None
     records_rejected: int | None = None
+    records_filtered_out: int | None = None  # by the stream's row filters (mappers)
+    bytes_filtered_out: int | None = None
     estimated_records: int | None = None
     estimated_bytes: int | None = None
 

@@ -40,16 +40,33 @@ class AttemptOutcome:
     def _progress(self) -> AttemptStats:
         records, size, committed, committed_size = self.checkpoints.totals()
         estimated_records, estimated_bytes = self.seen.estimated()
+        filtered = self._filtered()
+        streams = self.checkpoints.stream_stats(self.streams)
+        for entry in streams:
+            dropped = filtered.get((entry.stream_name, entry.stream_namespace))
+            if dropped is not None:
+                entry.stats.records_filtered_out, entry.stats.bytes_filtered_out = dropped
         return AttemptStats(
             records_emitted=records,
             bytes_emitted=size,
             records_committed=committed,
             bytes_committed=committed_size,
             state_messages_emitted=self.checkpoints.states_emitted,
-            stream_stats=self.checkpoints.stream_stats(self.streams),
+            records_filtered_out=sum(r for r, _ in filtered.values()),
+            bytes_filtered_out=sum(b for _, b in filtered.values()),
+            stream_stats=streams,
             estimated_records=estimated_records,
             estimated_bytes=estimated_bytes,
         )
+
+    def _filtered(self) -> dict[StreamKey, tuple[int, int]]:
+        """(records, bytes) the row filters dropped per source stream: the final counts
+        once the relay has ended, else the pump's so far (read from another thread: each
+        count is a list the pump adds to in place)."""
+        if self.seen.filtered:
+            return self.seen.filtered
+        live = self.pump.mapper.filtered if self.pump is not None else {}
+        return {key: (counts[0], counts[1]) for key, counts in list(live.items())}
 
     def _report(self) -> None:
         try:
