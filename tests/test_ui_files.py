@@ -1,7 +1,8 @@
 """The web UI's Files pages with real connectors: a CSV uploaded through the page's multipart
 form, its preview (columns, types, rows, row count, problems), an import into a SQLite
-destination whose job writes the file's rows, delete; an upload without the form's CSRF token
-is refused before anything is stored."""
+destination whose job writes the file's rows, delete; an upload whose first fields lack the
+form's CSRF token (forged, after the file, or only in the URL) is refused before anything is
+stored."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from server.app import create_app
 from tests.conftest import running
 from tests.support.api_jobs import SQLITE, fast_settings, make_destination, ok, wait_job
 from tests.support.files import ROWS, csv_bytes, stored_files
-from tests.support.ui import browser, csrf_of, sign_in
+from tests.support.ui import CSRF, browser, csrf_of, sign_in
 
-ACTION = re.compile(r'action="(/files/upload\?csrf_token=[^"]+)"')
+FORM = re.compile(r'<form method="post" action="(/files/upload)"[^>]*>\s*<input [^>]*>')
 
 
 @pytest.fixture
@@ -34,10 +35,13 @@ async def ui(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.Asy
 async def upload(b: httpx.AsyncClient, name: str, data: bytes, **fields: str) -> httpx.Response:
     page = await b.get("/files")
     assert page.status_code == 200, page.text
-    found = ACTION.search(page.text)
+    found = FORM.search(page.text)
     assert found, page.text
-    action = found.group(1).replace("&amp;", "&")
-    return await b.post(action, data=fields, files={"file": (name, data, "text/csv")})
+    # The token is the form's first field, not in its action (so not in the access log).
+    assert CSRF.search(found.group(0)), found.group(0)
+    # httpx sends the data fields in order, before the file: the token first, as a browser does.
+    sent = {"csrf_token": csrf_of(page), **fields}
+    return await b.post(found.group(1), data=sent, files={"file": (name, data, "text/csv")})
 
 
 async def test_upload_preview_and_import_into_sqlite(
@@ -116,17 +120,38 @@ async def test_an_upload_without_the_csrf_token_stores_nothing(
 ) -> None:
     b, api = ui
     data_dir = fast_settings(tmp_path).data_path
-    for action in ("/files/upload", "/files/upload?csrf_token=forged"):
-        r = await b.post(action, files={"file": ("people.csv", csv_bytes(), "text/csv")})
-        assert r.status_code == 403, r.text
+    token = csrf_of(await b.get("/files"))
+    file = {"file": ("people.csv", csv_bytes(), "text/csv")}
+    refused: list[tuple[str, dict[str, str]]] = [
+        ("/files/upload", {}),
+        ("/files/upload", {"csrf_token": "forged", "format": "csv"}),
+        ("/files/upload", {"csrf_token": ""}),
+        # In the URL it does not count: the token travels only as a field.
+        (f"/files/upload?csrf_token={token}", {}),
+    ]
+    for action, fields in refused:
+        r = await b.post(action, data=fields, files=file)
+        assert r.status_code == 403, (action, fields, r.text)
         assert "did not come from this site" in r.text
-    # A token in a form field does not count: it would be read only after the file.
-    page = await b.get("/files")
+        assert r.headers["connection"] == "close"
+    # The right token after the file does not count either: the file would be stored first.
+    request = b.build_request("POST", "/files/upload", files=file)
+    body = request.read()
+    boundary = request.headers["content-type"].split("boundary=")[1].encode()
+    late = (
+        f'--{boundary.decode()}\r\ncontent-disposition: form-data; name="csrf_token"\r\n\r\n'
+        f"{token}\r\n"
+    ).encode()
+    closing = b"--" + boundary + b"--\r\n"
+    assert body.endswith(closing)
     r = await b.post(
         "/files/upload",
-        data={"csrf_token": csrf_of(page)},
-        files={"file": ("people.csv", csv_bytes(), "text/csv")},
+        content=body[: -len(closing)] + late + closing,
+        headers={"content-type": request.headers["content-type"]},
     )
+    assert r.status_code == 403, r.text
+    # Without a file part, a forged token is refused the same way.
+    r = await b.post("/files/upload", data={"csrf_token": "forged"}, files={"other": b"x"})
     assert r.status_code == 403
     assert stored_files(data_dir) == []
     workspace = (await ok(api, "workspaces/list"))["workspaces"][0]["workspaceId"]
@@ -145,10 +170,7 @@ async def test_a_file_that_does_not_read_is_refused_with_its_reason(
     assert "must be a JSON object" in (await b.get(r.headers["location"])).text
     assert stored_files(fast_settings(tmp_path).data_path) == []
     # Not multipart: refused, nothing kept.
-    page = await b.get("/files")
-    action = ACTION.search(page.text)
-    assert action
-    r = await b.post(action.group(1).replace("&amp;", "&"), data={"a": "b"})
+    r = await b.post("/files/upload", data={"csrf_token": csrf_of(await b.get("/files"))})
     assert r.status_code == 303 and r.headers["location"] == "/files"
     assert stored_files(fast_settings(tmp_path).data_path) == []
 

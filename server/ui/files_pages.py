@@ -1,20 +1,20 @@
 """Files: the workspace's uploaded files, an upload form, a file's preview (columns, types,
 first rows, row count, problems) and an import form into a destination; delete.
 
-The upload (`POST /files/upload`) is streamed to disk as it arrives through the core's
-`StagedUpload`, as the API's files/upload is: the edge passes its body through unbuffered
-(`server.edge.STREAMED_PATHS`). Its CSRF token travels in the form's action, as the query
-parameter `csrf_token`, and is checked before a byte of the body is read: nothing is staged
-for a forged request, whatever the order of the multipart fields, and without parsing any of
-the body first (the page is a plain form; no script needed to set a header). The token is the
-session's, which the Origin check of the edge backs up; the URL carrying it is answered by a
-303, so it is kept in no page's address.
+The upload (`POST /files/upload`) is the core's `receive_upload`, as the API's files/upload is:
+streamed to disk as it arrives (the edge passes its body through unbuffered,
+`server.edge.STREAMED_PATHS`). Its CSRF token is the form's first field (browsers send a form's
+fields in document order), checked by the core's `admit` predicate on the fields sent before the
+file part: a forged request, or one with the token after the file or only in the URL, has not a
+byte of its file stored. The token stays out of URLs, so out of the access log. The Origin check
+of the edge backs it up.
 """
 
 from __future__ import annotations
 
 import hmac
 import uuid
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, cast, get_args
 
 import anyio
@@ -24,22 +24,18 @@ from starlette.responses import Response
 
 from server.core import files as core
 from server.core import files_import, files_preview
+from server.core import files_receive as receive
 from server.core.actor_list import list_actor_summaries
 from server.core.errors import DomainError
 from server.core.files_formats import FORMATS
-from server.core.files_upload import BadMultipart, StagedUpload, UploadTooLarge, boundary_of
+from server.core.files_upload import BadMultipart, NotAdmitted, UploadTooLarge
 from server.models.files import FileFormat, FileImportRequestBody, FileRead
 from server.ui import frame, paths
 from server.ui.actor_kinds import default_workspace
 
 UPLOAD = "/files/upload"
-_FRAMING_BYTES = 1024 * 1024  # the multipart framing and the small fields around the file
 SAMPLE_ROWS = 20
 PAGE_SIZE = 200
-
-
-class _Gone(Exception):
-    """The browser went away mid-upload: nobody to answer."""
 
 
 def _file_id(request: Request) -> uuid.UUID:
@@ -58,9 +54,9 @@ async def _file(request: Request) -> FileRead:
     return file
 
 
-def _token_ok(request: Request) -> bool:
-    """The `csrf_token` query parameter is this browser's token (as `frame.form` checks it)."""
-    sent = request.query_params.get("csrf_token", "")
+def _token_ok(request: Request, fields: Mapping[str, str]) -> bool:
+    """The `csrf_token` field is this browser's token (as `frame.form` checks it)."""
+    sent = fields.get("csrf_token", "")
     found = frame.session(request)
     expected = found.csrf_token if found is not None else request.cookies.get(paths.CSRF_COOKIE)
     return bool(sent and expected and hmac.compare_digest(sent, expected))
@@ -86,78 +82,45 @@ def _refuse(request: Request, message: str) -> Response:
     return response
 
 
-async def _receive(request: Request, staged: StagedUpload) -> None:
-    timeout = frame.context(request).settings.http_body_timeout_seconds
-    chunks = request.stream().__aiter__()
-    while True:
-        # The body timeout bounds the wait for each chunk: a big upload may take long.
-        with anyio.fail_after(timeout if timeout > 0 else None):
-            try:
-                chunk = await chunks.__anext__()
-            except StopAsyncIteration:
-                break
-            except ClientDisconnect:
-                raise _Gone from None
-        await staged.feed(chunk)
-    await staged.finish()
-
-
-def _reading(staged: StagedUpload) -> tuple[FileFormat | None, dict[str, Any]]:
-    fmt = staged.fields.get("format") or None
-    if fmt is not None and fmt not in get_args(FileFormat):
-        raise BadMultipart(f"Unknown format {fmt!r}")
-    options: Any = {}
-    if staged.fields.get("options"):
-        try:
-            options = msgspec.json.decode(staged.fields["options"])
-        except msgspec.DecodeError:
-            options = None
-        if not isinstance(options, dict):
-            raise BadMultipart('The reader options must be a JSON object, e.g. {"sep": ";"}')
-    return cast(FileFormat | None, fmt), options
+async def _chunks(request: Request) -> AsyncIterator[bytes]:
+    """The body as it arrives; `ClientGone` when the browser leaves first."""
+    try:
+        async for chunk in request.stream():
+            yield chunk
+    except ClientDisconnect:
+        raise receive.ClientGone from None
 
 
 async def upload(request: Request) -> Response:
-    if not _token_ok(request):
+    ctx = frame.context(request)
+
+    async def workspace(_: Mapping[str, str]) -> uuid.UUID:
+        return await default_workspace(ctx)
+
+    try:
+        file = await receive.receive_upload(
+            ctx,
+            request.headers.get("content-type", ""),
+            request.headers.get("content-length", ""),
+            _chunks(request),
+            workspace,
+            keep=("csrf_token",),
+            admit=lambda fields: _token_ok(request, fields),
+        )
+    except receive.ClientGone:
+        return Response(status_code=400)  # never seen: the browser left
+    except NotAdmitted:
         response = frame.error_page(
             request, 403, "This form has expired or did not come from this site; try again."
         )
         response.headers["connection"] = "close"
         return response
-    ctx = frame.context(request)
-    limit = ctx.settings.upload_max_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + _FRAMING_BYTES:
-        return _refuse(request, f"The file is larger than the server's limit of {limit} bytes.")
-    try:
-        boundary = boundary_of(request.headers.get("content-type", ""))
-    except BadMultipart as exc:
-        return _refuse(request, exc.message)
-    workspace = await default_workspace(ctx)
-    staged = StagedUpload(core.incoming_dir(ctx.settings), boundary, limit)
-    try:
-        await _receive(request, staged)
-        fmt, options = _reading(staged)
-        file = await core.keep_upload(
-            ctx,
-            staged.path,
-            name=staged.filename or "upload",
-            workspace_id=workspace,
-            fmt=fmt,
-            options=options,
-            size=staged.size,
-            sha256=staged.sha256.hexdigest(),
-        )
-    except _Gone:
-        return Response(status_code=400)  # never seen: the browser left
-    except TimeoutError:
+    except receive.UploadStalled:
         return _refuse(request, "The upload stalled; try again.")
     except (UploadTooLarge, BadMultipart) as exc:
         return _refuse(request, exc.message)
     except DomainError as exc:
         return frame.back(request, "/files", exc.message, "error")
-    finally:
-        staged.discard()
     return frame.back(request, f"/files/{file.file_id}", f"{file.name} uploaded.", "ok")
 
 
