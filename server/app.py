@@ -140,7 +140,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> Starlette:
         umask = os.umask(PRIVATE_UMASK)
         context = ctx or Context(
             settings=settings,
-            store=Store(open_db(settings.db_path, settings.secret_key)),
+            store=Store(open_db(settings.database, settings.secret_key, settings.data_path)),
             runners=runners_for(settings),
         )
         app.state.ctx = context

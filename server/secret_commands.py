@@ -56,7 +56,7 @@ def run(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]
             )
             return 2
     try:
-        db = open_db(settings.db_path, settings.secret_key)
+        db = open_db(settings.database, settings.secret_key, settings.data_path)
     except secret_box.SecretKeyError as exc:
         print(f"sluice: {exc.message}", file=sys.stderr)
         return 2
@@ -81,7 +81,7 @@ def key_problem(settings: Settings) -> str | None:
     """Why the server must not start with these settings' secret key, or None: checked before
     serving, so that a wrong key is one clear line rather than a failed lifespan's traceback."""
     try:
-        open_db(settings.db_path, settings.secret_key).conn.close()
+        open_db(settings.database, settings.secret_key, settings.data_path).conn.close()
     except secret_box.SecretKeyError as exc:
         return exc.message
     return None

@@ -220,6 +220,37 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "0600). `sluice secrets rotate` changes it."
         ),
     ] = ""
+    database_url: Annotated[
+        str,
+        _help(
+            "PostgreSQL to store everything in (postgresql://user:password@host:port/dbname), "
+            "shared by several Sluice processes; empty: the SQLite file <data_dir>/sluice.db. "
+            "With PostgreSQL, set SLUICE_SECRET_KEY (the same on every process), or each "
+            "process uses <data_dir>/secret.key."
+        ),
+    ] = ""
+    run_worker: Annotated[
+        bool,
+        _help(
+            "Whether this process runs sync jobs and the scheduler (`sluice serve --no-worker` "
+            "turns it off: the API only, with workers elsewhere on the same PostgreSQL)."
+        ),
+    ] = True
+    worker_id: Annotated[
+        str,
+        _help(
+            "This worker's name in the attempts it runs and its leases; empty: <host>-<data_dir "
+            "digest>, stable across restarts, so a worker coming back cleans up after itself."
+        ),
+    ] = ""
+    lease_seconds: Annotated[
+        float,
+        _help(
+            "PostgreSQL: how long a running attempt's lease lasts without renewal (its worker "
+            "renews it every third of that); an expired lease fails the attempt and the job is "
+            "retried by another worker."
+        ),
+    ] = 30.0
 
     max_consecutive_failures: Annotated[
         int,
@@ -269,7 +300,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     # Settings that hold a credential or a key: never shown by repr (a logged or printed
     # Settings would leak them).
-    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"password", "token_key", "secret_key"})
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"password", "token_key", "secret_key", "database_url"}
+    )
 
     def __repr__(self) -> str:
         shown = (
@@ -287,6 +320,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def db_path(self) -> Path:
         return self.data_path / "sluice.db"
+
+    @property
+    def database(self) -> Path | str:
+        """What `open_db` opens: the PostgreSQL URL when set, else the SQLite file."""
+        return self.database_url or self.db_path
 
     @property
     def local_path(self) -> Path:

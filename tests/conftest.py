@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -18,7 +18,7 @@ from tests.connector_fixtures import CONNECTOR_PATH
 
 # Fixtures that several test modules use, from tests/support/ (a plugin module is imported after
 # this one, so it may import `post` and `running` from here).
-pytest_plugins = ["tests.support.connections", "tests.support.serving"]
+pytest_plugins = ["tests.support.connections", "tests.support.serving", "tests.support.postgres"]
 
 # Every test client sends the instance admin's default credentials (auth is on by default).
 ADMIN_AUTH = ("airbyte", "password")
@@ -42,16 +42,22 @@ async def running(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, database_url: str) -> Settings:
     # The scheduler stays off here: a basic schedule would start syncs in tests about other things.
+    # SLUICE_TEST_STORE=postgres: the store is a fresh PostgreSQL database (tests/support).
     return Settings(
-        data_dir=str(tmp_path / "data"), scheduler_tick_seconds=0, connector_path=CONNECTOR_PATH
+        data_dir=str(tmp_path / "data"),
+        scheduler_tick_seconds=0,
+        connector_path=CONNECTOR_PATH,
+        database_url=database_url,
     )
 
 
 @pytest.fixture
-def db() -> Database:
-    return open_db(None)
+def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
+    opened = open_db(database_url, "", tmp_path / "key") if database_url else open_db(None)
+    yield opened
+    opened.conn.close()
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from typing import Any
 
@@ -9,9 +8,11 @@ import pytest
 from sqlite_utils import Database
 
 from server.settings import Settings
+from server.store.db import open_db
 from tests.conftest import post
 from tests.support.actors import make_destination
 from tests.support.connections import create, users_stream
+from tests.support.postgres import store_is_postgres
 
 Json = dict[str, Any]
 
@@ -426,12 +427,22 @@ async def test_list_pages(client: httpx.AsyncClient, ends: tuple[str, str, str])
 def test_every_reference_to_a_deletable_object_cascades(db: Database) -> None:
     """Deleting a workspace, source, destination or connection must never be blocked by rows
     that point at it (jobs, state, schedules...): each such reference cascades."""
-    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    references = [
-        (table, fk[2], fk[6])
-        for table in tables
-        for fk in db.execute(f"PRAGMA foreign_key_list({table})").fetchall()
-    ]
+    if store_is_postgres():
+        rows = db.execute(
+            "SELECT t.relname, p.relname, CASE c.confdeltype WHEN 'c' THEN 'CASCADE' "
+            "ELSE c.confdeltype::text END FROM pg_constraint c JOIN pg_class t "
+            "ON t.oid = c.conrelid JOIN pg_class p ON p.oid = c.confrelid WHERE c.contype = 'f'"
+        ).fetchall()
+        references = [tuple(row) for row in rows]
+    else:
+        tables = [
+            row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+        references = [
+            (table, fk[2], fk[6])
+            for table in tables
+            for fk in db.execute(f"PRAGMA foreign_key_list({table})").fetchall()
+        ]
     assert ("connections", "sources", "CASCADE") in references
     parents = {"workspaces", "sources", "destinations", "connections"}
     assert [r for r in references if r[1] in parents and r[2] != "CASCADE"] == []
@@ -450,10 +461,11 @@ async def test_a_bare_manual_schedule_type_clears_a_basic_schedule(
     for reply in (r.json(), (await post(client, "connections/get", {"connectionId": cid})).json()):
         assert reply["scheduleType"] == "manual" and reply["schedule"] is None
         assert "scheduleData" not in reply
-    with sqlite3.connect(settings.db_path) as db:
-        row = db.execute(
-            "SELECT schedule_type, schedule_data, schedule FROM connection_schedules "
-            "WHERE connection_id = ?",
-            [cid],
-        ).fetchone()
-    assert row == ("manual", None, None)
+    db = open_db(settings.database, key_dir=settings.data_path)  # SQLite file or PostgreSQL
+    row = db.execute(
+        "SELECT schedule_type, schedule_data, schedule FROM connection_schedules "
+        "WHERE connection_id = ?",
+        [cid],
+    ).fetchone()
+    db.conn.close()
+    assert tuple(row) == ("manual", None, None)

@@ -11,6 +11,7 @@ from server.settings import Settings
 from server.store import workspaces as store
 from server.store.migrations import m008_always_sent_fields
 from tests.conftest import post, running
+from tests.support.postgres import sqlite_only
 
 
 async def test_default_workspace_exists_after_first_start(client: httpx.AsyncClient) -> None:
@@ -74,6 +75,7 @@ async def test_workspaces_carry_organization_and_onboarding(client: httpx.AsyncC
     assert r.json()["onboardingComplete"] is True and r.json()["name"] == "Ops 2"
 
 
+@sqlite_only
 def test_workspaces_stored_before_the_fields_get_them(db: Database) -> None:
     ids = [row[0] for row in db.execute("SELECT id FROM workspaces")]
     # As a workspace was stored before organizationId and onboardingComplete were required.

@@ -54,7 +54,7 @@ def add_parsers(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store(open_db(settings.db_path))
+    store = Store(open_db(settings.database, key_dir=settings.data_path))
     now = int(time.time())
     try:
         if args.command == "applications":

@@ -35,7 +35,8 @@ def get_spec(db: Database, key: str) -> ConnectorSpecification | None:
 
 def put_spec(db: Database, key: str, spec: ConnectorSpecification) -> None:
     db.execute(
-        "INSERT OR REPLACE INTO connector_specs (key, created_at, data) VALUES (?, ?, ?)",
+        "INSERT INTO connector_specs (key, created_at, data) VALUES (?, ?, ?) ON CONFLICT (key) "
+        "DO UPDATE SET created_at = excluded.created_at, data = excluded.data",
         [key, int(time.time()), msgspec.json.encode(spec).decode()],
     )
 
@@ -66,8 +67,9 @@ def put_discovered_catalog(
     else:
         catalog_id = row[0]
     db.execute(
-        "INSERT OR REPLACE INTO discover_cache (config_hash, catalog_id, created_at) "
-        "VALUES (?, ?, ?)",
+        "INSERT INTO discover_cache (config_hash, catalog_id, created_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (config_hash) DO UPDATE SET catalog_id = excluded.catalog_id, "
+        "created_at = excluded.created_at",
         [config_hash, catalog_id, now],
     )
     return catalog_id

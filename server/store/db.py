@@ -19,26 +19,34 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar, cast
 
 import anyio.to_thread
+import psycopg
 from sqlite_utils import Database
 
 from server.private import private_dir, private_file
 from server.store import secret_box
 from server.store.migrations import FOREIGN_KEYS_OFF, MIGRATIONS
+from server.store.pg import PgDatabase, install_functions, is_postgres, is_url
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def open_db(path: Path | str | None, secret_key: str | None = None) -> Database:
-    """Open (creating if needed) and migrate the database; `None` means in-memory.
+def open_db(
+    path: Path | str | None, secret_key: str | None = None, key_dir: Path | None = None
+) -> Database:
+    """Open (creating if needed) and migrate the database; `None` means in-memory, and a
+    `postgresql://` URL (SLUICE_DATABASE_URL) a PostgreSQL database (see `store/pg.py`).
 
     Secrets in it are sealed with `secret_key` (SLUICE_SECRET_KEY; "" for the key file beside
     the database). Given a key, it is checked now (SecretKeyError says what is wrong); without
     one (tools that touch no secret), the key file is used if and when a secret is. An
-    in-memory database has a key of its own for the process."""
+    in-memory database has a key of its own for the process. A PostgreSQL database has no
+    directory of its own: its key file is in `key_dir` (the data directory)."""
+    if is_url(path):
+        return _open_postgres(str(path), secret_key, key_dir)
     if path is None:
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         _connection_pragmas(conn)
@@ -55,6 +63,21 @@ def open_db(path: Path | str | None, secret_key: str | None = None) -> Database:
         except BaseException:
             conn.close()
             raise
+    return db
+
+
+def _open_postgres(url: str, secret_key: str | None, key_dir: Path | None) -> Database:
+    db = PgDatabase(url)
+    try:
+        migrate(db)
+        if key_dir is not None and not secret_key:
+            private_dir(key_dir)
+        secret_box.bind(db, secret_key or "", key_dir)
+        if secret_key is not None:
+            secret_box.unlock(db)
+    except BaseException:
+        db.conn.close()
+        raise
     return db
 
 
@@ -84,7 +107,26 @@ def _private_database(path: Path) -> None:
 
 
 def migrate(db: Database) -> list[str]:
-    """Apply, in order, every named migration not yet recorded; return the names applied."""
+    """Apply, in order, every named migration not yet recorded; return the names applied.
+
+    On PostgreSQL, processes starting at once take turns (an advisory lock), and every
+    migration is one plain transaction: its DDL is transactional, no table is rebuilt."""
+    if not is_postgres(db):
+        return _migrate(db)
+    db.execute("SELECT pg_advisory_lock(?)", [MIGRATION_LOCK])
+    try:
+        with transaction(db):
+            install_functions(cast(PgDatabase, db))
+        return _migrate(db)
+    finally:
+        db.execute("SELECT pg_advisory_unlock(?)", [MIGRATION_LOCK])
+
+
+# The advisory lock key migrations hold on PostgreSQL (any constant of our own).
+MIGRATION_LOCK = 0x51C3_0001
+
+
+def _migrate(db: Database) -> list[str]:
     db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at INTEGER)")
     done = {row[0] for row in db.execute("SELECT name FROM _migrations").fetchall()}
     applied = []
@@ -92,7 +134,7 @@ def migrate(db: Database) -> list[str]:
         name = migration.__name__
         if name in done:
             continue
-        if name in FOREIGN_KEYS_OFF:
+        if name in FOREIGN_KEYS_OFF and not is_postgres(db):
             _rebuild(db, migration)
         else:
             with transaction(db):
@@ -160,6 +202,9 @@ class transaction:
 # Reader connections kept open between reads; more are opened while more reads run at once
 # (anyio's thread limiter bounds that) and closed again when they end.
 IDLE_READERS = 4
+# PostgreSQL connections kept open (reads and writes share them).
+IDLE_PG = 8
+PG_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 # How often a reader that found the secret key cached checks it outside a read transaction:
 # `secret_box.unlock` caches a key only outside a transaction, so after a `sluice secrets
 # rotate` beside the server, this is what caches the new one.
@@ -179,7 +224,10 @@ class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._lock = threading.Lock()
-        self._path = _file_of(db)
+        # PostgreSQL: reads and writes alike take a connection of the pool, and need no lock
+        # here (the server locks rows; each write is one transaction).
+        self._pg = isinstance(db, PgDatabase)
+        self._path = None if self._pg else _file_of(db)
         self._pool_lock = threading.Lock()
         self._idle: list[Database] = []
         self._closed = False
@@ -188,12 +236,13 @@ class Store:
     def read_sync(
         self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        if self._path is None:
+        if self._path is None and not self._pg:
             with self._lock:
                 return fn(self.db, *args, **kwargs)
         reader = self._take_reader()
         try:
-            reader.conn.execute("BEGIN")
+            # PostgreSQL: one snapshot for the whole read, as a SQLite read transaction is.
+            reader.conn.execute(PG_READ if self._pg else "BEGIN")
             try:
                 result = fn(reader, *args, **kwargs)
             except BaseException:
@@ -210,8 +259,23 @@ class Store:
     def write_sync(
         self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
+        if self._pg:
+            return self._pg_write(fn, *args, **kwargs)
         with self._lock, transaction(self.db):
             return fn(self.db, *args, **kwargs)
+
+    def _pg_write(
+        self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        conn = self._take_reader()
+        try:
+            with transaction(conn):
+                result = fn(conn, *args, **kwargs)
+        except BaseException:
+            self._discard(conn)
+            raise
+        self._give_back(conn)
+        return result
 
     async def read(
         self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
@@ -242,24 +306,30 @@ class Store:
                 raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
             if self._idle:
                 return self._idle.pop()
-        assert self._path is not None
-        reader = Database(_connect(self._path))
+        if isinstance(self.db, PgDatabase):
+            reader: Database = PgDatabase(self.db.url)
+        else:
+            assert self._path is not None
+            reader = Database(_connect(self._path))
         _share_key(reader, self.db)
         return reader
 
     def _give_back(self, reader: Database) -> None:
         with self._pool_lock:
-            if not self._closed and len(self._idle) < IDLE_READERS:
+            if not self._closed and len(self._idle) < (IDLE_PG if self._pg else IDLE_READERS):
                 self._idle.append(reader)
                 return
         reader.conn.close()
 
     def _discard(self, reader: Database) -> None:
         """A read failed: keep the connection only if it is back out of its transaction."""
+        if isinstance(reader, PgDatabase) and reader.pg.raw.broken:
+            reader.conn.close()
+            return
         if reader.conn.in_transaction:
             try:
                 reader.conn.execute("ROLLBACK")
-            except sqlite3.Error:
+            except (sqlite3.Error, psycopg.Error):
                 reader.conn.close()
                 return
         self._give_back(reader)

@@ -55,7 +55,7 @@ def list_docs(
     db: Database,
     table: str,
     model: type[M],
-    where: str = "1",
+    where: str = "1 = 1",
     params: Sequence[Any] = (),
     limit: int | None = None,
     offset: int = 0,
@@ -74,7 +74,7 @@ def list_docs_with_paths(
     db: Database,
     table: str,
     model: type[M],
-    where: str = "1",
+    where: str = "1 = 1",
     params: Sequence[Any] = (),
     limit: int | None = None,
 ) -> list[tuple[M, list[list[str | None]] | None]]:

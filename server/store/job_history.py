@@ -43,7 +43,7 @@ class JobFilter:
             if value is not None:
                 clauses.append(clause)
                 args.append(value)
-        return " AND ".join(clauses) or "1", args
+        return " AND ".join(clauses) or "1 = 1", args
 
     def order(self) -> str:
         direction = "DESC" if self.descending else "ASC"

@@ -100,7 +100,8 @@ def insert_job(
     are `server.core.jobs`'; a unique index keeps one active job per connection."""
     cursor = db.execute(
         "INSERT INTO jobs (config_type, config_id, status, created_at, updated_at, "
-        "next_attempt_at, streams, enabled_streams) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
+        "next_attempt_at, streams, enabled_streams) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?) "
+        "RETURNING id",
         [
             config_type,
             connection_id,
@@ -111,7 +112,7 @@ def insert_job(
             _json(enabled_streams),
         ],
     )
-    job_id = int(cursor.lastrowid or 0)
+    job_id = int(cursor.fetchone()[0])
     _insert_attempt(db, job_id, 0, now)
     return job_id
 

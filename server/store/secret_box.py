@@ -36,6 +36,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlite_utils import Database
 
 from server.store.key_files import create_key_file, sync_dir, write_key
+from server.store.pg import is_postgres
 
 PREFIX = "sluice-sealed:v1:"
 KEY_FILE = "secret.key"
@@ -123,14 +124,20 @@ def keyed_digest(db: Database, data: bytes) -> str:
 def purge(db: Database) -> None:
     """Leave no clear secret in the files: an older version wrote them in clear, and deleted
     or replaced ones stay in the file's free space (it did not set `secure_delete`). VACUUM
-    rewrites the file without free space; the checkpoint empties the WAL into it."""
+    rewrites the file without free space; the checkpoint empties the WAL into it. On
+    PostgreSQL there is no file of ours to rewrite: dead row versions are the server's to
+    reclaim (autovacuum), and a fresh PostgreSQL database never held a clear secret."""
+    if is_postgres(db):
+        return
     db.execute("VACUUM")
     checkpoint(db)
 
 
 def checkpoint(db: Database) -> None:
     """Copy the WAL into the database file and empty it: with `secure_delete` on, the bytes of
-    values just replaced are gone from both files."""
+    values just replaced are gone from both files (SQLite only, as `purge` says)."""
+    if is_postgres(db):
+        return
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
@@ -324,7 +331,8 @@ def _check_token(db: Database) -> str | None:
 def _put_check(db: Database, fernet: Fernet) -> str:
     token = fernet.encrypt(_CHECK).decode()
     db.execute(
-        "INSERT OR REPLACE INTO secret_key_check (id, token, created_at) VALUES (1, ?, ?)",
+        "INSERT INTO secret_key_check (id, token, created_at) VALUES (1, ?, ?) ON CONFLICT (id) "
+        "DO UPDATE SET token = excluded.token, created_at = excluded.created_at",
         [token, int(time.time())],
     )
     return token

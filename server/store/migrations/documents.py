@@ -10,6 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from server.store.migrations.base import log, run_script
+from server.store.pg import is_postgres
 
 
 def m007_secret_paths(db: Database) -> None:
@@ -25,7 +26,12 @@ def m008_always_sent_fields(db: Database) -> None:
     """Fields replies now always carry, filled in for rows stored before: a workspace's
     `organizationId` (Airbyte's default organization) and `onboardingComplete` (done where
     setup was), and a connection's 2020 `schedule` (null when not set) and `syncMode` (the
-    stored JSON is sent as it is)."""
+    stored JSON is sent as it is).
+
+    Not on PostgreSQL: it is supported from a later version, so no document there predates
+    these fields (and the rewrite is SQLite's JSON functions)."""
+    if is_postgres(db):
+        return
     db.execute(
         """UPDATE workspaces SET data = json_set(data,
             '$.organizationId', coalesce(json_extract(data, '$.organizationId'),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from server.store.migrations.base import log, run_script
+from server.store.pg import is_postgres
 
 
 def m012_definition_foreign_keys(db: Database) -> None:
@@ -16,7 +17,24 @@ def m012_definition_foreign_keys(db: Database) -> None:
     runs with foreign-key enforcement off (see `FOREIGN_KEYS_OFF`): dropping the old table
     with it on would cascade into connections and their jobs. Every row is copied as it is; a
     row whose definition is already gone (none should be: deleting a definition deleted them)
-    is kept, with a warning, rather than taking its connections and history with it."""
+    is kept, with a warning, rather than taking its connections and history with it.
+
+    PostgreSQL adds a foreign key in place (its database starts at a later version, so no
+    row there can dangle)."""
+    if is_postgres(db):
+        for table, parent in (
+            ("sources", "source_definitions"),
+            ("destinations", "destination_definitions"),
+        ):
+            run_script(
+                db,
+                f"""
+                ALTER TABLE {table} ADD FOREIGN KEY (definition_id)
+                    REFERENCES {parent}(id) ON DELETE CASCADE;
+                CREATE INDEX {table}_definition ON {table}(definition_id)
+                """,
+            )
+        return
     for table, parent in (
         ("sources", "source_definitions"),
         ("destinations", "destination_definitions"),

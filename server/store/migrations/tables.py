@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from server.store.migrations.base import run_script
+from server.store.pg import is_postgres
 
 
 def m001_configuration(db: Database) -> None:
@@ -183,6 +184,9 @@ def m006_schedules(db: Database) -> None:
             FROM connections
         """,
     )
+    if is_postgres(db):
+        _pg_schedule_triggers(db)
+        return
     # Trigger bodies hold `;`, so they are not split by run_script.
     mirror = """
         INSERT OR REPLACE INTO connection_schedules VALUES (NEW.id, NEW.status,
@@ -195,4 +199,32 @@ def m006_schedules(db: Database) -> None:
     db.execute(
         f"CREATE TRIGGER connections_schedule_update AFTER UPDATE OF status, data "
         f"ON connections BEGIN {mirror} END"
+    )
+
+
+def _pg_schedule_triggers(db: Database) -> None:
+    """m006's triggers on PostgreSQL, where a trigger runs a function."""
+    db.execute(
+        """
+        CREATE FUNCTION connections_schedule_mirror() RETURNS trigger AS $$
+        BEGIN
+            INSERT INTO connection_schedules
+                (connection_id, status, schedule_type, schedule_data, schedule)
+            VALUES (NEW.id, NEW.status, json_extract(NEW.data, '$.scheduleType'),
+                json_extract(NEW.data, '$.scheduleData'), json_extract(NEW.data, '$.schedule'))
+            ON CONFLICT (connection_id) DO UPDATE SET status = excluded.status,
+                schedule_type = excluded.schedule_type, schedule_data = excluded.schedule_data,
+                schedule = excluded.schedule;
+            RETURN NEW;
+        END
+        $$ LANGUAGE plpgsql
+        """
+    )
+    db.execute(
+        "CREATE TRIGGER connections_schedule_insert AFTER INSERT ON connections "
+        "FOR EACH ROW EXECUTE FUNCTION connections_schedule_mirror()"
+    )
+    db.execute(
+        "CREATE TRIGGER connections_schedule_update AFTER UPDATE OF status, data ON connections "
+        "FOR EACH ROW EXECUTE FUNCTION connections_schedule_mirror()"
     )
