@@ -62,10 +62,10 @@ def insert_delivery(
     cursor = db.execute(
         "INSERT INTO notifications (workspace_id, connection_id, job_id, event, kind, url, "
         "body, signature, status, attempts, next_attempt_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING id",
         [workspace_id, connection_id, job_id, event, kind, url, body, signature, PENDING, now, now],
     )
-    return int(cursor.lastrowid or 0)
+    return int(cursor.fetchone()[0])
 
 
 def due_deliveries(db: Database, now: int, limit: int) -> list[Delivery]:
@@ -123,7 +123,8 @@ def list_deliveries(
     """Deliveries of a workspace and/or a connection (None: any), newest first."""
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM notifications "
-        "WHERE (? IS NULL OR workspace_id = ?) AND (? IS NULL OR connection_id = ?) "
+        "WHERE (CAST(? AS TEXT) IS NULL OR workspace_id = ?) "
+        "AND (CAST(? AS TEXT) IS NULL OR connection_id = ?) "
         "ORDER BY id DESC LIMIT ? OFFSET ?",
         [workspace_id, workspace_id, connection_id, connection_id, limit, offset],
     ).fetchall()
