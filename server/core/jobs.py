@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from server.core.errors import Conflict, InvalidInput
 from server.jobs.attempts import SYNC, TERMINAL, FailureSummary, JobType, cancelled_failure
 from server.store import jobs as store
+from server.store import leases
 
 
 def _catalog(connection: dict[str, Any]) -> list[dict[str, Any]]:
@@ -116,6 +117,8 @@ def cancel_job(db: Database, job_id: int, now: int) -> store.Job:
             "incomplete jobs can be cancelled"
         )
     if job.status == "running":
+        # For the worker running it, wherever it is: it reads the flag as it renews its lease.
+        leases.request_cancel(db, job_id)
         return job
     store.cancel_waiting_job(
         db, job_id, FailureSummary(failures=[cancelled_failure()], partial_success=False), now

@@ -32,7 +32,7 @@ from sqlite_utils import Database
 
 from server.core import schema_checks
 from server.core.notification_jobs import JobEnd, on_job_end
-from server.jobs import recovery
+from server.jobs import lease_loop, leases
 from server.jobs.attempts import (
     RESET_TYPES,
     AttemptStats,
@@ -47,7 +47,6 @@ from server.runner import Runners
 from server.runner.processes import AttemptRunners, kill_process_groups, process_identity
 from server.settings import Settings
 from server.store import jobs, state
-from server.store import recovery as stored_recovery
 from server.store.attempt_warnings import update_attempt_warnings
 from server.store.db import Store
 from server.sync import AttemptPlan, AttemptResult, run_attempt
@@ -57,6 +56,7 @@ from server.sync.states import without_streams
 log = logging.getLogger("sluice.worker")
 
 SERVER_STOPPED = "The server stopped during the attempt"
+LOST = "lost"  # what `_end` finds when another worker failed the attempt (lease ran out)
 
 
 def append_log(path: Path, message: str) -> None:
@@ -108,6 +108,9 @@ class Worker:
         # Cancels asked for between a job's claim and its registration here.
         self._cancel_requests: set[int] = set()
         self._limiter: anyio.CapacityLimiter | None = None
+        # Several workers on one PostgreSQL: attempts carry this worker's id and a lease.
+        self.worker_id = leases.worker_identity(settings)
+        self.shared = store.shared
 
     def now(self) -> int:
         return int(self.clock())
@@ -140,6 +143,14 @@ class Worker:
             if running is not None:
                 await running.ended.wait()
 
+    def running_ids(self) -> list[int]:
+        return list(self._running)
+
+    def stop_job(self, job_id: int, reason: str) -> None:
+        running = self._running.get(job_id)
+        if running is not None:
+            running.stop(reason)
+
     def stop_all(self) -> None:
         """Stop every running attempt (shut-down); they end as failed, retried at next start."""
         for running in self._running.values():
@@ -157,6 +168,8 @@ class Worker:
         task_status.started()
         try:
             async with anyio.create_task_group() as tasks:
+                if self.shared:
+                    tasks.start_soon(lease_loop.keep_leases, self)
                 while True:
                     self._wakeup = anyio.Event()
                     await self._start_due(tasks)
@@ -168,7 +181,8 @@ class Worker:
     async def _start_due(self, tasks: anyio.abc.TaskGroup) -> None:
         # 0 runs none: jobs wait as pending (a server that only serves the API).
         while len(self._running) < self.settings.max_concurrent_syncs:
-            claim = await self.store.write(jobs.claim_job, self.now())
+            until = self.now() + lease_loop.lease_seconds(self.settings) if self.shared else None
+            claim = await self.store.write(leases.claim, self.now(), self.worker_id, until)
             if claim is None:
                 return
             running = self._running[claim.job.id] = _Running(claim.job.id)
@@ -300,6 +314,8 @@ class Worker:
         settings = self.settings
 
         def finish(db: Database) -> str | None:
+            if self.shared and not leases.still_held(db, job.id, number, self.worker_id):
+                return LOST  # its lease ran out and another worker failed it meanwhile
             status = end_attempt(
                 db,
                 job.id,
@@ -337,6 +353,10 @@ class Worker:
 
         notes: list[str] = []  # the job's notifications and auto-disable, for its log
         status = await self.store.write(finish)
+        if status == LOST:
+            append_log(log_path, f"Attempt {number + 1} lost its lease; its result is dropped")
+            log.warning("job %s attempt %s lost its lease; result dropped", job.id, number)
+            return
         if status is None:  # the connection, and so the job, was deleted meanwhile
             shutil.rmtree(self.settings.data_path / "jobs" / str(job.id), ignore_errors=True)
             log.info("job %s was deleted while attempt %s ran", job.id, number)
@@ -356,18 +376,13 @@ class Worker:
     async def recover(self) -> None:
         """Fail the attempts a killed server left running, after removing their connectors;
         drop the files of jobs that no longer exist (their connection was deleted)."""
-        orphans = await self.store.read(stored_recovery.orphaned_attempts)
+        settings = self.settings
+        stopped = failure("airbyte_platform", "transient_error", SERVER_STOPPED)
+        orphans = await lease_loop.leftovers(self)
         processes = [p for attempt in orphans for p in attempt.processes]
         # Their containers went already: the app removes leftover containers before this.
         killed = await anyio.to_thread.run_sync(kill_process_groups, processes)
-        settings = self.settings
-        ended = await self.store.write(
-            recovery.fail_orphans,
-            failure("airbyte_platform", "transient_error", SERVER_STOPPED),
-            self.now(),
-            settings.sync_max_attempts,
-            settings.sync_retry_backoff_seconds,
-        )
+        ended = await lease_loop.fail_leftovers(self, stopped)
         for attempt in orphans:
             append_log(
                 settings.data_path / attempt.log_path,

@@ -233,6 +233,12 @@ class Store:
         self._closed = False
         self._key_checked = 0.0
 
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may share this database (PostgreSQL): jobs then carry
+        leases, and one scheduler acts at a time."""
+        return self._pg
+
     def read_sync(
         self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:

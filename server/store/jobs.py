@@ -37,6 +37,7 @@ from server.store.job_rows import (
     job_from_row,
     load_json,
 )
+from server.store.pg import is_postgres
 
 # Re-exported: callers read jobs and attempts from here (their row decoding is job_rows.py).
 __all__ = [
@@ -194,16 +195,19 @@ def claim_job(db: Database, now: int) -> Claim | None:
 
     The attempt created with the job is reused for its first run; a retry gets a new one.
     """
+    # PostgreSQL, several workers: a job another worker is claiming now is skipped, not waited
+    # for (and a job it claimed meanwhile no longer matches when its row is read).
+    lock = " FOR UPDATE SKIP LOCKED" if is_postgres(db) else ""
     row = db.execute(
         f"SELECT {JOB_COLUMNS} FROM jobs WHERE status IN ('pending', 'incomplete') "
-        "AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1",
+        "AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1" + lock,
         [now],
     ).fetchone()
     if row is None:
         return None
     job = job_from_row(row)
     db.execute(
-        "UPDATE jobs SET status = 'running', updated_at = ?, "
+        "UPDATE jobs SET status = 'running', updated_at = ?, cancel_requested = 0, "
         "started_at = COALESCE(started_at, ?) WHERE id = ?",
         [now, now, job.id],
     )

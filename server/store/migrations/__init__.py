@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from server.store.migrations.base import run_script
 from server.store.migrations.connection_names import m017_connection_names
+from server.store.migrations.cluster import m018_worker_leases
 from server.store.migrations.documents import (
     m007_secret_paths,
     m008_always_sent_fields,
@@ -55,6 +56,7 @@ __all__ = [
     "m015_catalog_diffs",
     "m016_ui_sessions",
     "m017_connection_names",
+    "m018_worker_leases",
     "run_script",
 ]
 
@@ -79,4 +81,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m015_catalog_diffs,
     m016_ui_sessions,
     m017_connection_names,
+    m018_worker_leases,
 ]
