@@ -26,16 +26,15 @@ from server.auth.scope import scoped
 from server.context import Context
 from server.edge import Edge
 from server.errors import exception_handlers
-from server.jobs.worker import Worker
 from server.notify.loop import Deliveries
 from server.private import PRIVATE_UMASK
 from server.public.applications import ROOT_ALIASES
 from server.public.handlers import all_handlers as all_public_handlers
 from server.public.rest import rest
+from server.roles import start_worker
 from server.rpc import Endpoint, Handler, rpc
 from server.runner.processes import remove_leftover_runs
 from server.runner.setup import remove_leftovers, runners_for
-from server.scheduling.loop import Scheduler
 from server.settings import Settings
 from server.store.db import Store, open_db
 from server.ui.pages import ui_routes
@@ -144,30 +143,26 @@ def create_app(settings: Settings, ctx: Context | None = None) -> Starlette:
             runners=runners_for(settings),
         )
         app.state.ctx = context
+        app.state.scheduler = None
         # Containers a crashed run of this server left behind (none without a Docker engine).
         await anyio.to_thread.run_sync(remove_leftovers, context.settings)
         # Processes and files of one-shot runs (spec, check, discover) a killed server left.
         await anyio.to_thread.run_sync(remove_leftover_runs, context.settings.data_path / "runs")
         log.info("Sluice ready; data in %s", settings.data_path.resolve())
         try:
-            # The job worker: recovers interrupted jobs, then runs pending ones. It reads the
-            # context's clock at each use, so a test that replaces the clock moves it too.
-            worker = Worker(
-                context.store, context.settings, context.runners, lambda: context.clock()
-            )
-            context.worker = worker
             async with anyio.create_task_group() as tasks:
-                await tasks.start(worker.run)
-                # The scheduler: starts the syncs of basic and cron schedules when due.
-                app.state.scheduler = Scheduler(context)
-                await tasks.start(app.state.scheduler.run)
+                # The job worker and the scheduler, unless `serve --no-worker` (API only).
+                worker = None
+                if settings.run_worker:
+                    worker, app.state.scheduler = await start_worker(context, tasks)
                 # The delivery loop: sends queued notifications, retrying failed ones.
                 await tasks.start(Deliveries(context).run)
                 try:
                     yield
                 finally:
                     # Running attempts stop and are retried at the next start.
-                    worker.stop_all()
+                    if worker is not None:
+                        worker.stop_all()
                     tasks.cancel_scope.cancel()
         finally:
             if ctx is None:

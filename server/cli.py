@@ -1,6 +1,7 @@
 """The `sluice` command.
 
-On this machine's data directory: `sluice serve [--host H] [--port P] [--data-dir D]`,
+On this machine's data directory (or SLUICE_DATABASE_URL's PostgreSQL): `sluice serve [--host H]
+[--port P] [--data-dir D] [--no-worker]`, `sluice worker [--data-dir D] [--worker-id W]`,
 `sluice settings`, `sluice applications create|list|delete`, `sluice api-keys
 create|list|revoke`, `sluice secrets new-key|rotate`. As a client of a running server (its URL
 and credentials from flags, SLUICE_URL / SLUICE_USERNAME / SLUICE_PASSWORD / SLUICE_TOKEN, or
@@ -16,7 +17,7 @@ import sys
 
 import msgspec
 
-from server import secret_commands, serving
+from server import roles, secret_commands, serving
 from server.app import create_app
 from server.auth import commands as auth_commands
 from server.auth.exposure import exposure_problem
@@ -33,6 +34,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     serve.add_argument("--host", help="bind address (SLUICE_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (SLUICE_PORT, default 8000)")
     serve.add_argument("--data-dir", help="data directory (SLUICE_DATA_DIR, default ./sluice-data)")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="the API only: jobs and schedules run in `sluice worker` processes on the same "
+        "PostgreSQL (SLUICE_RUN_WORKER=false)",
+    )
+    worker = commands.add_parser(
+        "worker", help="run sync jobs and the scheduler, without HTTP (on a shared PostgreSQL)"
+    )
+    worker.add_argument("--data-dir", help="data directory (SLUICE_DATA_DIR)")
+    worker.add_argument("--worker-id", help="this worker's name (SLUICE_WORKER_ID)")
     commands.add_parser("settings", help="print every setting with its default and help")
     auth_commands.add_parsers(commands)
     secret_commands.add_parsers(commands)
@@ -56,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
             data_dir=args.data_dir,
+            run_worker=False if getattr(args, "no_worker", False) else None,
+            worker_id=getattr(args, "worker_id", None),
         )
         host_rules(settings)  # a malformed SLUICE_ALLOWED_HOSTS fails here, not per request
     except (msgspec.ValidationError, ValueError) as exc:
@@ -73,5 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.command == "worker":
+        return roles.run_worker(settings)
     # uvicorn with the header and body read timeouts it lacks (server/serving.py).
     return 0 if serving.serve(create_app(settings), settings) else 3

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+import psycopg
+
 from server.settings import Settings
 from server.store import secret_box
 from server.store.db import open_db
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace, settings: Settings, environ: Mapping[str, str]
     except secret_box.SecretKeyError as exc:
         print(f"sluice: {exc.message}", file=sys.stderr)
         return 2
-    except sqlite3.OperationalError as exc:  # e.g. a running server holds the write lock
+    except (sqlite3.OperationalError, psycopg.OperationalError) as exc:  # e.g. a write lock
         print(f"sluice: the secrets were not rotated: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -84,4 +86,6 @@ def key_problem(settings: Settings) -> str | None:
         open_db(settings.database, settings.secret_key, settings.data_path).conn.close()
     except secret_box.SecretKeyError as exc:
         return exc.message
+    except psycopg.OperationalError as exc:  # SLUICE_DATABASE_URL: the server is not there
+        return f"cannot open the database of SLUICE_DATABASE_URL: {str(exc).strip()}"
     return None

@@ -25,13 +25,18 @@ from tests.connector_fixtures import (
     need_image,
     workspace_id,
 )
+from tests.support.postgres import current_database_url
 
 FAKER_SEEDED = "dfd88b22-b603-4c3d-aad7-3701784586b1"  # runner docker
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=str(tmp_path / "data"), connector_path=CONNECTOR_PATH)
+    return Settings(
+        data_dir=str(tmp_path / "data"),
+        connector_path=CONNECTOR_PATH,
+        database_url=current_database_url(),
+    )
 
 
 async def create(

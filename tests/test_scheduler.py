@@ -29,6 +29,7 @@ from server.settings import Settings
 from server.store import jobs
 from server.store.db import Store, open_db
 from tests.conftest import post, running
+from tests.support.postgres import current_database_url
 
 E2E = "d53f9084-fa6b-4a5a-976c-5b8392f4ad8a"  # seeded "E2E Testing" source
 SQLITE = "b76be0a6-27dc-4560-95f6-2623da0bd7b6"  # seeded "Local SQLite" destination
@@ -140,7 +141,10 @@ class Env:
 
 def quiet_settings(tmp_path: Path) -> Settings:
     return Settings(
-        data_dir=str(tmp_path / "data"), scheduler_tick_seconds=0, max_concurrent_syncs=0
+        data_dir=str(tmp_path / "data"),
+        scheduler_tick_seconds=0,
+        max_concurrent_syncs=0,
+        database_url=current_database_url(),
     )
 
 
@@ -148,7 +152,11 @@ def quiet_settings(tmp_path: Path) -> Settings:
 async def environment(settings: Settings, start: datetime) -> AsyncIterator[Env]:
     """The app on `settings.data_dir`, with a movable clock; its database closed at the end."""
     clock = Clock(start)
-    ctx = Context(settings=settings, store=Store(open_db(settings.db_path)), clock=clock)
+    ctx = Context(
+        settings=settings,
+        store=Store(open_db(settings.database, key_dir=settings.data_path)),
+        clock=clock,
+    )
     try:
         async with running(create_app(settings, ctx)) as client:
             yield Env(client, ctx, clock, Scheduler(ctx))
@@ -391,7 +399,10 @@ async def test_a_restart_neither_loses_nor_doubles_a_run(tmp_path: Path) -> None
 async def test_the_server_loop_ticks_by_itself(tmp_path: Path) -> None:
     """With the loop on (as by default), a due basic schedule gets its job with no call."""
     settings = Settings(
-        data_dir=str(tmp_path / "data"), scheduler_tick_seconds=0.05, max_concurrent_syncs=0
+        data_dir=str(tmp_path / "data"),
+        scheduler_tick_seconds=0.05,
+        max_concurrent_syncs=0,
+        database_url=current_database_url(),
     )
     app = create_app(settings)
     async with running(app) as client:

@@ -35,6 +35,7 @@ from tests.support.api_jobs import (
     ok,
     wait_job,
 )
+from tests.support.postgres import current_database_url
 from tests.support.processes import processes_mentioning
 
 
@@ -243,8 +244,10 @@ async def test_an_unexpected_error_while_planning_is_a_retryable_system_error(
         raise RuntimeError("fault injection: planning failed")
 
     monkeypatch.setattr(worker_module, "build_plan", fault_injection)
-    settings = Settings(data_dir=str(tmp_path / "data"), sync_max_attempts=3)
-    store = Store(open_db(settings.db_path))
+    settings = Settings(
+        data_dir=str(tmp_path / "data"), sync_max_attempts=3, database_url=current_database_url()
+    )
+    store = Store(open_db(settings.database, key_dir=settings.data_path))
     try:
         connection = await store.write(add_connection)
         job_id = await store.write(core_jobs.create_sync_job, connection, NOW)

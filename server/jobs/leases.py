@@ -43,14 +43,17 @@ def claim(db: Database, now: int, worker_id: str, lease_until: int | None) -> st
     return claimed
 
 
-def still_held(db: Database, job_id: int, attempt_number: int, worker_id: str) -> bool:
-    """Whether the attempt still runs as this worker's (not failed by another meanwhile)."""
+def standing(db: Database, job_id: int, attempt_number: int, worker_id: str) -> str:
+    """ "held": the attempt still runs as this worker's; "lost": another worker failed it
+    meanwhile (its lease ran out); "gone": its job was deleted (with its connection)."""
     row = db.execute(
         "SELECT 1 FROM attempts WHERE job_id = ? AND attempt_number = ? AND status = 'running' "
         "AND (worker_id = ? OR worker_id IS NULL)",
         [job_id, attempt_number, worker_id],
     ).fetchone()
-    return row is not None
+    if row is not None:
+        return "held"
+    return "lost" if db.execute("SELECT 1 FROM jobs WHERE id = ?", [job_id]).fetchone() else "gone"
 
 
 def _fail(

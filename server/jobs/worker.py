@@ -314,8 +314,10 @@ class Worker:
         settings = self.settings
 
         def finish(db: Database) -> str | None:
-            if self.shared and not leases.still_held(db, job.id, number, self.worker_id):
-                return LOST  # its lease ran out and another worker failed it meanwhile
+            if self.shared:
+                standing = leases.standing(db, job.id, number, self.worker_id)
+                if standing != "held":
+                    return LOST if standing == "lost" else None
             status = end_attempt(
                 db,
                 job.id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from server.runner import Runners
 from server.runner.allowed import AllowedImages, rules_for
 from server.runner.docker import DockerRunner, instance_label, remove_leftover_containers
@@ -21,12 +23,21 @@ def runners_for(settings: Settings) -> Runners:
     docker = DockerRunner(
         network=settings.docker_network,
         local_root=settings.local_path,
-        instance=instance_label(settings.data_path),
+        instance=instance_of(settings),
         local_program=process.resolve,
     )
     return Runners(process, AllowedImages(docker, rules))
 
 
+def instance_of(settings: Settings) -> str:
+    """The label of this process's containers: of its worker id when one is set (several
+    workers may share a data directory and an engine), else of its data directory."""
+    if settings.worker_id:
+        return hashlib.sha256(f"worker:{settings.worker_id}".encode()).hexdigest()[:16]
+    return instance_label(settings.data_path)
+
+
 def remove_leftovers(settings: Settings) -> int:
-    """Containers of this server left running by a crash (blocking: run it in a thread)."""
-    return remove_leftover_containers(instance_label(settings.data_path))
+    """Containers of this server (or worker) left running by a crash (blocking: run it in a
+    thread)."""
+    return remove_leftover_containers(instance_of(settings))

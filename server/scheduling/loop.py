@@ -45,11 +45,15 @@ from server.scheduling.schedules import (
     schedule_of,
 )
 from server.store import schedules as store
+from server.store.pg import SessionLock
 
 if TYPE_CHECKING:
     from server.context import Context
 
 log = logging.getLogger("sluice.scheduler")
+
+# The advisory lock key of the one acting scheduler (any constant of our own).
+SCHEDULER_LOCK = 0x51C3_0002
 
 _data_decoder = msgspec.json.Decoder(ConnectionScheduleData | None)
 _legacy_decoder = msgspec.json.Decoder(ConnectionSchedule | None)
@@ -106,7 +110,20 @@ class Scheduler:
         task_status.started()
         if interval <= 0:
             return  # turned off
+        # Several processes on one PostgreSQL: only the holder of this lock schedules.
+        leader = self.ctx.store.session_lock(SCHEDULER_LOCK)
+        try:
+            await self._ticks(interval, leader)
+        finally:
+            if leader is not None:
+                leader.release()
+
+    async def _ticks(self, interval: float, leader: SessionLock | None) -> None:
         while True:
+            if leader is not None and not await anyio.to_thread.run_sync(leader.hold):
+                self._waiting.clear()  # another scheduler acts; look afresh when it is ours
+                await anyio.sleep(interval)
+                continue
             try:
                 await self.tick()
             except Exception:
@@ -180,6 +197,7 @@ class Scheduler:
     def _act(self, db: Database, connection_id: str, now: float) -> int | None:
         """In one write transaction: decide again on fresh facts (another tick or a manual sync
         may have come first), then enqueue and/or record the slot. Returns a new job's id."""
+        store.lock_connection_schedule(db, connection_id)
         facts = store.get_schedule_facts(db, connection_id)
         schedule = None if facts is None or facts.status != "active" else self.schedule(facts)
         if facts is None or schedule is None:

@@ -28,7 +28,7 @@ from sqlite_utils import Database
 from server.private import private_dir, private_file
 from server.store import secret_box
 from server.store.migrations import FOREIGN_KEYS_OFF, MIGRATIONS
-from server.store.pg import PgDatabase, install_functions, is_postgres, is_url
+from server.store.pg import PgDatabase, SessionLock, install_functions, is_postgres, is_url
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -238,6 +238,11 @@ class Store:
         """Whether other processes may share this database (PostgreSQL): jobs then carry
         leases, and one scheduler acts at a time."""
         return self._pg
+
+    def session_lock(self, key: int) -> SessionLock | None:
+        """An advisory lock of a connection of its own (PostgreSQL); None on SQLite, where
+        one process has the database to itself."""
+        return SessionLock(self.db.url, key) if isinstance(self.db, PgDatabase) else None
 
     def read_sync(
         self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs

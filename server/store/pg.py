@@ -21,6 +21,7 @@ and `instr`, exist as SQL functions (`install_functions`, run before the migrati
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import sqlite3
@@ -197,3 +198,35 @@ def install_functions(db: PgDatabase) -> None:
         $$ LANGUAGE SQL IMMUTABLE
         """
     )
+
+
+class SessionLock:
+    """An advisory lock held by a connection of its own for as long as it lives: the one
+    scheduler of several processes. If the holder dies or loses the server, the connection
+    goes and the lock with it, and another process's next `hold` takes it."""
+
+    def __init__(self, url: str, key: int) -> None:
+        self.url, self.key = url, key
+        self._conn: psycopg.Connection[Any] | None = None
+        self._held = False
+
+    def hold(self) -> bool:
+        """Whether this process holds the lock now (taking it if free). Blocking."""
+        try:
+            if self._conn is None or self._conn.broken or self._conn.closed:
+                self._conn, self._held = connect(self.url), False
+            if self._held:
+                self._conn.execute("SELECT 1")  # still connected, so still held
+            else:
+                row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", [self.key]).fetchone()
+                self._held = bool(row and row[0])
+        except psycopg.Error:
+            self.release()
+            return False
+        return self._held
+
+    def release(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+        self._conn, self._held = None, False

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from server.store.jobs import ACTIVE, SYNC
+from server.store.pg import is_postgres
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,17 @@ def list_schedule_facts(db: Database) -> list[ScheduleFacts]:
 def get_schedule_facts(db: Database, connection_id: str) -> ScheduleFacts | None:
     row = db.execute(_FACTS + " WHERE s.connection_id = ?", [connection_id]).fetchone()
     return None if row is None else _facts(row)
+
+
+def lock_connection_schedule(db: Database, connection_id: str) -> None:
+    """Hold the connection's schedule row until the transaction ends (PostgreSQL): a second
+    scheduler deciding the same slot at the same moment waits, then sees it handled. SQLite
+    writes one transaction at a time already."""
+    if is_postgres(db):
+        db.execute(
+            "SELECT 1 FROM connection_schedules WHERE connection_id = ? FOR UPDATE",
+            [connection_id],
+        )
 
 
 def set_last_slot(

@@ -16,6 +16,7 @@ import pytest
 from server.app import create_app
 from server.settings import Settings
 from tests.conftest import post, running
+from tests.support.postgres import current_database_url
 
 Json = dict[str, Any]
 
@@ -33,6 +34,8 @@ def fast_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "data_dir": str(tmp_path / "data"),
         "sync_retry_backoff_seconds": 0.0,
         "worker_poll_seconds": 0.2,
+        # SLUICE_TEST_STORE=postgres: this test's PostgreSQL database (tests/support).
+        "database_url": current_database_url(),
         **overrides,
     }
     return Settings(**values)

@@ -16,6 +16,7 @@ from server.app import create_app
 from server.context import Context
 from server.settings import Settings
 from server.store.db import Store, open_db
+from tests.support.postgres import current_database_url
 
 E2E = "d53f9084-fa6b-4a5a-976c-5b8392f4ad8a"
 DEV_NULL = "a7bcc9d8-13b3-4e49-b80d-d020b90045e3"
@@ -38,6 +39,7 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
         "scheduler_tick_seconds": 0,
         # Jobs created by these tests stay pending: nothing runs.
         "max_concurrent_syncs": 0,
+        "database_url": current_database_url(),
         **overrides,
     }
     return Settings(**values)
@@ -48,7 +50,11 @@ async def serve(
     settings: Settings, clock: Clock | None = None
 ) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
     """The app (with `clock` as its wall clock) and a client that sends no credential."""
-    ctx = Context(settings=settings, store=Store(open_db(settings.db_path)), clock=clock or Clock())
+    ctx = Context(
+        settings=settings,
+        store=Store(open_db(settings.database, key_dir=settings.data_path)),
+        clock=clock or Clock(),
+    )
     app = create_app(settings, ctx)
     try:
         async with app.router.lifespan_context(app):

@@ -188,10 +188,23 @@ def pg_databases() -> Iterator[Databases]:
             databases.admin.close()
 
 
-@pytest.fixture
-def database_url(request: pytest.FixtureRequest) -> str:
+_current = {"url": ""}
+
+
+def current_database_url() -> str:
+    """This test's database (as `database_url`), for helpers that build Settings by hand."""
+    return _current["url"]
+
+
+@pytest.fixture(autouse=True)
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh PostgreSQL database's URL when the run stores on PostgreSQL, else ""."""
     if not store_is_postgres():
-        return ""
+        yield ""
+        return
     databases: Databases = request.getfixturevalue("pg_databases")
-    return databases.fresh()
+    _current["url"] = databases.fresh()
+    try:
+        yield _current["url"]
+    finally:
+        _current["url"] = ""
