@@ -33,6 +33,7 @@ import msgspec
 from sqlite_utils import Database
 
 from server.core.jobs import create_sync_job
+from server.jobs.leases import worker_identity
 from server.models.connections import ConnectionSchedule, ConnectionScheduleData
 from server.scheduling.schedules import (
     BasicInterval,
@@ -111,7 +112,8 @@ class Scheduler:
         if interval <= 0:
             return  # turned off
         # Several processes on one PostgreSQL: only the holder of this lock schedules.
-        leader = self.ctx.store.session_lock(SCHEDULER_LOCK)
+        name = f"sluice scheduler {worker_identity(self.ctx.settings)}"
+        leader = self.ctx.store.session_lock(SCHEDULER_LOCK, name)
         try:
             await self._ticks(interval, leader)
         finally:

@@ -239,10 +239,12 @@ class Store:
         leases, and one scheduler acts at a time."""
         return self._pg
 
-    def session_lock(self, key: int) -> SessionLock | None:
-        """An advisory lock of a connection of its own (PostgreSQL); None on SQLite, where
-        one process has the database to itself."""
-        return SessionLock(self.db.url, key) if isinstance(self.db, PgDatabase) else None
+    def session_lock(self, key: int, name: str) -> SessionLock | None:
+        """An advisory lock of a connection of its own (PostgreSQL; `name` its application
+        name); None on SQLite, where one process has the database to itself."""
+        if isinstance(self.db, PgDatabase):
+            return SessionLock(self.db.url, key, name)
+        return None
 
     def read_sync(
         self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs

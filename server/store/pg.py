@@ -73,10 +73,10 @@ class _NumericLoader(Loader):
         return int(value) if value == value.to_integral_value() else float(value)
 
 
-def connect(url: str) -> psycopg.Connection[Any]:
+def connect(url: str, name: str = "sluice") -> psycopg.Connection[Any]:
     """A connection in autocommit mode: transactions are explicit BEGIN ... COMMIT, as on
-    SQLite."""
-    conn = psycopg.connect(url, autocommit=True)
+    SQLite. `name` is its application_name (pg_stat_activity shows who holds what)."""
+    conn = psycopg.connect(url, autocommit=True, application_name=name)
     conn.adapters.register_dumper(bytes, _TextBytesDumper)
     conn.adapters.register_dumper(bool, _BoolAsIntDumper)
     conn.adapters.register_dumper(int, Int8Dumper)
@@ -205,8 +205,8 @@ class SessionLock:
     scheduler of several processes. If the holder dies or loses the server, the connection
     goes and the lock with it, and another process's next `hold` takes it."""
 
-    def __init__(self, url: str, key: int) -> None:
-        self.url, self.key = url, key
+    def __init__(self, url: str, key: int, name: str) -> None:
+        self.url, self.key, self.name = url, key, name
         self._conn: psycopg.Connection[Any] | None = None
         self._held = False
 
@@ -214,7 +214,7 @@ class SessionLock:
         """Whether this process holds the lock now (taking it if free). Blocking."""
         try:
             if self._conn is None or self._conn.broken or self._conn.closed:
-                self._conn, self._held = connect(self.url), False
+                self._conn, self._held = connect(self.url, self.name), False
             if self._held:
                 self._conn.execute("SELECT 1")  # still connected, so still held
             else:
