@@ -94,11 +94,12 @@ def catalog() -> AirbyteCatalog:
     return AirbyteCatalog(streams=streams)
 
 
-def fill(data_dir: Path, count: int) -> tuple[str, list[str]]:
-    """Create the database with `count` connections; return (workspace id, connection ids)."""
+def fill(data_dir: Path, count: int, database_url: str = "") -> tuple[str, list[str]]:
+    """Create the database with `count` connections; return (workspace id, connection ids).
+    `database_url`: a PostgreSQL database instead of the data directory's SQLite file."""
     # Unlocked once here (the key file's key): inside the one transaction below, each insert
     # would otherwise look the key up again and re-scan the rows for secrets stored in clear.
-    db = open_db(data_dir / "sluice.db", "")
+    db = open_db(database_url or data_dir / "sluice.db", "", data_dir)
     workspace = WorkspaceRead(
         workspace_id=uuid.uuid4(),
         customer_id=uuid.uuid4(),
