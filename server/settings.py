@@ -247,8 +247,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         float,
         _help(
             "PostgreSQL: how long a running attempt's lease lasts without renewal (its worker "
-            "renews it every third of that); an expired lease fails the attempt and the job is "
-            "retried by another worker."
+            "renews it every second); an expired lease fails the attempt and the job is "
+            "retried by another worker, and the connectors it left are removed when its "
+            "worker comes back."
         ),
     ] = 30.0
 

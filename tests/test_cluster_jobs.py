@@ -21,6 +21,7 @@ from tests.conftest import ADMIN_AUTH
 from tests.support.api_jobs import DEV_NULL, E2E_TEST, SILENT
 from tests.support.cluster import LOCAL_JSON, Cluster, cluster
 from tests.support.postgres import Databases
+from tests.support.processes import processes_mentioning
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -149,9 +150,18 @@ def test_a_killed_worker_s_sync_is_finished_by_another_from_the_committed_state(
     assert set(ids) == set(range(1, 401)) and len(ids) >= 400
     # The second attempt resumed from the committed state, not from the start.
     assert len(ids) < 800
-    # The victim comes back: it finds nothing of its own still running.
+    # The victim's attempt recorded its connector processes; when it comes back, it removes
+    # what is left of them (they ran on its machine) and forgets them.
+    (recorded,) = nodes.rows(
+        "SELECT processes FROM attempts WHERE job_id = %s AND attempt_number = 0", [job_id]
+    )[0]
+    assert len(json.loads(recorded)) == 2  # source and destination
     victim.start()
     victim.wait_for("ready")
+    assert nodes.rows(
+        "SELECT processes FROM attempts WHERE job_id = %s AND attempt_number = 0", [job_id]
+    ) == [("[]",)]
+    assert processes_mentioning(str(victim.data_dir)) == []
     assert nodes.rows("SELECT count(*) FROM attempts WHERE status = 'running'") == [(0,)]
 
 

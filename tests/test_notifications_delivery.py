@@ -148,7 +148,7 @@ async def test_a_notification_queued_before_a_crash_is_delivered_after_restart(
             }
             await set_notifications(client, {"sendOnSyncDisabled": item})
         # The server is down: an event is recorded (as a job's end would), nothing sends it.
-        store = Store(open_db(settings.db_path, settings.secret_key))
+        store = Store(open_db(settings.database, settings.secret_key, settings.data_path))
         event = NotificationEvent(trigger="sendOnSyncDisabled", message="disabled", job_id=7)
         assert store.write_sync(queue_event, ws, event, 1_700_000_000) == 1
         store.close()

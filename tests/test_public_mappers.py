@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -69,7 +68,7 @@ async def create(
 
 
 def stored_mappers(settings: Settings, connection_id: str, stream: int = 0) -> list[Json]:
-    db = open_db(Path(settings.db_path), settings.secret_key)
+    db = open_db(settings.database, settings.secret_key, settings.data_path)
     try:
         catalog = store.get_connection(db, connection_id).sync_catalog
     finally:

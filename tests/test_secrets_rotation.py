@@ -4,9 +4,8 @@ After a rotation each opens with the new key alone."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
+import pytest
 
 from server import cli
 from server.core.notifications import NotificationEvent, queue_event
@@ -25,7 +24,7 @@ WEBHOOK_SECRET = "rotate-me-webhook-secret"
 
 def _tokens(settings: Settings) -> dict[str, str]:
     """Each table's documents, as stored (sealed values and all)."""
-    db = open_db(Path(settings.db_path))
+    db = open_db(settings.database, key_dir=settings.data_path)
     try:
         return {
             table: "".join(row[0] for row in db.execute(f"SELECT data FROM {table}").fetchall())
@@ -66,7 +65,10 @@ async def test_rotation_reseals_mapper_keys_and_webhook_secrets(
     before = _tokens(settings)
     assert all(secret_box.PREFIX in text for text in before.values())
 
-    assert cli.main(["secrets", "rotate", "--data-dir", settings.data_dir]) == 0
+    with pytest.MonkeyPatch.context() as env:  # the command's settings come from the environment
+        if settings.database_url:
+            env.setenv("SLUICE_DATABASE_URL", settings.database_url)
+        assert cli.main(["secrets", "rotate", "--data-dir", settings.data_dir]) == 0
 
     after = _tokens(settings)
     for table, text in after.items():
@@ -74,7 +76,7 @@ async def test_rotation_reseals_mapper_keys_and_webhook_secrets(
         assert text != before[table], f"{table}: its sealed values were not re-encrypted"
         assert KEY not in text and WEBHOOK_SECRET not in text
     # Only the new key is kept (the key file was replaced): both values open with it.
-    db = open_db(Path(settings.db_path), "")
+    db = open_db(settings.database, "", settings.data_path)
     try:
         connection = store.get_connection(db, connection_id)
         config = connection.sync_catalog.streams[0].config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -31,6 +31,16 @@ async def leftovers(worker: Worker) -> list[Attempt]:
     if worker.shared:
         return await worker.store.read(stored_leases.held_by, worker.worker_id)
     return await worker.store.read(stored_recovery.orphaned_attempts)
+
+
+async def stale_processes(worker: Worker) -> list[dict[str, Any]]:
+    """Connectors this worker started for attempts another worker failed while this one was
+    away (killed, or cut off from the database): they ran here, so they are removed here."""
+    if not worker.shared:
+        return []
+    return await worker.store.write(
+        stored_leases.take_stale_processes, worker.worker_id, leases.LEASE_EXPIRED
+    )
 
 
 async def fail_leftovers(worker: Worker, stopped: FailureReason) -> Sequence[object]:

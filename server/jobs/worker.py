@@ -382,6 +382,7 @@ class Worker:
         stopped = failure("airbyte_platform", "transient_error", SERVER_STOPPED)
         orphans = await lease_loop.leftovers(self)
         processes = [p for attempt in orphans for p in attempt.processes]
+        processes += await lease_loop.stale_processes(self)
         # Their containers went already: the app removes leftover containers before this.
         killed = await anyio.to_thread.run_sync(kill_process_groups, processes)
         ended = await lease_loop.fail_leftovers(self, stopped)

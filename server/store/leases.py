@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlite_utils import Database
 
+from server.store.job_rows import load_json
 from server.store.jobs import ATTEMPT_COLUMNS, Attempt, attempt_from_row
 from server.store.pg import is_postgres
 
@@ -77,6 +79,18 @@ def held_by(db: Database, worker_id: str) -> list[Attempt]:
         [worker_id],
     ).fetchall()
     return [attempt_from_row(row) for row in rows]
+
+
+def take_stale_processes(db: Database, worker_id: str, marker: str) -> list[dict[str, Any]]:
+    """The connector processes recorded on this worker's attempts that another worker failed
+    (their failure mentions `marker`), forgotten here as they are handed over to be killed."""
+    where = (
+        "WHERE worker_id = ? AND status = 'failed' AND processes != '[]' AND failure_summary LIKE ?"
+    )
+    args = [worker_id, f"%{marker}%"]
+    rows = db.execute(f"SELECT processes FROM attempts {where}", args).fetchall()
+    db.execute(f"UPDATE attempts SET processes = '[]' {where}", args)
+    return [p for row in rows for p in (load_json(row[0]) or [])]
 
 
 def request_cancel(db: Database, job_id: int) -> None:

@@ -114,6 +114,9 @@ class PgDatabase(Database):
     def execute(self, sql: str, parameters: Iterable[Any] | Mapping[str, Any] | None = None) -> Any:
         return _execute(self.pg.raw, sql, parameters)
 
+    def close(self) -> None:
+        self.pg.close()
+
     def __hash__(self) -> int:  # secret_box keys its rings by database
         return id(self)
 

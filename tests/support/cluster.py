@@ -33,8 +33,11 @@ class Node:
         self.log = base / f"{name}.log"
         self.env = {**env, "SLUICE_DATA_DIR": str(self.data_dir)}
         self.proc: subprocess.Popen[bytes] | None = None
+        self.offset = 0
 
     def start(self) -> None:
+        # What this run logs starts here (a restarted node appends to the same log).
+        self.offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "server", *self.args],
@@ -52,7 +55,7 @@ class Node:
 
     def wait_for(self, needle: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
-        while needle not in self.text():
+        while needle not in self.text()[self.offset :]:
             assert self.running(), f"{self.name} exited:\n{self.text()[-3000:]}"
             assert time.monotonic() < deadline, (
                 f"{self.name}: no {needle!r}:\n{self.text()[-3000:]}"
