@@ -32,7 +32,7 @@ from sqlite_utils import Database
 
 from server.core import schema_checks
 from server.core.notification_jobs import JobEnd, on_job_end
-from server.jobs import lease_loop, leases
+from server.jobs import lease_loop, leases, startup
 from server.jobs.attempts import (
     RESET_TYPES,
     AttemptStats,
@@ -44,7 +44,7 @@ from server.jobs.attempts import (
 from server.jobs.plan import PlanError, build_plan
 from server.jobs.retry import end_attempt
 from server.runner import Runners
-from server.runner.processes import AttemptRunners, kill_process_groups, process_identity
+from server.runner.processes import AttemptRunners, process_identity
 from server.settings import Settings
 from server.store import jobs, state
 from server.store.attempt_warnings import update_attempt_warnings
@@ -55,7 +55,7 @@ from server.sync.states import without_streams
 
 log = logging.getLogger("sluice.worker")
 
-SERVER_STOPPED = "The server stopped during the attempt"
+SERVER_STOPPED = startup.SERVER_STOPPED
 LOST = "lost"  # what `_end` finds when another worker failed the attempt (lease ran out)
 
 
@@ -376,35 +376,5 @@ class Worker:
     # --- start-up recovery ---------------------------------------------------------------
 
     async def recover(self) -> None:
-        """Fail the attempts a killed server left running, after removing their connectors;
-        drop the files of jobs that no longer exist (their connection was deleted)."""
-        settings = self.settings
-        stopped = failure("airbyte_platform", "transient_error", SERVER_STOPPED)
-        orphans = await lease_loop.leftovers(self)
-        processes = [p for attempt in orphans for p in attempt.processes]
-        processes += await lease_loop.stale_processes(self)
-        # Their containers went already: the app removes leftover containers before this.
-        killed = await anyio.to_thread.run_sync(kill_process_groups, processes)
-        ended = await lease_loop.fail_leftovers(self, stopped)
-        for attempt in orphans:
-            append_log(
-                settings.data_path / attempt.log_path,
-                f"{SERVER_STOPPED}: attempt {attempt.attempt_number + 1} failed at start-up "
-                f"({killed} leftover connector processes removed)",
-            )
-            job_dir = (
-                settings.data_path / "jobs" / str(attempt.job_id) / str(attempt.attempt_number)
-            )
-            shutil.rmtree(job_dir, ignore_errors=True)  # its configuration files hold secrets
-        if ended:
-            log.warning("recovered %d interrupted jobs: %s", len(ended), ended)
-        await self._prune_job_files()
-
-    async def _prune_job_files(self) -> None:
-        root = self.settings.data_path / "jobs"
-        names = [p.name for p in root.iterdir() if p.name.isdigit()] if root.is_dir() else []
-        if names:
-            known = await self.store.read(jobs.existing_job_ids, [int(n) for n in names])
-            for name in names:
-                if int(name) not in known:
-                    await anyio.to_thread.run_sync(shutil.rmtree, root / name, True)
+        """Fail the attempts a killed server left running (`server.jobs.startup`)."""
+        await startup.recover(self)

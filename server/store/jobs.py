@@ -280,7 +280,9 @@ def record_attempt_end(
     now: int,
 ) -> bool:
     """Store how an attempt ended; False if its job no longer exists."""
-    if db.execute("SELECT 1 FROM jobs WHERE id = ?", [job_id]).fetchone() is None:
+    # PostgreSQL: the job's row first, as a claim takes it (job, then attempt): no deadlock.
+    lock = " FOR UPDATE" if is_postgres(db) else ""
+    if db.execute("SELECT 1 FROM jobs WHERE id = ?" + lock, [job_id]).fetchone() is None:
         return False
     db.execute(
         "UPDATE attempts SET status = ?, ended_at = ?, updated_at = ?, records_emitted = ?, "
@@ -320,10 +322,11 @@ def set_job_status(
 
 def cancel_waiting_job(db: Database, job_id: int, summary: FailureSummary, now: int) -> None:
     """Cancel a job that runs no attempt now (pending or incomplete): its waiting attempt
-    fails with `summary`. Which jobs may be cancelled is `server.core.jobs`' rule."""
+    fails with `summary`. Which jobs may be cancelled is `server.core.jobs`' rule. (The job's
+    row first, then its attempts', in the order a claim takes them.)"""
+    set_job_status(db, job_id, "cancelled", now)
     db.execute(
         "UPDATE attempts SET status = 'failed', ended_at = ?, updated_at = ?, "
         "failure_summary = ? WHERE job_id = ? AND status = 'running'",
         [now, now, _json(summary), job_id],
     )
-    set_job_status(db, job_id, "cancelled", now)
