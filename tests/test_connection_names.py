@@ -13,6 +13,7 @@ from server.store import connections
 from server.store.connection_list import list_connection_rows
 from server.store.db import open_db, transaction
 from server.store.migrations import m017_connection_names
+from tests.support.postgres import sqlite_only
 from tests.support.store import add_connection, add_old_connection, database_before
 
 
@@ -65,6 +66,7 @@ def test_like_wildcards_and_the_escape_character_match_themselves(db: Database) 
     assert _names(db, "%%") == []
 
 
+@sqlite_only  # SQLite's query plan
 def test_the_name_filter_reads_the_index_not_the_documents(db: Database) -> None:
     # What keeps the filter fast: the matches come from the (name, status) index alone.
     plan = " ".join(

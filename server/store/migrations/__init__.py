@@ -15,8 +15,8 @@ from collections.abc import Callable
 from sqlite_utils import Database
 
 from server.store.migrations.base import run_script
-from server.store.migrations.connection_names import m017_connection_names
 from server.store.migrations.cluster import m018_worker_leases
+from server.store.migrations.connection_names import m017_connection_names
 from server.store.migrations.documents import (
     m007_secret_paths,
     m008_always_sent_fields,
