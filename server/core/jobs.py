@@ -110,6 +110,7 @@ def cancel_job(db: Database, job_id: int, now: int) -> store.Job:
     A running job is returned unchanged: the worker stops its attempt and ends it. A job that
     already ended cannot be cancelled (Conflict).
     """
+    store.lock_job(db, job_id)  # a worker elsewhere may be claiming it right now
     job = store.get_job(db, job_id)
     if job.status in TERMINAL:
         raise Conflict(

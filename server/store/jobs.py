@@ -131,6 +131,13 @@ def _insert_attempt(db: Database, job_id: int, attempt_number: int, now: int) ->
 # --- reading --------------------------------------------------------------------------------
 
 
+def lock_job(db: Database, job_id: int) -> None:
+    """Hold the job's row to the end of the transaction (PostgreSQL; SQLite writes one
+    transaction at a time): what is read of it next stays true until the commit."""
+    if is_postgres(db):
+        db.execute("SELECT 1 FROM jobs WHERE id = ? FOR UPDATE", [job_id])
+
+
 def get_job(db: Database, job_id: int) -> Job:
     row = db.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", [job_id]).fetchone()
     if row is None:
