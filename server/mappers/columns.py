@@ -44,8 +44,16 @@ class ColumnPlan:
     the block cannot be decoded so (undeclared fields: the dict way takes it)."""
 
     def __init__(
-        self, fields: Sequence[str], selecting: bool, steps: list[ColumnStep], output: list[str]
+        self,
+        fields: Sequence[str],
+        selecting: bool,
+        steps: list[ColumnStep],
+        output: list[str],
+        first: list[tuple[list[tuple[str, str]], ColumnStep]],
     ) -> None:
+        """`first`: row filters that read only fields no step before them changes, each with
+        the (name it reads, source field) pairs: they run on the decoded Structs, before
+        any column is taken apart (a record dropped so costs no hashing)."""
         names = {f"f{i}": name for i, name in enumerate(fields)}
         source = msgspec.defstruct(
             "Source",
@@ -56,6 +64,10 @@ class ColumnPlan:
         )
         self.decoder = msgspec.json.Decoder(list[source])  # type: ignore[valid-type]  # made above
         self.getters = [(name, attrgetter(attr)) for attr, name in names.items()]
+        by_name = dict(self.getters)
+        self.first = [
+            ([(read, by_name[field]) for read, field in reads], step) for reads, step in first
+        ]
         self.steps = steps
         self.output = output
         outs = {f"f{i}": name for i, name in enumerate(output)}
@@ -72,9 +84,15 @@ class ColumnPlan:
         except msgspec.ValidationError:
             self.failures += 1
             return None
-        columns: Columns = {name: list(map(get, structs)) for name, get in self.getters}
         kept: list[bool] | None = None
         size = len(structs)
+        for reads, first in self.first:
+            flags = first({name: list(map(get, structs)) for name, get in reads}, size)
+            if flags is not None and not all(flags):
+                kept = flags if kept is None else _merge(kept, flags)
+                structs = list(compress(structs, flags))
+                size = len(structs)
+        columns: Columns = {name: list(map(get, structs)) for name, get in self.getters}
         for step in self.steps:
             flags = step(columns, size)
             if flags is not None and not all(flags):
@@ -101,13 +119,38 @@ def compile_columns(
         return None
     fields = list(selected) if selected is not None else list(properties)
     names = list(fields)
+    # Each column's source field while its values are the decoded ones (renames keep them).
+    origin: dict[str, str] = {name: name for name in fields}
     steps: list[ColumnStep] = []
+    first: list[tuple[list[tuple[str, str]], ColumnStep]] = []
     for spec in specs:
         step = _step(spec, names)
         if step is None:
             return None
-        steps.append(step)
-    return ColumnPlan(fields, selected is not None, steps, names)
+        reads = _origins(spec, origin)
+        if reads is not None:
+            first.append((reads, step))
+        else:
+            steps.append(step)
+    return ColumnPlan(fields, selected is not None, steps, names, first)
+
+
+def _origins(spec: Spec, origin: dict[str, str]) -> list[tuple[str, str]] | None:
+    """For a row filter that reads only columns holding their decoded values: the (name,
+    source field) pairs it reads; else None. `origin` follows the other steps."""
+    if isinstance(spec, RowFilter):
+        reads = list(dict.fromkeys(fields_of(spec.condition)))
+        if all(name in origin for name in reads):
+            return [(name, origin[name]) for name in reads]
+    elif isinstance(spec, Renaming):
+        if spec.old in origin:
+            origin[spec.new] = origin.pop(spec.old)
+    elif isinstance(spec, FieldFilter):
+        origin.pop(spec.target, None)
+    elif isinstance(spec, Hashing):
+        origin.pop(spec.target, None)
+        origin.pop(spec.target + spec.suffix, None)
+    return None
 
 
 def _step(spec: Spec, names: list[str]) -> ColumnStep | None:

@@ -4,19 +4,21 @@ streams, and records renamed for the destination.
 Streams without mappers never come here: their lines go on as the source printed them. When
 an attempt has mapped streams, the pump decodes its blocks with `mapped_envelopes` (the
 protocol's envelope, plus a record's `emitted_at` and `meta`, `data` still undecoded: as
-cheap). The `data` of a block's mapped records are then decoded together, in one msgspec call,
-into dicts of undecoded values (a mapper decodes only the values it reads; the others are
-copied as bytes), each goes through its stream's compiled mappers, and the survivors are
-written again as record lines. A filtered-out record is dropped and counted. A change a
-mapper records (a value it could not transform) goes into the record's `meta.changes`, as
-Airbyte's platform writes it.
+cheap). The `data` of a block's mapped records are then decoded together, in one msgspec call:
+by columns into Structs of the stream's declared fields when its mappers allow
+(server.mappers.columns), else into dicts of undecoded values (server.mappers.blocks); either
+way a mapper decodes only the values it reads, the others are copied as bytes. The
+survivors are written again as record lines, one msgspec call per run of records between
+states. A filtered-out record is dropped and counted. A change a mapper records (a value it
+could not transform) goes into the record's `meta.changes`, as Airbyte's platform writes it.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterable
 from itertools import compress, repeat
-from operator import attrgetter
+from operator import attrgetter, not_
 from typing import Any, cast
 
 import msgspec
@@ -131,14 +133,17 @@ class RecordMapper:
         if columns is not None:
             datas, flags = columns
             places = None if flags is None else list(compress(range(len(records)), flags))
+            kept = records if flags is None else list(compress(records, flags))
+            if flags is not None:
+                dropped = compress(records, map(not_, flags))
+                self._count_filtered(key, len(records) - len(kept), dropped)
         else:
             block = compiled.run_block(_datas.decode(joined))
             datas, places, changes = block.rows, block.places, block.changes
-        kept = records if places is None else [records[i] for i in places]
-        if len(kept) < len(records):
-            counts = self.filtered.setdefault(key, [0, 0])
-            counts[0] += len(records) - len(kept)
-            counts[1] += sum(map(len, map(_data, records))) - sum(map(len, map(_data, kept)))
+            kept = records if places is None else [records[i] for i in places]
+            if places is not None:
+                gone = set(range(len(records))).difference(places)
+                self._count_filtered(key, len(gone), (records[i] for i in gone))
         metas: Any = list(map(_meta_of, kept))
         metas = [meta or None for meta in metas] if any(metas) else repeat(None)
         stream, namespace = target
@@ -155,6 +160,14 @@ class RecordMapper:
                 if index is not None:  # (a record filtered out after its change is gone)
                     messages[index].record.meta = _with_changes(records[place].meta, found)
         return messages, places
+
+    def _count_filtered(
+        self, key: StreamKey, records: int, dropped: Iterable[MappedRecordEnvelope]
+    ) -> None:
+        if records:
+            counts = self.filtered.setdefault(key, [0, 0])
+            counts[0] += records
+            counts[1] += sum(map(len, map(_data, dropped)))
 
 
 def _lines(
