@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from itertools import compress
-from operator import attrgetter
+from operator import attrgetter, methodcaller
 from typing import Any
 
 import msgspec
@@ -35,6 +35,7 @@ Columns = dict[str, list[Any]]
 ColumnStep = Callable[[Columns, int], list[bool] | None]
 _values = msgspec.json.Decoder(list[Any])
 _COLUMN_ERRORS = (TypeError, msgspec.DecodeError)
+_hexdigest = methodcaller("hexdigest")
 FAILURES_BEFORE_GIVING_UP = 3  # blocks with undeclared fields: then the dict way only
 
 
@@ -215,9 +216,13 @@ def _hashing(target: str, output: str, digest: Callable[[bytes], Any]) -> Column
         except _COLUMN_ERRORS:  # absent values, or ones an earlier step made
             columns[output] = list(map(one, column))
             return
-        columns[output] = [
-            digest(text.encode()).hexdigest() if type(text) is str else one(text) for text in texts
-        ]
+        try:  # all texts (the common case): C-level maps, no bytecode per value
+            columns[output] = list(map(_hexdigest, map(digest, map(str.encode, texts))))
+        except TypeError:  # a value that is not a text: each on its own
+            columns[output] = [
+                digest(text.encode()).hexdigest() if type(text) is str else one(text)
+                for text in texts
+            ]
 
     return hashing
 
