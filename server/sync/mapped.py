@@ -266,12 +266,14 @@ def assemble_parts(parts: list[bytes], states: list[bytes]) -> bytes | None:
 
 def replace_lines(
     lines: list[bytes], places: list[int], results: list[bytes | None]
-) -> list[bytes]:
-    """The block's lines with the mapped records' lines at `places` replaced (or dropped)."""
+) -> bytes | None:
+    """The block to send: its lines with the mapped records' lines at `places` replaced (or
+    dropped); None when none is left."""
     out: list[bytes | None] = list(lines)
     for place, line in zip(places, results, strict=True):
         out[place] = line
-    return [line for line in out if line is not None]
+    kept = [line for line in out if line is not None]
+    return b"\n".join(kept) + b"\n" if kept else None
 
 
 # --- a record under another stream name (a prefix or namespace rule) -----------------------

@@ -176,8 +176,7 @@ class SourcePump:
         records: list[RecordEnvelope | None],
         states: dict[int, AirbyteStateMessage],
     ) -> bytes | memoryview | None:
-        """A block of records and states, some maybe of mapped streams (the common one: one
-        mapped stream's records between states, C-level list operations around them)."""
+        """A block of records and states, some maybe of mapped streams (mostly one's)."""
         found, bounds, positions = segments(records, states)
         key = one_stream(found)
         if self.renames and (key is None or key not in self.mapped_keys):
@@ -203,9 +202,7 @@ class SourcePump:
         states: dict[int, AirbyteStateMessage],
         target: StreamKey | None,
     ) -> bytes | memoryview | None:
-        """A block taken by its lines: the mapped records' places are mapped (several
-        streams', or one stream's whose states could not be found otherwise); the other
-        lines go on as printed."""
+        """A block by its lines: mapped records are mapped, other lines go on as printed."""
         mapped_keys, pairs = self.mapped_keys, enumerate(records)
         places = [i for i, r in pairs if r and (r.stream, r.namespace) in mapped_keys]
         found = cast("list[MappedRecordEnvelope]", [records[i] for i in places])
@@ -214,12 +211,7 @@ class SourcePump:
             return self._lines(block)
         renamed = self._scan(records, states)
         every = [renamed.get(i, line) for i, line in enumerate(every)] if renamed else every
-        results = self.mapper.map_records(found, target)
-        out = replace_lines(every[:-1], places, results)
-        if not out:
-            return None
-        out.append(b"")
-        return b"\n".join(out)
+        return replace_lines(every[:-1], places, self.mapper.map_records(found, target))
 
     def _states(
         self, envelopes: list[Envelope], records: list[RecordEnvelope | None]
