@@ -3,13 +3,16 @@
 One anyio task beside the job worker and the scheduler. It never runs inside a sync: an event
 is queued in the job's own transaction and this loop sends it later, so a slow or dead
 receiver costs a sync nothing. A row queued before a crash is still pending at the next start
-and is sent then. A failed delivery is retried after `notification_retry_backoff_seconds`,
-doubled after each failure (at most an hour), until `notification_max_attempts`.
+and is sent then. Each batch is claimed in a write (put off while it is sent), so several
+servers on one database never send a row twice. A failed delivery is retried after
+`notification_retry_backoff_seconds`, doubled after each failure (at most an hour), until
+`notification_max_attempts`.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 
 import anyio
 import anyio.abc
@@ -23,6 +26,9 @@ log = logging.getLogger("sluice.notifications")
 
 BATCH = 20
 MAX_BACKOFF_SECONDS = 3600
+# How long past a send's timeout a claimed row stays put off (a process that died mid-send
+# leaves it to be sent again after that).
+CLAIM_MARGIN_SECONDS = 30
 
 
 def retry_delay(attempts: int, base_seconds: float) -> int:
@@ -53,7 +59,9 @@ class Deliveries:
 
     async def send_due(self, client: httpx.AsyncClient) -> int:
         """Send one batch of due deliveries (at the same time); returns how many."""
-        due = await self.ctx.store.read(outbox.due_deliveries, self.ctx.now(), BATCH)
+        # Claimed for longer than a send can take, so no other server sends them meanwhile.
+        hold = math.ceil(self.ctx.settings.notification_timeout_seconds) + CLAIM_MARGIN_SECONDS
+        due = await self.ctx.store.write(outbox.claim_deliveries, self.ctx.now(), BATCH, hold)
         async with anyio.create_task_group() as tasks:
             for delivery in due:
                 tasks.start_soon(self._send, client, delivery)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from server.store.pg import is_postgres
+
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 # A receiver's answer is kept this long (characters): enough to say why, never a whole page.
 EXCERPT_CHARS = 500
@@ -69,13 +71,29 @@ def insert_delivery(
 
 
 def due_deliveries(db: Database, now: int, limit: int) -> list[Delivery]:
-    """Pending deliveries due by `now`, oldest first."""
+    """Pending deliveries due by `now`, oldest first (on PostgreSQL locked, skipping rows
+    another transaction holds: call it in a write)."""
+    lock = " FOR UPDATE SKIP LOCKED" if is_postgres(db) else ""
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM notifications WHERE status = ? AND next_attempt_at <= ? "
-        "ORDER BY next_attempt_at, id LIMIT ?",
+        f"ORDER BY next_attempt_at, id LIMIT ?{lock}",
         [PENDING, now, limit],
     ).fetchall()
     return [_delivery(r) for r in rows]
+
+
+def claim_deliveries(db: Database, now: int, limit: int, hold_seconds: int) -> list[Delivery]:
+    """`due_deliveries`, claimed: each is put off by `hold_seconds` in the same transaction, so
+    another process's delivery loop (several servers on one PostgreSQL) skips it while this one
+    sends it; its answer sets the real next attempt. A process that dies mid-send leaves the row
+    to be tried again once the hold is over."""
+    claimed = due_deliveries(db, now, limit)
+    for delivery in claimed:
+        db.execute(
+            "UPDATE notifications SET next_attempt_at = ? WHERE id = ?",
+            [now + hold_seconds, delivery.id],
+        )
+    return claimed
 
 
 def next_due(db: Database) -> int | None:
