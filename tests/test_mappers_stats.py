@@ -155,3 +155,9 @@ async def test_a_synced_job_keeps_the_filtered_counts(
         db.close()
     (stream,) = stored.stats.stream_stats
     assert (stream.stats.records_filtered_out, stream.stats.bytes_filtered_out) == (records, size)
+    # What jobs/get shows: the totals and each stream's, in Airbyte's names.
+    total = attempt["totalStats"]
+    assert (total["recordsFilteredOut"], total["bytesFilteredOut"]) == (records, size)
+    (shown,) = attempt["streamStats"]
+    assert shown["stats"]["recordsFilteredOut"] == records
+    assert shown["stats"]["bytesFilteredOut"] == size

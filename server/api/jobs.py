@@ -151,6 +151,8 @@ def _attempt_stats(stats: domain.AttemptStats, estimates: bool = False) -> Attem
         records_committed=stats.records_committed,
         bytes_committed=stats.bytes_committed,
         records_rejected=0,
+        records_filtered_out=stats.records_filtered_out,
+        bytes_filtered_out=stats.bytes_filtered_out,
         estimated_records=stats.estimated_records if estimates else None,
         estimated_bytes=stats.estimated_bytes if estimates else None,
     )

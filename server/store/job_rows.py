@@ -87,6 +87,7 @@ def job_from_row(row: Sequence[Any]) -> Job:
 
 
 def attempt_from_row(row: Sequence[Any]) -> Attempt:
+    streams = _stream_stats(row[13])
     return Attempt(
         job_id=row[0],
         attempt_number=row[1],
@@ -102,7 +103,10 @@ def attempt_from_row(row: Sequence[Any]) -> Attempt:
             state_messages_emitted=row[10],
             estimated_records=row[11],
             estimated_bytes=row[12],
-            stream_stats=_stream_stats(row[13]),
+            # The totals have no columns of their own: the streams' counts add up to them.
+            records_filtered_out=sum(s.stats.records_filtered_out for s in streams),
+            bytes_filtered_out=sum(s.stats.bytes_filtered_out for s in streams),
+            stream_stats=streams,
         ),
         failure_summary=stored_summary(load_json(row[14])),
         log_path=row[15],
