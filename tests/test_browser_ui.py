@@ -54,11 +54,13 @@ def test_signed_out_pages_go_to_the_sign_in_form(page: Any) -> None:
 def test_signing_in_takes_the_keyboard_only(page: Any) -> None:
     page.goto("/login?next=/sources")
     # The username field has the focus; Tab to the password, Enter submits.
+    expect(page.locator("#username")).to_be_focused()
     page.keyboard.type(USERNAME)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/sources$"))
+    # The path itself, not the sign-in page's `?next=/sources`.
+    page.wait_for_url(re.compile(r"^[^?]*/sources$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Sources")
     # A wrong password answers on the form, by keyboard too.
     page.context.clear_cookies()

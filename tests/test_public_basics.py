@@ -113,6 +113,9 @@ async def test_bad_input_is_a_problem_naming_the_field(client: httpx.AsyncClient
         await client.get(f"{API}/workspaces?workspaceIds=null"), 400, "bad-request"
     )
     assert "workspaceIds" in named["detail"]
+    # An empty item is no id either (not "no filter").
+    for empty in ("", f"{uuid.uuid4()},"):
+        assert_problem(await client.get(f"{API}/sources?workspaceIds={empty}"), 400, "bad-request")
     assert (
         "limit"
         in assert_problem(await client.get(f"{API}/workspaces?limit=x"), 400, "bad-request")[

@@ -102,7 +102,9 @@ def query_decoder(model: type[msgspec.Struct]) -> Callable[[Request], msgspec.St
             if name not in params:
                 continue
             if many:
-                value: Any = [v for p in params.getlist(name) for v in p.split(",") if v]
+                # An empty item (`workspaceIds=`, `a,,b`) names nothing: refused as any bad
+                # value is, not read as "no filter".
+                value: Any = [v for p in params.getlist(name) for v in p.split(",")]
             else:
                 value = params[name]
             try:
