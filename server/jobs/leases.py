@@ -17,11 +17,10 @@ import socket
 from sqlite_utils import Database
 
 from server.jobs.attempts import FailureReason, JobStatus, failure
-from server.jobs.retry import end_attempt
+from server.jobs.retry import fail_attempts
 from server.settings import Settings
 from server.store import jobs as store
 from server.store import leases
-from server.store.jobs import Attempt
 
 LEASE_EXPIRED = "The worker running the attempt stopped answering (its lease expired)"
 
@@ -56,39 +55,12 @@ def standing(db: Database, job_id: int, attempt_number: int, worker_id: str) -> 
     return "lost" if db.execute("SELECT 1 FROM jobs WHERE id = ?", [job_id]).fetchone() else "gone"
 
 
-def _fail(
-    db: Database,
-    attempts: list[Attempt],
-    reason: FailureReason,
-    now: int,
-    max_attempts: int,
-    backoff_seconds: float,
-) -> list[tuple[int, int, JobStatus]]:
-    ended: list[tuple[int, int, JobStatus]] = []
-    for attempt in attempts:
-        status = end_attempt(
-            db,
-            attempt.job_id,
-            attempt.attempt_number,
-            succeeded=False,
-            cancelled=False,
-            stats=attempt.stats,
-            failures=[reason],
-            now=now,
-            max_attempts=max_attempts,
-            backoff_seconds=backoff_seconds,
-        )
-        if status is not None:
-            ended.append((attempt.job_id, attempt.attempt_number, status))
-    return ended
-
-
 def fail_expired(
     db: Database, now: int, max_attempts: int, backoff_seconds: float
 ) -> list[tuple[int, int, JobStatus]]:
     """Fail every attempt whose lease ran out and move its job on; (job, attempt, status)."""
     lost = failure("airbyte_platform", "transient_error", LEASE_EXPIRED)
-    return _fail(db, leases.expired(db, now), lost, now, max_attempts, backoff_seconds)
+    return fail_attempts(db, leases.expired(db, now), lost, now, max_attempts, backoff_seconds)
 
 
 def fail_held(
@@ -101,4 +73,4 @@ def fail_held(
 ) -> list[tuple[int, int, JobStatus]]:
     """At a worker's start: fail the attempts still recorded as its own."""
     held = leases.held_by(db, worker_id)
-    return _fail(db, held, reason, now, max_attempts, backoff_seconds)
+    return fail_attempts(db, held, reason, now, max_attempts, backoff_seconds)

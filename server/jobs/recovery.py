@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from server.jobs.attempts import FailureReason, JobStatus
-from server.jobs.retry import end_attempt
+from server.jobs.retry import fail_attempts
 from server.store import jobs as store
 from server.store import recovery
 
@@ -19,26 +19,17 @@ def fail_orphans(
 
     Afterwards no job is `running`: the worker of this process has not claimed any yet.
     """
-    ended: list[tuple[int, JobStatus]] = []
-    for attempt in recovery.orphaned_attempts(db):
-        status = end_attempt(
-            db,
-            attempt.job_id,
-            attempt.attempt_number,
-            succeeded=False,
-            cancelled=False,
-            stats=attempt.stats,
-            failures=[failure],
-            now=now,
-            max_attempts=max_attempts,
-            backoff_seconds=backoff_seconds,
+    orphans = recovery.orphaned_attempts(db)
+    ended: list[tuple[int, JobStatus]] = [
+        (job_id, status)
+        for job_id, _, status in fail_attempts(
+            db, orphans, failure, now, max_attempts, backoff_seconds
         )
-        if status is not None:
-            ended.append((attempt.job_id, status))
+    ]
     # A job left running without a running attempt cannot resume either: retry or fail it.
     for job_id, tried in recovery.running_jobs(db):
-        status = "incomplete" if tried < max_attempts else "failed"
-        store.set_job_status(db, job_id, status, now, now)
-        ended.append((job_id, status))
+        again: JobStatus = "incomplete" if tried < max_attempts else "failed"
+        store.set_job_status(db, job_id, again, now, now)
+        ended.append((job_id, again))
     recovery.close_attempts_of_ended_jobs(db, now)
     return ended

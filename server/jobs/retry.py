@@ -18,6 +18,7 @@ from server.jobs.attempts import (
     JobStatus,
 )
 from server.store import jobs as store
+from server.store.jobs import Attempt
 
 MAX_BACKOFF_SECONDS = 3600
 
@@ -79,3 +80,32 @@ def end_attempt(
         job_status = "failed"
     store.set_job_status(db, job_id, job_status, now, next_at)
     return job_status
+
+
+def fail_attempts(
+    db: Database,
+    attempts: list[Attempt],
+    reason: FailureReason,
+    now: int,
+    max_attempts: int,
+    backoff_seconds: float,
+) -> list[tuple[int, int, JobStatus]]:
+    """Fail each of `attempts` with `reason` and retry (or fail) its job; return (job id,
+    attempt number, new job status) of each whose job it ended or moved on."""
+    ended: list[tuple[int, int, JobStatus]] = []
+    for attempt in attempts:
+        status = end_attempt(
+            db,
+            attempt.job_id,
+            attempt.attempt_number,
+            succeeded=False,
+            cancelled=False,
+            stats=attempt.stats,
+            failures=[reason],
+            now=now,
+            max_attempts=max_attempts,
+            backoff_seconds=backoff_seconds,
+        )
+        if status is not None:
+            ended.append((attempt.job_id, attempt.attempt_number, status))
+    return ended
