@@ -77,7 +77,7 @@ def one_by_one(config: dict[str, Any], records: list[dict[str, Any]]) -> list[An
 
 
 def by_block(stream: StreamMapper, records: list[dict[str, Any]]) -> tuple[list[Any], Any]:
-    mapper_ = RecordMapper({KEY: stream})
+    mapper_ = RecordMapper({KEY: stream}, {})
     lines = mapper_.map_records(envelopes(records))
     datas = [
         None if line is None else msgspec.json.decode(line)["record"]["data"] for line in lines

@@ -113,6 +113,9 @@ def test_run_attempt_counts_the_filtered_records(tmp_path: Path) -> None:
     assert 0 < records < 200
     assert stats.records_emitted == 200  # the dropped ones were emitted by the source
     assert (stats.records_filtered_out, stats.bytes_filtered_out) == (records, size)
+    # Committed: what reached the destination, not what the filter dropped.
+    assert stats.records_committed == stats.records_emitted - records
+    assert stats.bytes_committed == stats.bytes_emitted - size
     (stream,) = stats.stream_stats
     assert stream.stats.records_filtered_out == stats.records_filtered_out
     assert stream.stats.bytes_filtered_out == stats.bytes_filtered_out

@@ -17,6 +17,8 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import msgspec
+
 from server.jobs.attempts import AttemptStats, StreamStats
 from server.protocol import AirbyteStateMessage
 from server.sync.catalog import Namespacing, StreamKey
@@ -28,6 +30,7 @@ from server.sync.states import (
     identity,
     key_of,
     kind_of,
+    state_line,
 )
 
 GLOBAL_SCOPE = ("", None)  # the queue key of GLOBAL and LEGACY states
@@ -49,6 +52,9 @@ class Checkpoints:
     def __init__(self, initial: Iterable[StateInput], namespacing: Namespacing) -> None:
         self.namespacing = namespacing
         self.emitted: dict[StreamKey, list[int]] = {}  # stream -> [records, bytes]
+        # What the streams' row filters dropped (the mapper counts them here): emitted, never
+        # sent, so never committed.
+        self.filtered: dict[StreamKey, list[int]] = {}
         self.committed: dict[StreamKey, list[int]] = {}
         self.state_counts: dict[StreamKey, int] = {}
         self.states_emitted = 0
@@ -63,6 +69,13 @@ class Checkpoints:
             counts = self.emitted[key] = [0, 0]
         return counts
 
+    def _sent(self, key: StreamKey, emitted: list[int]) -> tuple[int, int]:
+        """(records, bytes) of `key` sent to the destination so far: emitted, less filtered."""
+        dropped = self.filtered.get(key)
+        if dropped is None:
+            return emitted[0], emitted[1]
+        return emitted[0] - dropped[0], emitted[1] - dropped[1]
+
     def hold(self, state: StateInput) -> StreamKey | None:
         """Register a source state about to be sent. Returns the destination's name of its
         stream for a STREAM state (so the caller can rename it), else None."""
@@ -71,12 +84,11 @@ class Checkpoints:
         if message.stream is not None and kind_of(message) == "STREAM":
             source_key = key_of(message.stream)
             target = self.namespacing.map(*source_key)
-            counts = self.emitted.get(source_key, [0, 0])
-            marks = {source_key: (counts[0], counts[1])}
+            marks = {source_key: self._sent(source_key, self.emitted.get(source_key, [0, 0]))}
             self.state_counts[source_key] = self.state_counts.get(source_key, 0) + 1
             queue_key = target
         else:
-            marks = {key: (c[0], c[1]) for key, c in self.emitted.items()}
+            marks = {key: self._sent(key, c) for key, c in self.emitted.items()}
             target, queue_key = None, GLOBAL_SCOPE
         held = Held(identity(message), message, marks)
         with self._lock:
@@ -123,7 +135,7 @@ class Checkpoints:
         """Both connectors succeeded: everything emitted was written."""
         with self._lock:
             for key, counts in self.emitted.items():
-                self.committed[key] = [counts[0], counts[1]]
+                self.committed[key] = list(self._sent(key, counts))
 
     def totals(self) -> tuple[int, int, int, int]:
         emitted = list(self.emitted.values())
@@ -154,3 +166,18 @@ class Checkpoints:
             )
             stats.append(StreamStats(stream_name=key[0], stream_namespace=key[1], stats=counters))
         return stats
+
+
+def hold_state(checkpoints: Checkpoints, state: StateInput) -> bytes | None:
+    """Hold a state about to be sent; returns its line for the destination if the stream must
+    be renamed there, else None (send it as it is)."""
+    message = as_state(state, strict=True)
+    target = checkpoints.hold(message)
+    stream = message.stream
+    if target is None or stream is None or target == key_of(stream):
+        return None
+    descriptor = msgspec.structs.replace(
+        stream.stream_descriptor, name=target[0], namespace=target[1]
+    )
+    renamed = msgspec.structs.replace(stream, stream_descriptor=descriptor)
+    return state_line(msgspec.structs.replace(message, stream=renamed))

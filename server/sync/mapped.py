@@ -73,9 +73,11 @@ class RecordMapper:
     """Applies the compiled mappers of an attempt's streams to records; counts what the row
     filters dropped (records and source bytes, per source stream)."""
 
-    def __init__(self, mappers: dict[StreamKey, StreamMapper]) -> None:
+    def __init__(
+        self, mappers: dict[StreamKey, StreamMapper], filtered: dict[StreamKey, list[int]]
+    ) -> None:
         self.mappers = mappers
-        self.filtered: dict[StreamKey, list[int]] = {}  # stream -> [records, bytes]
+        self.filtered = filtered  # stream -> [records, bytes] dropped (the checkpoints' own)
 
     def __bool__(self) -> bool:
         return bool(self.mappers)

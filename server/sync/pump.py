@@ -42,7 +42,7 @@ from server.protocol import (
 )
 from server.runner.lines import LineTooLong
 from server.sync.catalog import Namespacing, StreamKey
-from server.sync.checkpoints import Checkpoints
+from server.sync.checkpoints import Checkpoints, hold_state
 from server.sync.chunks import iter_chunks
 from server.sync.mapped import (
     MappedRecordEnvelope,
@@ -56,7 +56,7 @@ from server.sync.mapped import (
     state_lines,
 )
 from server.sync.messages import Observations
-from server.sync.states import StateInput, as_state, decode_state, key_of, state_line
+from server.sync.states import decode_state
 
 _encoder = msgspec.json.Encoder()
 _record = attrgetter("record")
@@ -83,7 +83,7 @@ class SourcePump:
         self.seen = observations
         self.namespacing = namespacing
         self.renames = namespacing.may_rename
-        self.mapper = RecordMapper(namespacing.mappers)
+        self.mapper = RecordMapper(namespacing.mappers, checkpoints.filtered)
         self.mapped_keys = set(namespacing.mappers)
         # With mapped streams, blocks are decoded with the fields a re-written record keeps.
         self.decoder = cast(
@@ -189,9 +189,10 @@ class SourcePump:
             lines = state_lines(block, envelopes, positions)
             if lines is None:
                 return self._several(block, records, states, target)
-            renamed = self._scan(records, states)  # states under the destination's names
             mapped = cast("list[MappedRecordEnvelope]", found)  # records `self.decoder` read
+            # Mapped first: a held state then counts no dropped record as committed.
             parts = self.mapper.map_segments(mapped, key, target or key, bounds)
+            renamed = self._scan(records, states)  # states under the destination's names
             return assemble_parts(parts, [renamed.get(p) or lines[p] for p in positions])
         return self._several(block, records, states, target)
 
@@ -209,9 +210,10 @@ class SourcePump:
         every = bytes(block).split(b"\n")
         if len(every) - 1 != len(records):
             return self._lines(block)
+        lines = self.mapper.map_records(found, target)  # before the states are held
         renamed = self._scan(records, states)
         every = [renamed.get(i, line) for i, line in enumerate(every)] if renamed else every
-        return replace_lines(every[:-1], places, self.mapper.map_records(found, target))
+        return replace_lines(every[:-1], places, lines)
 
     def _states(
         self, envelopes: list[Envelope], records: list[RecordEnvelope | None]
@@ -383,18 +385,3 @@ def _state(envelope: Envelope) -> AirbyteStateMessage | None:
         return decode_state(envelope.state)
     except MALFORMED:
         return None
-
-
-def hold_state(checkpoints: Checkpoints, state: StateInput) -> bytes | None:
-    """Hold a state about to be sent; returns its line for the destination if the stream must
-    be renamed there, else None (send it as it is)."""
-    message = as_state(state, strict=True)
-    target = checkpoints.hold(message)
-    stream = message.stream
-    if target is None or stream is None or target == key_of(stream):
-        return None
-    descriptor = msgspec.structs.replace(
-        stream.stream_descriptor, name=target[0], namespace=target[1]
-    )
-    renamed = msgspec.structs.replace(stream, stream_descriptor=descriptor)
-    return state_line(msgspec.structs.replace(message, stream=renamed))

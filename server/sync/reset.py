@@ -11,8 +11,7 @@ import msgspec
 
 from server.runner.base import RunningConnector
 from server.sync.catalog import StreamKey
-from server.sync.checkpoints import Checkpoints
-from server.sync.pump import hold_state
+from server.sync.checkpoints import Checkpoints, hold_state
 from server.sync.states import StateInput, reset_states
 
 
