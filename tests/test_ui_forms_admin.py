@@ -97,3 +97,18 @@ async def test_an_api_key_is_shown_once_and_revoked(ui: Ui) -> None:
         assert (
             await c.post("/api/v1/workspaces/list", json={}, headers=headers)
         ).status_code == 401
+
+
+async def test_a_definition_with_a_program_switches_between_docker_and_local(ui: Ui) -> None:
+    listed = await post(ui.api, "source_definitions/list")
+    (e2e,) = [d for d in listed.json()["sourceDefinitions"] if d["name"] == "E2E Testing"]
+    assert e2e["runner"] == "process"  # seeded as a local program, with an image too
+    action = f"/definitions/source/{e2e['sourceDefinitionId']}/runner"
+    assert f'action="{action}"' in await ui.get("/definitions")
+    for runner, said in (("docker", "as a Docker image"), ("process", "as a local program")):
+        r = await ui.post(action, {"runner": runner}, status=303)
+        assert f"now runs {said}" in await ui.get(r.headers["location"])
+        got = await post(
+            ui.api, "source_definitions/get", {"sourceDefinitionId": e2e["sourceDefinitionId"]}
+        )
+        assert got.json()["runner"] == runner

@@ -1,5 +1,6 @@
-"""Connector definitions: list, and add a Docker image or a local program (within the
-allow-lists of what a definition may run), and delete a custom one.
+"""Connector definitions: list, add a Docker image or a local program (within the allow-lists
+of what a definition may run), switch one with a program between the two, and delete a custom
+one.
 
 What a definition may run is the core's rule (server.core.definitions.refuse_unrunnable over
 server.runner.allowed): a refused image or program comes back as the core's message, shown
@@ -129,10 +130,39 @@ async def definition_delete(request: Request) -> Response:
     return frame.back(request, "/definitions", f"Deleted connector “{definition.name}”.", "ok")
 
 
+async def definition_runner(request: Request) -> Response:
+    """Run a definition as a local program or as a Docker image (Airbyte's `runner` field, as
+    `source_definitions/update` changes it); the core applies its allow-lists."""
+    ctx = frame.context(request)
+    data = await frame.form(request)
+    try:
+        found = uuid.UUID(request.path_params["definition_id"])
+    except ValueError:
+        raise frame.PageError(404, "There is no such definition.") from None
+    kind = request.path_params["kind"]
+    if kind not in ("source", "destination"):
+        raise frame.PageError(404, "There is no such definition.")
+    runner: RunnerKind = "process" if frame.field(data, "runner") == "process" else "docker"
+    update = (
+        core.update_destination_definition
+        if kind == "destination"
+        else core.update_source_definition
+    )
+    try:
+        changed = await update(ctx, found, core.DefinitionChanges(runner=runner))
+    except InvalidInput as exc:
+        return frame.back(request, "/definitions", exc.message, "error")
+    how = "as a local program" if runner == "process" else "as a Docker image"
+    return frame.back(request, "/definitions", f"“{changed.name}” now runs {how}.", "ok")
+
+
 ROUTES: list[Route] = [
     frame.route("/definitions", definition_list),
     frame.route("/definitions", definition_create, methods=["POST"]),
     frame.route(
         "/definitions/{kind:str}/{definition_id:str}/delete", definition_delete, methods=["POST"]
+    ),
+    frame.route(
+        "/definitions/{kind:str}/{definition_id:str}/runner", definition_runner, methods=["POST"]
     ),
 ]
