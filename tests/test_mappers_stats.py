@@ -151,7 +151,8 @@ async def test_a_synced_job_keeps_the_filtered_counts(
     attempt = info["attempts"][-1]["attempt"]
     assert attempt["totalStats"]["recordsEmitted"] == 200
     # The attempt as stored: each stream's stats carry the counts.
-    db = open_db(fast_settings(tmp_path).db_path)
+    settings = fast_settings(tmp_path)
+    db = open_db(settings.database, "", settings.data_path)  # the test's store, either engine
     try:
         (stored,) = list_attempts(db, [job["id"]])[job["id"]]
     finally:
