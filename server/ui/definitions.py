@@ -108,16 +108,22 @@ async def definition_create(request: Request) -> Response:
     return frame.page(request, "definitions/list.html", values, status=422)
 
 
-async def definition_delete(request: Request) -> Response:
-    ctx = frame.context(request)
-    await frame.form(request)
+def _target(request: Request) -> tuple[str, uuid.UUID]:
+    """The kind ("source" or "destination") and id a definition's path names (404 page else)."""
+    kind = request.path_params["kind"]
     try:
         found = uuid.UUID(request.path_params["definition_id"])
     except ValueError:
         raise frame.PageError(404, "There is no such definition.") from None
-    kind = request.path_params["kind"]
     if kind not in ("source", "destination"):
         raise frame.PageError(404, "There is no such definition.")
+    return kind, found
+
+
+async def definition_delete(request: Request) -> Response:
+    ctx = frame.context(request)
+    await frame.form(request)
+    kind, found = _target(request)
     if kind == "destination":
         definition: Any = await core.get_destination_definition(ctx, found)
         delete = core.delete_destination_definition
@@ -135,13 +141,7 @@ async def definition_runner(request: Request) -> Response:
     `source_definitions/update` changes it); the core applies its allow-lists."""
     ctx = frame.context(request)
     data = await frame.form(request)
-    try:
-        found = uuid.UUID(request.path_params["definition_id"])
-    except ValueError:
-        raise frame.PageError(404, "There is no such definition.") from None
-    kind = request.path_params["kind"]
-    if kind not in ("source", "destination"):
-        raise frame.PageError(404, "There is no such definition.")
+    kind, found = _target(request)
     runner: RunnerKind = "process" if frame.field(data, "runner") == "process" else "docker"
     update = (
         core.update_destination_definition
