@@ -19,7 +19,7 @@ way keeps a record's own order): JSON objects are unordered.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import compress
+from itertools import compress, repeat
 from operator import attrgetter, methodcaller
 from typing import Any
 
@@ -34,6 +34,7 @@ Columns = dict[str, list[Any]]
 # A step changes the columns (the block's size given); a filter returns its row flags.
 ColumnStep = Callable[[Columns, int], list[bool] | None]
 _values = msgspec.json.Decoder(list[Any])
+_numbers = msgspec.json.Decoder(list[int | float])  # refuses booleans, texts and nulls
 _COLUMN_ERRORS = (TypeError, msgspec.DecodeError)
 _hexdigest = methodcaller("hexdigest")
 FAILURES_BEFORE_GIVING_UP = 3  # blocks with undeclared fields: then the dict way only
@@ -250,8 +251,12 @@ def _filtering(spec: RowFilter) -> ColumnStep:
         if column is None:
             return filtering(columns, size)
         try:
-            values = _values.decode(b"[" + b",".join(column) + b"]")
-        except _COLUMN_ERRORS:
+            joined = b"[" + b",".join(column) + b"]"
+            try:  # all numbers (the common case): compared by one C-level map
+                return list(map(check, _numbers.decode(joined), repeat(number)))
+            except msgspec.ValidationError:  # a text, a boolean, a null: by the predicate
+                values = _values.decode(joined)
+        except _COLUMN_ERRORS:  # absent values, or ones an earlier step made
             return filtering(columns, size)
         return [
             check(value, number)

@@ -29,9 +29,10 @@ from server.sync.catalog import StreamKey
 
 
 class MappedRecordEnvelope(RecordEnvelope, gc=False):
-    """A record's envelope with the fields a re-written record keeps."""
+    """A record's envelope with the fields a re-written record keeps (undecoded: they are
+    copied as the source printed them; an absent one is the `ABSENT` object itself)."""
 
-    emitted_at: int | float | None = None
+    emitted_at: msgspec.Raw = ABSENT
     meta: msgspec.Raw = ABSENT
 
 
@@ -40,19 +41,15 @@ class MappedEnvelope(Envelope, gc=False):
 
 
 class _Record(msgspec.Struct, omit_defaults=True, gc=False):
-    """A record message's payload as written again (the protocol's field names)."""
+    """A record message's payload as written again (the protocol's field names); each
+    encoded one is put in `{"type":"RECORD","record":...}` by `_messages_of`."""
 
-    stream: str
     data: Any  # a dict, or a Struct of the stream's output fields (server.mappers.columns)
-    namespace: str | None = None
-    emitted_at: int | float | None = None
-    meta: Any = None
-
-
-class _RecordMessage(msgspec.Struct, tag_field="type", tag="RECORD", gc=False):
-    """A record message as written again: `{"type":"RECORD","record":{...}}`."""
-
-    record: _Record
+    stream: msgspec.Raw  # the stream's name and namespace, encoded once for a run
+    # Omitted when they are the decoded envelope's own default object (msgspec compares
+    # defaults by identity): a source's absent `emitted_at` or `meta` stays absent.
+    emitted_at: msgspec.Raw = ABSENT
+    meta: Any = ABSENT
 
 
 mapped_envelopes = msgspec.json.Decoder(MappedEnvelope)
@@ -61,6 +58,7 @@ _meta = msgspec.json.Decoder(dict[str, Any])
 _encoder = msgspec.json.Encoder()
 _encode = _encoder.encode
 _HEAD = b'{"type":"RECORD","record":'
+_BETWEEN = b"}\n" + _HEAD  # a message's end, the next one's start
 _NEEDLE = 64  # bytes of a state's payload searched for (longer needles search slower)
 _stream = attrgetter("stream")
 _namespace = attrgetter("namespace")
@@ -116,16 +114,16 @@ class RecordMapper:
         out: list[bytes] = []
         start = 0
         for cut in [*cuts, len(messages)]:
-            out.append(_encoder.encode_lines(messages[start:cut]) if cut > start else b"")
+            out.append(_messages_of(messages[start:cut]) if cut > start else b"")
             start = cut
         return out
 
     def _messages(
         self, records: list[MappedRecordEnvelope], key: StreamKey, target: StreamKey
-    ) -> tuple[list[_RecordMessage], list[int] | None]:
+    ) -> tuple[list[_Record], list[int] | None]:
         """The hot path: records of one stream through its compiled mappers (by columns
-        when they can, else as a block of dicts); the messages of those kept, and their
-        places among `records` (None: all of them)."""
+        when they can, else as a block of dicts); the payloads of those kept (under the
+        stream `target`), and their places among `records` (None: all of them)."""
         compiled = self.mappers[key]
         joined = b"[" + b",".join(map(_data, records)) + b"]"
         columns = compiled.columns.run(joined) if compiled.columns is not None else None
@@ -146,21 +144,14 @@ class RecordMapper:
             if places is not None:
                 gone = set(range(len(records))).difference(places)
                 self._count_filtered(key, len(gone), (records[i] for i in gone))
-        metas: Any = list(map(_meta_of, kept))
-        metas = [meta or None for meta in metas] if any(metas) else repeat(None)
-        stream, namespace = target
-        messages = list(
-            map(
-                _RecordMessage,
-                map(_Record, repeat(stream), datas, repeat(namespace), map(_emitted, kept), metas),
-            )
-        )
+        name = repeat(_stream_raw(target))
+        messages = list(map(_Record, datas, name, map(_emitted, kept), map(_meta_of, kept)))
         if changes:
             where = {p: i for i, p in enumerate(places)} if places is not None else None
             for place, found in changes.items():
                 index = place if where is None else where.get(place)
                 if index is not None:  # (a record filtered out after its change is gone)
-                    messages[index].record.meta = _with_changes(records[place].meta, found)
+                    messages[index].meta = _with_changes(records[place].meta, found)
         return messages, places
 
     def _count_filtered(
@@ -172,12 +163,10 @@ class RecordMapper:
             counts[1] += sum(map(len, map(_data, dropped)))
 
 
-def _lines(
-    messages: list[_RecordMessage], places: list[int] | None, size: int
-) -> list[bytes | None]:
-    """Each of `size` records' line (None: filtered out), from the messages of those kept."""
+def _lines(messages: list[_Record], places: list[int] | None, size: int) -> list[bytes | None]:
+    """Each of `size` records' line (None: filtered out), from the payloads of those kept."""
     # One line per message: a source's value is one line's part, the rest msgspec's.
-    encoded = _encoder.encode_lines(messages).split(b"\n")[:-1] if messages else []
+    encoded = _messages_of(messages).split(b"\n")[:-1] if messages else []
     lines = cast("list[bytes | None]", encoded)  # read only: no None is put in
     if places is None:
         return lines
@@ -185,6 +174,26 @@ def _lines(
     for place, line in zip(places, lines, strict=True):
         out[place] = line
     return out
+
+
+def _stream_raw(target: StreamKey) -> msgspec.Raw:
+    """A record's stream (and namespace) as the text of `_Record.stream`: a Raw that
+    holds the stream's value and, after it, the namespace's member."""
+    stream, namespace = target
+    text = _encode(stream)
+    if namespace is not None:
+        text += b',"namespace":' + _encode(namespace)
+    return msgspec.Raw(text)
+
+
+def _messages_of(records: list[_Record]) -> bytes:
+    """The record messages' lines (each ending with a newline) for payloads: encoded in one
+    call, each line then put in `{"type":"RECORD","record":...}` by one replace of the
+    newlines (no encoded line holds one: JSON escapes it in a text, and a source's value
+    comes from one line). A one-byte pattern: replacing a longer one costs several times
+    as much."""
+    lines = _encoder.encode_lines(records)
+    return _HEAD + lines[:-1].replace(b"\n", _BETWEEN) + b"}\n"
 
 
 def _with_changes(meta: msgspec.Raw, changes: list[Change]) -> dict[str, Any]:
