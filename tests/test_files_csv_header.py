@@ -53,3 +53,30 @@ async def test_names_given_with_no_header_row_need_none(client: httpx.AsyncClien
     assert reply.status_code == 200, reply.text
     shown = await ok(client, "files/preview", {"fileId": reply.json()["fileId"]})
     assert [c["name"] for c in shown["columns"]] == ["id", "name"]
+
+
+async def test_a_header_alone_previews_its_columns_as_nullable_strings(
+    client: httpx.AsyncClient,
+) -> None:
+    reply = await upload(client, await first_workspace(client), "head.csv", b"id;name;\n")
+    assert reply.status_code == 200, reply.text
+    shown = await ok(client, "files/preview", {"fileId": reply.json()["fileId"]})
+    columns = [(c["name"], c["type"], c["nullable"]) for c in shown["columns"]]
+    assert columns == [
+        ("id", "string", True),
+        ("name", "string", True),
+        ("column_3", "string", True),
+    ]
+    assert (shown["rows"], shown["rowCount"]) == ([], 0)
+
+
+async def test_columns_come_in_the_headers_order(client: httpx.AsyncClient) -> None:
+    # The first row leaves "b" empty (a null): it is still the header's second column.
+    data = b"a,b,c\n1,,x\n2,5,y\n"
+    reply = await upload(client, await first_workspace(client), "order.csv", data)
+    shown = await ok(client, "files/preview", {"fileId": reply.json()["fileId"]})
+    assert [(c["name"], c["type"]) for c in shown["columns"]] == [
+        ("a", "integer"),
+        ("b", "integer"),
+        ("c", "string"),
+    ]

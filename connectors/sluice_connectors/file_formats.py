@@ -68,23 +68,46 @@ def read_rows(
     return _arrow_rows(path, fmt, options)
 
 
-def _csv_rows(
-    path: Path, options: dict[str, Any], problems: list[Problem] | None = None
-) -> Iterator[Row]:
-    delimiter = options.get("sep", options.get("delimiter", ","))
+def _csv_reader(handle: Any, options: dict[str, Any]) -> Iterator[list[str]]:
+    for _ in range(int(options.get("skiprows", 0))):
+        handle.readline()
+    return csv.reader(
+        handle,
+        delimiter=options.get("sep", options.get("delimiter", ",")),
+        quotechar=options.get("quotechar", '"'),
+        escapechar=options.get("escapechar"),
+    )
+
+
+def _csv_open(path: Path, options: dict[str, Any], errors: str) -> Any:
     encoding = options.get("encoding", "utf-8-sig")  # -sig: drop a byte-order mark
     if encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
         encoding = "utf-8-sig"
+    return path.open(newline="", encoding=encoding, errors=errors)
+
+
+def header_columns(
+    path: Path, fmt: str, options: dict[str, Any], seen: dict[str, set[str]]
+) -> None:
+    """Put a CSV's columns (its header's, or the `names` given) in `seen` first, so that the
+    columns come in the header's order and a file of a header alone still has them (as
+    nullable strings: no value was seen). Other formats name columns in their rows."""
+    if fmt != "csv":
+        return
+    names = options.get("names")
+    if not names and options.get("header", 0) is not None:
+        with _csv_open(path, options, "replace") as handle:
+            names = next(_csv_reader(handle, options), None)
+    for name in column_names(names or []):
+        seen.setdefault(name, set())
+
+
+def _csv_rows(
+    path: Path, options: dict[str, Any], problems: list[Problem] | None = None
+) -> Iterator[Row]:
     errors = "strict" if problems is None else "replace"
-    with path.open(newline="", encoding=encoding, errors=errors) as handle:
-        for _ in range(int(options.get("skiprows", 0))):
-            handle.readline()
-        reader = csv.reader(
-            handle,
-            delimiter=delimiter,
-            quotechar=options.get("quotechar", '"'),
-            escapechar=options.get("escapechar"),
-        )
+    with _csv_open(path, options, errors) as handle:
+        reader = _csv_reader(handle, options)
         names = options.get("names")
         if options.get("header", 0) is not None:
             header = next(reader, None)

@@ -139,6 +139,7 @@ class SourceFile(Source):
                 if cfg.format in file_formats.ARROW_FORMATS:
                     file_formats.arrow_kinds(path, cfg.format, seen)
                 else:
+                    file_formats.header_columns(path, cfg.format, options, seen)
                     rows = file_formats.read_rows(path, cfg.format, options)
                     file_formats.infer_kinds(rows, cfg.format, cfg.nulls(), cfg.sample_rows, seen)
             except READ_ERRORS as exc:

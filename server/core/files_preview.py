@@ -43,7 +43,8 @@ def _columns(seen: dict[str, set[str]]) -> list[FileColumn]:
                 name=name,
                 type=types[0] if types else "string",
                 format=spec.get("format"),
-                nullable="null" in seen[name] or not types,
+                # No value seen (a header alone): nothing says the column is never null.
+                nullable="null" in seen[name] or not seen[name] or not types,
             )
         )
     return columns
@@ -104,6 +105,7 @@ def preview(path: Path, file: FileRead, sample_size: int) -> FilePreviewRead:
         if fmt in file_formats.ARROW_FORMATS:
             file_formats.arrow_kinds(path, fmt, seen)
         else:
+            file_formats.header_columns(path, fmt, options, seen)
             file_formats.infer_kinds(iter(head), fmt, nulls, INFER_ROWS, seen)
         count, exact = len(head), True
         if len(head) >= max(sample_size, INFER_ROWS):

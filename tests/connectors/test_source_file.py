@@ -182,6 +182,16 @@ def test_csv_without_header_takes_names(root: Path, tmp_path: Path) -> None:
     ]
 
 
+def test_a_csv_of_a_header_alone_discovers_its_columns(root: Path, tmp_path: Path) -> None:
+    write_csv(root / "head.csv", ["id,name"])
+    stream = discover(root, tmp_path, config("/local/head.csv"))
+    assert stream["json_schema"]["properties"] == {
+        "id": {"type": ["null", "string"]},
+        "name": {"type": ["null", "string"]},
+    }
+    assert read(root, tmp_path, config("/local/head.csv")).records == []
+
+
 def test_incremental_reads_rows_after_the_saved_cursor(root: Path, tmp_path: Path) -> None:
     path = root / "events.csv"
     write_csv(path, ["id,kind", *[f"{n},k{n % 3}" for n in range(1, 8)]])
