@@ -47,9 +47,12 @@ def state(stream: str, n: int) -> bytes:
 
 
 def pump(
-    tmp_path: Path, lines: list[bytes], rules: dict[str, Any] | None = None
+    tmp_path: Path,
+    lines: list[bytes],
+    rules: dict[str, Any] | None = None,
+    namespace: str | None = None,
 ) -> tuple[list[dict[str, Any]], list[bytes], Checkpoints, SourcePump, str]:
-    namespacing = Namespacing(rules or {}, {("users", None): users_mapper()})
+    namespacing = Namespacing(rules or {}, {("users", namespace): users_mapper()})
     checkpoints = Checkpoints([], namespacing)
     log = AttemptLog(tmp_path / "pump.log")
     sink = io.BytesIO()
@@ -87,6 +90,32 @@ def test_mapped_records_among_others_and_states(tmp_path: Path) -> None:
         ("users", None): [1, len(b'{"id":2,"name":"b","email":"b@x","amount":3,"secret":"s2"}')]
     }
     assert checkpoints.states_emitted == 1
+
+
+def test_a_mapped_record_keeps_its_namespace_and_meta_and_no_emitted_at_is_added(
+    tmp_path: Path,
+) -> None:
+    meta = {
+        "changes": [{"field": "x", "change": "TRUNCATED", "reason": "SOURCE_FIELD_SIZE_LIMITATION"}]
+    }
+    payloads = [
+        {"stream": "users", "namespace": "crm", "data": {"id": 1, "name": "a", "amount": 12}},
+        {"stream": "users", "namespace": "crm", "data": {"id": 2, "amount": 20}, "meta": meta},
+        {"stream": "users", "namespace": "crm", "data": {"id": 3, "amount": 30}, "emitted_at": 7},
+    ]
+    lines = [msgspec.json.encode({"type": "RECORD", "record": p}) for p in payloads]
+    messages, raw, _, _, _ = pump(tmp_path, [*lines, state("users", 3)], namespace="crm")
+    records = [m["record"] for m in messages if m["type"] == "RECORD"]
+    assert [r["namespace"] for r in records] == ["crm"] * 3
+    assert [r.get("emitted_at") for r in records] == [None, None, 7]
+    assert "emitted_at" not in records[0] and "meta" not in records[0]
+    assert records[1]["meta"] == meta
+    assert [r["data"] for r in records] == [
+        {"id": 1, "name": "a", "total": 12},
+        {"id": 2, "total": 20},
+        {"id": 3, "total": 30},
+    ]
+    assert all(line.startswith(b'{"type":"RECORD","record":{') for line in raw[:3])
 
 
 def test_a_block_with_a_log_line_is_mapped_line_by_line(tmp_path: Path) -> None:
