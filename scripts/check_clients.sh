@@ -16,7 +16,8 @@
 #            AirbyteSyncTrigger, timeout cancel, on_kill
 # Public API (/api/public/v1) clients:
 #   airbyte_api        the airbyte-api SDK 1.0.1: a whole lifecycle (sources, destinations,
-#                      connections, jobs) with client credentials, then with a Bearer token
+#                      connections, the SDK's typed mappers, jobs) with client credentials,
+#                      then with a Bearer token
 #   airflow6           apache-airflow-providers-airbyte 6.2.0 on Airflow 3 (through the SDK):
 #                      hook test_connection, submit_sync_connection + wait_for_job, the
 #                      operator's execute, cancel_job

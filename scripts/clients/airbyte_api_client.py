@@ -12,8 +12,8 @@ through the Configuration API, a faker source created by `sourceType`, a DuckDB 
 `destinationType` (the SDK parses destination replies as a union discriminated on
 `destinationType`, and DuckDB is the built-in destination it has a model for), get/list/patch/put
 of both, the source's streams, a connection, a sync job polled to `succeeded`, jobs listed
-`updatedAt|DESC`, a job cancelled, and deletes (204) of the connection, source, destination and
-workspace.
+`updatedAt|DESC`, a connection with the SDK's typed mappers (airbyte_api_mappers.py), a job
+cancelled, and deletes (204) of the connection, source, destination and workspace.
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ warnings.simplefilter("ignore")
 
 from airbyte_api import AirbyteAPI, errors, models  # noqa: E402
 from airbyte_api import api as ops  # noqa: E402
+from airbyte_api_mappers import mapped_sync  # noqa: E402
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
+USERS = 200  # the faker source's users once its configuration is put
 
 
 def wait_for_job(sdk: AirbyteAPI, job_id: int, statuses: set[str], timeout: float = 120) -> Any:
@@ -164,7 +166,7 @@ def lifecycle(checks: api.Checks, mode: str, sdk: AirbyteAPI) -> None:
             request=ops.PutSourceRequest(
                 source_id=source_id,
                 source_put_request=models.SourcePutRequest(
-                    name=f"{name} source", configuration=models.SourceFaker(count=200, seed=7)
+                    name=f"{name} source", configuration=models.SourceFaker(count=USERS, seed=7)
                 ),
             )
         ),
@@ -290,6 +292,16 @@ def lifecycle(checks: api.Checks, mode: str, sdk: AirbyteAPI) -> None:
         f"{mode}: the job listed",
         [j.job_id for j in jobs.data] == [job_id],
         [j.job_id for j in jobs.data],
+    )
+
+    mapped_sync(
+        checks,
+        mode,
+        sdk,
+        (source_id, destination_id),
+        name,
+        USERS,
+        lambda job: wait_for_job(sdk, job, TERMINAL),
     )
 
     # A big source keeps the next job running long enough to cancel it.
