@@ -73,7 +73,8 @@ def stream_mappers(
 ) -> dict[StreamKey, StreamMapper]:
     """The compiled mappers of the streams to move that have a field selection or mappers
     (source names), from the inputs the connection was checked with when it was saved
-    (server.core.stream_mappers.mapper_inputs). One that no longer compiles is a PlanError."""
+    (server.core.stream_mappers.mapper_inputs). A field a mapper names that the schema has
+    lost since is tolerated (the relay logs it); any other problem is a PlanError."""
     moving = {(s.stream.name, s.stream.namespace) for s in catalog.streams}
     found: dict[StreamKey, StreamMapper] = {}
     for item in sync_catalog.streams:
@@ -82,7 +83,7 @@ def stream_mappers(
         if config is None or key not in moving:
             continue
         try:
-            mapper = compile_stream(*mapper_inputs(stream, config))
+            mapper = compile_stream(*mapper_inputs(stream, config), tolerate_missing=True)
         except MapperConfigError as exc:
             raise PlanError(f"Stream '{stream.name}': its mappers cannot run: {exc}") from exc
         if mapper is not None:

@@ -21,6 +21,7 @@ from server.mappers.blocks import Change as Change  # re-exported: server.mapper
 from server.mappers.columns import ColumnPlan, compile_columns
 from server.mappers.conditions import Raw, as_text, compile_filter, plain
 from server.mappers.configs import (
+    FIELD_NOT_FOUND,
     Encryption,
     FieldFilter,
     FieldNameTransform,
@@ -65,6 +66,7 @@ class StreamMapper:
         pending: list[Change],
         block_steps: tuple[BlockStep, ...] = (),
         columns: ColumnPlan | None = None,
+        missing: tuple[str, ...] = (),
     ) -> None:
         self.json_schema = json_schema
         self.cursor_field = cursor_field
@@ -73,6 +75,7 @@ class StreamMapper:
         self.pending = pending
         self.block_steps = block_steps
         self.columns = columns  # the relay's fast way, when the mappers have column forms
+        self.missing = missing  # fields named that the schema lacks (compile_stream)
 
     def apply(self, data: Data) -> tuple[Data | None, list[Change]]:
         block = self.run_block([data])
@@ -95,15 +98,27 @@ def compile_stream(
     config: dict[str, Any],
     cursor_field: list[str] | None,
     primary_key: list[list[str]] | None,
+    tolerate_missing: bool = False,
 ) -> StreamMapper | None:
     """The stream's record function, or None when it has no selection and no mapper.
-    Raises MapperConfigError when `validate_stream` reports problems."""
+    Raises MapperConfigError when `validate_stream` reports problems.
+
+    `tolerate_missing` (a sync): a field a mapper or the selection names that the stream's
+    schema no longer has (a schema change took it away) is not an error, as Airbyte's
+    platform does not fail a sync for it: the mapper acts on the records that still carry
+    the field (hashing, filtering, renaming them; a row filter sees it absent elsewhere),
+    and `missing` says which. Any other problem is raised, a clash of names above all:
+    skipping a mapper then could write a value it was meant to hash or drop."""
     selecting = bool(config.get("fieldSelectionEnabled"))
     if not selecting and not entries(config):
         return None
-    validation, specs = check_stream(json_schema, config, cursor_field, primary_key)
-    if validation.problems:
-        raise MapperConfigError(list(validation.problems))
+    validation, specs = check_stream(
+        json_schema, config, cursor_field, primary_key, tolerate_missing
+    )
+    missing = [p for p in validation.problems if tolerate_missing and p.type == FIELD_NOT_FOUND]
+    fatal = [p for p in validation.problems if p.type != FIELD_NOT_FOUND or not tolerate_missing]
+    if fatal:
+        raise MapperConfigError(fatal)
     # The steps of one record note their changes here; `apply` hands them over (a compiled
     # stream serves one thread: the relay's source pump).
     pending: list[Change] = []
@@ -126,6 +141,7 @@ def compile_stream(
         pending,
         tuple(block_steps),
         compile_columns(json_schema, keep, specs),
+        tuple(str(p) for p in missing),
     )
 
 

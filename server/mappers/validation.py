@@ -237,8 +237,12 @@ def check_stream(
     config: dict[str, Any],
     cursor_field: list[str] | None,
     primary_key: list[list[str]] | None,
+    tolerate_missing: bool = False,
 ) -> tuple[StreamValidation, list[Spec]]:
-    """`validate_stream`, and the specs of the mappers that apply (for `compile_stream`)."""
+    """`validate_stream`, and the specs of the mappers that apply (for `compile_stream`).
+    `tolerate_missing`: a mapper whose field the schema no longer has (FIELD_NOT_FOUND,
+    still a problem) is among the specs too: the schema is as if it were not there, and
+    in the relay it acts on the records that carry the field."""
     properties = json_schema.get("properties") if isinstance(json_schema, dict) else None
     props: dict[str, Any] = properties if isinstance(properties, dict) else {}
     cursor = list(cursor_field or [])
@@ -282,11 +286,14 @@ def check_stream(
         kind = str(entry.get("type", ""))
         conf = entry.get("mapperConfiguration")
         error = None
+        spec: Spec | None = None
         try:
             spec = parse_mapper(path, raw)
             stream = _apply(spec, stream)
             specs.append(spec)
         except SpecError as exc:
+            if spec is not None and tolerate_missing and exc.type == FIELD_NOT_FOUND:
+                specs.append(spec)
             error = MapperError(type=exc.type, message=str(exc))
             problems.append(
                 Problem(

@@ -118,6 +118,15 @@ class Attempt(AttemptOutcome):
             f"(connection {plan.connection_id}): "
             f"{len(self.streams)} stream(s): {', '.join(self._names())}",
         )
+        for (name, _), mapper in plan.namespacing.mappers.items():
+            for problem in mapper.missing:
+                self.log.write(
+                    "replication",
+                    "WARN",
+                    f"Stream '{name}', {problem}: it acts only on records that still carry "
+                    "the field (the stream's schema no longer has it; edit or remove the "
+                    "mapper)",
+                )
         try:
             self._start()
             if self.connectors.get("destination") is not None:
