@@ -4,10 +4,9 @@ no destination), timed in CPU seconds per million records.
 
     python scripts/bench_mappers.py [--records 200000] [--size 200] [--rounds 5] [--profile]
 
-Rows: the pump's byte path (the stream without mappers), the same stream with
-`bench_relay.MAPPERS`, and the parts of the mapped block (decoding the envelopes, mapping,
-assembling the lines) for profiling. `--profile` prints cProfile's top functions for the
-mapped path instead. Other work on the machine disturbs single runs: the median and the best
+Rows: the pump's byte path (the stream without mappers) and the same stream with
+`bench_relay.MAPPERS`. `--profile` prints cProfile's top functions for the mapped path
+instead (cProfile's own cost per call inflates the functions called per record). Other work on the machine disturbs single runs: the median and the best
 of the rounds are printed, the variants interleaved.
 """
 
