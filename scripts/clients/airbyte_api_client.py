@@ -30,10 +30,15 @@ warnings.simplefilter("ignore")
 
 from airbyte_api import AirbyteAPI, errors, models  # noqa: E402
 from airbyte_api import api as ops  # noqa: E402
-from airbyte_api_mappers import mapped_sync  # noqa: E402
+from airbyte_api_mappers import connection_request, mapped_sync  # noqa: E402
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
 USERS = 200  # the faker source's users once its configuration is put
+
+
+def start_sync(sdk: AirbyteAPI, connection_id: str) -> Any:
+    request = models.JobCreateRequest(connection_id=connection_id, job_type=models.JobTypeEnum.SYNC)
+    return sdk.jobs.create_job(request=request).job_response
 
 
 def wait_for_job(sdk: AirbyteAPI, job_id: int, statuses: set[str], timeout: float = 120) -> Any:
@@ -213,23 +218,15 @@ def lifecycle(checks: api.Checks, mode: str, sdk: AirbyteAPI) -> None:
     connection = step(
         f"{mode}: create connection",
         lambda: sdk.connections.create_connection(
-            request=models.ConnectionCreateRequest(
-                source_id=source_id,
-                destination_id=destination_id,
-                name=name,
-                prefix=f"{name}_",
-                configurations=models.StreamConfigurations(
-                    streams=[
-                        models.StreamConfiguration(
-                            name=stream,
-                            sync_mode=models.ConnectionSyncModeEnum.FULL_REFRESH_OVERWRITE,
-                        )
-                        for stream in ("users", "products")
-                    ]
-                ),
-                schedule=models.AirbyteAPIConnectionSchedule(
-                    schedule_type=models.ScheduleTypeEnum.MANUAL
-                ),
+            request=connection_request(
+                (source_id, destination_id),
+                name,
+                [
+                    models.StreamConfiguration(
+                        name=stream, sync_mode=models.ConnectionSyncModeEnum.FULL_REFRESH_OVERWRITE
+                    )
+                    for stream in ("users", "products")
+                ],
             )
         ),
     ).connection_response
@@ -266,14 +263,7 @@ def lifecycle(checks: api.Checks, mode: str, sdk: AirbyteAPI) -> None:
     ).connection_response
     say(f"{mode}: patched connection name", renamed.name == f"{name} conn", renamed.name)
 
-    job = step(
-        f"{mode}: create sync job",
-        lambda: sdk.jobs.create_job(
-            request=models.JobCreateRequest(
-                connection_id=connection_id, job_type=models.JobTypeEnum.SYNC
-            )
-        ),
-    ).job_response
+    job = step(f"{mode}: create sync job", lambda: start_sync(sdk, connection_id))
     job_id = job.job_id
     say(f"{mode}: new job not queued", job.status.value in {"pending", "running"}, job.status)
     done = step(f"{mode}: poll job", lambda: wait_for_job(sdk, job_id, TERMINAL))
@@ -301,7 +291,7 @@ def lifecycle(checks: api.Checks, mode: str, sdk: AirbyteAPI) -> None:
         (source_id, destination_id),
         name,
         USERS,
-        lambda job: wait_for_job(sdk, job, TERMINAL),
+        (lambda c: start_sync(sdk, c), lambda job: wait_for_job(sdk, job, TERMINAL)),
     )
 
     # A big source keeps the next job running long enough to cancel it.
@@ -316,14 +306,7 @@ def lifecycle(checks: api.Checks, mode: str, sdk: AirbyteAPI) -> None:
             )
         ),
     )
-    slow = step(
-        f"{mode}: create job to cancel",
-        lambda: sdk.jobs.create_job(
-            request=models.JobCreateRequest(
-                connection_id=connection_id, job_type=models.JobTypeEnum.SYNC
-            )
-        ),
-    ).job_response
+    slow = step(f"{mode}: create job to cancel", lambda: start_sync(sdk, connection_id))
     cancelled = step(
         f"{mode}: cancel job",
         lambda: sdk.jobs.cancel_job(request=ops.CancelJobRequest(job_id=slow.job_id)),

@@ -53,25 +53,29 @@ def users_mappers(dropped: str) -> list[models.ConfiguredStreamMapper]:
     ]
 
 
-def create_request(
-    source_id: str, destination_id: str, name: str, dropped: str
+def connection_request(
+    ids: tuple[str, str], name: str, streams: list[models.StreamConfiguration]
 ) -> models.ConnectionCreateRequest:
+    """A manual full-refresh connection of `ids` (source, destination), its tables prefixed
+    with its name."""
+    source_id, destination_id = ids
     return models.ConnectionCreateRequest(
         source_id=source_id,
         destination_id=destination_id,
         name=name,
         prefix=f"{name}_",
-        configurations=models.StreamConfigurations(
-            streams=[
-                models.StreamConfiguration(
-                    name="users",
-                    sync_mode=models.ConnectionSyncModeEnum.FULL_REFRESH_OVERWRITE,
-                    mappers=users_mappers(dropped),
-                )
-            ]
-        ),
+        configurations=models.StreamConfigurations(streams=streams),
         schedule=models.AirbyteAPIConnectionSchedule(schedule_type=models.ScheduleTypeEnum.MANUAL),
     )
+
+
+def mapped_users(ids: tuple[str, str], name: str, dropped: str) -> models.ConnectionCreateRequest:
+    users = models.StreamConfiguration(
+        name="users",
+        sync_mode=models.ConnectionSyncModeEnum.FULL_REFRESH_OVERWRITE,
+        mappers=users_mappers(dropped),
+    )
+    return connection_request(ids, name, [users])
 
 
 def mapped_sync(
@@ -81,16 +85,13 @@ def mapped_sync(
     ids: tuple[str, str],
     name: str,
     users: int,
-    wait: Callable[[int], Any],
+    jobs: tuple[Callable[[str], Any], Callable[[int], Any]],
 ) -> None:
     """`ids`: the faker source's and the destination's; `users`: the source's user count;
-    `wait(job_id)`: the job once it has ended."""
+    `jobs`: (start a sync of a connection: its job, wait for a job: the job once ended)."""
     step, say = checks.step, checks.check
-    source_id, destination_id = ids
     try:
-        sdk.connections.create_connection(
-            request=create_request(source_id, destination_id, f"{name} bad", "phone")
-        )
+        sdk.connections.create_connection(request=mapped_users(ids, f"{name} bad", "phone"))
         say(f"{mode}: a mapper on a missing field is refused", False, "created")
     except errors.SDKError as exc:
         say(
@@ -102,7 +103,7 @@ def mapped_sync(
         f"{mode}: create connection with mappers",
         lambda: reply_body(
             lambda: sdk.connections.create_connection(
-                request=create_request(source_id, destination_id, f"{name} mapped", "telephone")
+                request=mapped_users(ids, f"{name} mapped", "telephone")
             )
         ),
     )
@@ -124,14 +125,8 @@ def mapped_sync(
         and mappers[0]["mapperConfiguration"] == {"targetField": "telephone"},
         [(m["type"], m.get("id")) for m in mappers],
     )
-    job = step(
-        f"{mode}: sync the mapped connection",
-        lambda: sdk.jobs.create_job(
-            request=models.JobCreateRequest(
-                connection_id=connection_id, job_type=models.JobTypeEnum.SYNC
-            )
-        ),
-    ).job_response
+    start, wait = jobs
+    job = step(f"{mode}: sync the mapped connection", lambda: start(connection_id))
     done = step(f"{mode}: poll the mapped job", lambda: wait(job.job_id))
     rows = done.rows_synced or 0
     say(
