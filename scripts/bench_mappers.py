@@ -6,8 +6,9 @@ no destination), timed in CPU seconds per million records.
 
 Rows: the pump's byte path (the stream without mappers) and the same stream with
 `bench_relay.MAPPERS`. `--profile` prints cProfile's top functions for the mapped path
-instead (cProfile's own cost per call inflates the functions called per record). Other work on the machine disturbs single runs: the median and the best
-of the rounds are printed, the variants interleaved.
+instead (cProfile's own cost per call inflates the functions called per record). Other
+work on the machine disturbs single runs: the median and the best of the rounds are
+printed, the variants interleaved.
 """
 
 from __future__ import annotations
