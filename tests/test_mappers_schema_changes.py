@@ -125,3 +125,23 @@ def test_a_row_filter_on_a_lost_field_sees_it_absent() -> None:
     }
     out = run_records(config, [{"id": 1, "amount": 9}, {"id": 2, "amount": 1}, {"id": 3}])
     assert out == [{"id": 1, "amount": 9}, None, None]
+
+
+def test_a_lost_field_whose_output_name_the_stream_has_is_refused() -> None:
+    # Were `email` to come back in a record, its hash would overwrite the stream's own
+    # `email_hashed`, and a rename would overwrite `name`: neither is tolerated.
+    schema = {"type": "object", "properties": {"id": {}, "name": {}, "email_hashed": {}}}
+    for entry, written in (
+        ({"type": "hashing", "mapperConfiguration": {"targetField": "email"}}, "email_hashed"),
+        (
+            {
+                "type": "field-renaming",
+                "mapperConfiguration": {"originalFieldName": "nick", "newFieldName": "name"},
+            },
+            "name",
+        ),
+    ):
+        with pytest.raises(MapperConfigError) as raised:
+            compile_stream(schema, {"mappers": [entry]}, None, None, tolerate_missing=True)
+        (problem,) = raised.value.problems
+        assert problem.type == "FIELD_ALREADY_EXISTS" and f"'{written}'" in problem.message

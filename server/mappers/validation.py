@@ -210,6 +210,18 @@ def _apply(spec: Spec, stream: Slim) -> Slim:
     return out
 
 
+def _clash(spec: Spec, stream: Slim) -> str | None:
+    """The field of the stream a mapper of a field the stream lacks would write over, should
+    a record carry the lost field (a hashed value, a renamed field): None if none."""
+    if isinstance(spec, Hashing | Encryption):
+        written, source = spec.target + spec.suffix, spec.target
+    elif isinstance(spec, Renaming):
+        written, source = spec.new, spec.old
+    else:
+        return None
+    return written if written != source and written in stream.fields else None
+
+
 def _output_schema(original: dict[str, Any], stream: Slim) -> dict[str, Any]:
     schema = {k: v for k, v in original.items() if k not in ("properties", "required")}
     schema.setdefault("type", "object")
@@ -292,16 +304,22 @@ def check_stream(
             stream = _apply(spec, stream)
             specs.append(spec)
         except SpecError as exc:
-            if spec is not None and tolerate_missing and exc.type == FIELD_NOT_FOUND:
-                specs.append(spec)
-            error = MapperError(type=exc.type, message=str(exc))
+            problem_type, message = exc.type, str(exc)
+            if spec is not None and tolerate_missing and problem_type == FIELD_NOT_FOUND:
+                clash = _clash(spec, stream)
+                if clash is None:
+                    specs.append(spec)
+                else:  # tolerated, it could write over a field: refused as a clash
+                    problem_type = FIELD_ALREADY_EXISTS
+                    message += f", and the field '{clash}' it writes is one the stream has"
+            error = MapperError(type=problem_type, message=message)
             problems.append(
                 Problem(
                     path=path,
                     mapper_id=ident,
                     mapper_type=kind or None,
-                    type=exc.type,
-                    message=str(exc),
+                    type=problem_type,
+                    message=message,
                 )
             )
         results.append(
