@@ -262,3 +262,13 @@ def test_a_prefix_renames_mapped_records_and_their_states_in_the_block(tmp_path:
     messages, _, _, _, _ = pump(tmp_path, other, {"prefix": "p_"})
     assert [m["record"]["stream"] for m in messages] == ["p_orders", "p_users"]
     assert messages[0]["record"]["data"] == {"id": 1, "x": 1}
+
+
+def test_an_emitted_at_that_is_not_a_number_is_copied_as_printed(tmp_path: Path) -> None:
+    # Not the protocol's type, but not the mappers' business either: the record goes on.
+    payload = {"stream": "users", "data": {"id": 1, "amount": 12}, "emitted_at": "2024-01-01"}
+    line = msgspec.json.encode({"type": "RECORD", "record": payload})
+    messages, _, _, running, _ = pump(tmp_path, [line, state("users", 1)])
+    (record,) = [m["record"] for m in messages if m["type"] == "RECORD"]
+    assert record["emitted_at"] == "2024-01-01" and record["data"] == {"id": 1, "total": 12}
+    assert not running.failed
