@@ -10,8 +10,7 @@ import msgspec
 import pytest
 
 from server.mappers import StreamMapper, compile_stream
-from server.sync.mapped import MappedEnvelope, MappedRecordEnvelope, RecordMapper, mapped_envelopes
-from tests.support.mappers import SCHEMA, mapper
+from tests.support.mappers import SCHEMA, envelopes, map_records, mapper
 
 KEY = ("users", None)
 RECORDS: list[dict[str, Any]] = [
@@ -60,29 +59,10 @@ def compiled(config: dict[str, Any]) -> StreamMapper:
     return found
 
 
-def envelopes(records: list[dict[str, Any]]) -> list[MappedRecordEnvelope]:
-    found = []
-    for data in records:
-        line = msgspec.json.encode({"type": "RECORD", "record": {"stream": "users", "data": data}})
-        envelope: MappedEnvelope = mapped_envelopes.decode(line)
-        assert envelope.record is not None
-        found.append(envelope.record)
-    return found
-
-
 def one_by_one(config: dict[str, Any], records: list[dict[str, Any]]) -> list[Any]:
     """What each record becomes alone (None: filtered out), through `apply`."""
     stream = compiled(config)
     return [stream.apply(msgspec.json.decode(msgspec.json.encode(r)))[0] for r in records]
-
-
-def by_block(stream: StreamMapper, records: list[dict[str, Any]]) -> tuple[list[Any], Any]:
-    mapper_ = RecordMapper({KEY: stream}, {})
-    lines = mapper_.map_records(envelopes(records))
-    datas = [
-        None if line is None else msgspec.json.decode(line)["record"]["data"] for line in lines
-    ]
-    return datas, mapper_.filtered.get(KEY)
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))
@@ -93,8 +73,8 @@ def test_columns_blocks_and_records_agree(name: str) -> None:
     assert by_columns.columns is not None, "these mappers all have a column form"
     by_dicts = compiled(config)
     by_dicts.columns = None
-    columns_out, columns_filtered = by_block(by_columns, RECORDS)
-    dicts_out, dicts_filtered = by_block(by_dicts, RECORDS)
+    columns_out, columns_filtered = map_records(by_columns, RECORDS)
+    dicts_out, dicts_filtered = map_records(by_dicts, RECORDS)
     assert columns_out == expected
     assert dicts_out == expected
     assert columns_filtered == dicts_filtered
@@ -110,15 +90,15 @@ def test_an_undeclared_field_sends_the_block_the_dict_way_and_is_kept() -> None:
     config = CONFIGS["bench's mappers"]
     stream = compiled(config)
     extra = [{**RECORDS[0], "extra": {"x": 1}}, RECORDS[2]]
-    out, _ = by_block(stream, extra)
+    out, _ = map_records(stream, extra)
     assert out == one_by_one(config, extra)
     assert out[0]["extra"] == {"x": 1}
     assert stream.columns is not None and stream.columns.failures == 1
     # Blocks without one go by columns again; after a few with one, the dict way only.
-    assert by_block(stream, RECORDS)[0] == one_by_one(config, RECORDS)
+    assert map_records(stream, RECORDS)[0] == one_by_one(config, RECORDS)
     assert stream.columns.failures == 1
     for _ in range(3):
-        by_block(stream, extra)
+        map_records(stream, extra)
     assert stream.columns.run(b"[]") is None
 
 
@@ -126,7 +106,7 @@ def test_a_selection_drops_undeclared_fields_by_columns() -> None:
     config = CONFIGS["a selection and a text filter"]
     stream = compiled(config)
     extra = [{**r, "extra": 1} for r in RECORDS]
-    out, _ = by_block(stream, extra)
+    out, _ = map_records(stream, extra)
     assert out == one_by_one(config, extra)
     assert all(o is None or "extra" not in o for o in out)
     assert stream.columns is not None and stream.columns.failures == 0
@@ -136,6 +116,6 @@ def test_mappers_without_a_column_form_map_as_dicts() -> None:
     config = {"mappers": [mapper("value-transform", targetField="email", operation="UPPERCASE")]}
     stream = compiled(config)
     assert stream.columns is None
-    out, _ = by_block(stream, RECORDS)
+    out, _ = map_records(stream, RECORDS)
     assert out == one_by_one(config, RECORDS)
     assert out[0]["email"] == "A@X"

@@ -16,15 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import msgspec
 import pytest
 
 from server.app import create_app
 from server.mappers import MapperConfigError, compile_stream
 from server.settings import Settings
-from server.sync.mapped import RecordMapper, mapped_envelopes
 from tests.conftest import running
 from tests.support.api_jobs import fast_settings, ok
+from tests.support.mappers import map_records
 from tests.support.schema_changes import FIRST, SECOND, log, setup, sync, write
 
 HASH_UPDATED = {"type": "hashing", "mapperConfiguration": {"targetField": "updated_at"}}
@@ -96,14 +95,7 @@ SCHEMA = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"
 def run_records(config: dict[str, Any], records: list[dict[str, Any]]) -> list[Any]:
     mapper = compile_stream(SCHEMA, config, None, None, tolerate_missing=True)
     assert mapper is not None
-    lines = []
-    for data in records:
-        line = msgspec.json.encode({"type": "RECORD", "record": {"stream": "s", "data": data}})
-        envelope = mapped_envelopes.decode(line)
-        assert envelope.record is not None
-        lines.append(envelope.record)
-    out = RecordMapper({("s", None): mapper}, {}).map_records(lines)
-    return [None if x is None else msgspec.json.decode(x)["record"]["data"] for x in out]
+    return map_records(mapper, records, "s")[0]
 
 
 def test_a_lost_field_is_still_hashed_where_a_record_carries_it() -> None:

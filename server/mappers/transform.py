@@ -33,7 +33,7 @@ from server.mappers.configs import (
     ValueTransform,
     entries,
 )
-from server.mappers.validation import check_stream
+from server.mappers.validation import Problem, check_stream
 
 Step = Callable[[Data], Data | None]
 
@@ -115,8 +115,11 @@ def compile_stream(
     validation, specs = check_stream(
         json_schema, config, cursor_field, primary_key, tolerate_missing
     )
-    missing = [p for p in validation.problems if tolerate_missing and p.type == FIELD_NOT_FOUND]
-    fatal = [p for p in validation.problems if p.type != FIELD_NOT_FOUND or not tolerate_missing]
+    missing: list[Problem] = []
+    fatal: list[Problem] = []
+    for problem in validation.problems:
+        tolerated = tolerate_missing and problem.type == FIELD_NOT_FOUND
+        (missing if tolerated else fatal).append(problem)
     if fatal:
         raise MapperConfigError(fatal)
     # The steps of one record note their changes here; `apply` hands them over (a compiled
